@@ -1,0 +1,263 @@
+//! Threading: given what is known about a message, decide which case it belongs to and why.
+//!
+//! The order is fixed (issue "Foundation"): In-Reply-To/References matching a
+//! stored Message-ID, then the tracking token, then the case number, then
+//! Outlook's Thread-Index. The storage layer looks the facts up; this module
+//! only decides, so the rules are tested without a database.
+
+use crate::number::{CaseNumber, TrackingToken};
+use crate::timeline::MatchedBy;
+
+/// A label the subject carried, and the case it points at if Casebook knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelLookup<L, C> {
+    /// The label as found in the subject.
+    pub label: L,
+    /// The case it points at, or `None` if no case carries it.
+    pub case: Option<C>,
+}
+
+/// The facts threading needs, looked up by the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadingFacts<C> {
+    /// The case of a message named by In-Reply-To or References, if any.
+    pub by_references: Option<C>,
+    /// The tracking token found in the subject.
+    pub token: Option<LabelLookup<TrackingToken, C>>,
+    /// The case number found in the subject.
+    pub number: Option<LabelLookup<CaseNumber, C>>,
+    /// The case of a message sharing this message's Thread-Index root, if any.
+    pub by_thread_index: Option<C>,
+}
+
+/// Where a message goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placement<C> {
+    /// Onto an existing case; unknown labels the subject carried become aliases of it.
+    Existing {
+        /// The case.
+        case: C,
+        /// How it was found.
+        matched_by: MatchedBy,
+        /// A number the subject named that no case carries yet: record it as an alias.
+        new_number_alias: Option<CaseNumber>,
+        /// A token the subject named that no case carries yet: record it as an alias.
+        new_token_alias: Option<TrackingToken>,
+    },
+    /// A case from an earlier system, created with its own number and token.
+    Adopt {
+        /// The number to keep.
+        number: CaseNumber,
+        /// The token to keep, if the subject had one nobody carries.
+        token: Option<TrackingToken>,
+    },
+    /// No case named: a new case, if the sender may open one.
+    NewCase,
+}
+
+/// Decides where a message goes.
+pub fn place<C: Clone>(facts: &ThreadingFacts<C>) -> Placement<C> {
+    let unknown_number = facts
+        .number
+        .as_ref()
+        .filter(|lookup| lookup.case.is_none())
+        .map(|lookup| lookup.label.clone());
+    let unknown_token = facts
+        .token
+        .as_ref()
+        .filter(|lookup| lookup.case.is_none())
+        .map(|lookup| lookup.label.clone());
+    let existing = |case: &C, matched_by| Placement::Existing {
+        case: case.clone(),
+        matched_by,
+        new_number_alias: unknown_number.clone(),
+        new_token_alias: unknown_token.clone(),
+    };
+    if let Some(case) = &facts.by_references {
+        return existing(case, MatchedBy::References);
+    }
+    if let Some(case) = facts.token.as_ref().and_then(|lookup| lookup.case.as_ref()) {
+        return existing(case, MatchedBy::Token);
+    }
+    if let Some(case) = facts
+        .number
+        .as_ref()
+        .and_then(|lookup| lookup.case.as_ref())
+    {
+        return existing(case, MatchedBy::CaseNumber);
+    }
+    if let Some(case) = &facts.by_thread_index {
+        return existing(case, MatchedBy::ThreadIndex);
+    }
+    match unknown_number {
+        Some(number) => Placement::Adopt {
+            number,
+            token: unknown_token,
+        },
+        None => Placement::NewCase,
+    }
+}
+
+/// Decodes an Outlook Thread-Index header and returns its 22-byte root in hex.
+///
+/// The header is base64: a 22-byte header block shared by the whole
+/// conversation, then one 5-byte block per reply ([MS-OXOMSG] 2.2.1.3).
+pub fn thread_index_root(header: &str) -> Option<String> {
+    let bytes = decode_base64(header.trim())?;
+    let root = bytes.get(..22)?;
+    Some(root.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let mut buffer = 0u32;
+    let mut bits = 0;
+    for c in text.bytes() {
+        let value = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => break,
+            b' ' | b'\t' | b'\r' | b'\n' => continue,
+            _ => return None,
+        };
+        buffer = (buffer << 6) | u32::from(value);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(((buffer >> bits) & 0xff) as u8);
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn number(text: &str) -> CaseNumber {
+        text.parse().unwrap()
+    }
+    fn token(text: &str) -> TrackingToken {
+        text.parse().unwrap()
+    }
+
+    fn facts() -> ThreadingFacts<u32> {
+        ThreadingFacts {
+            by_references: None,
+            token: None,
+            number: None,
+            by_thread_index: None,
+        }
+    }
+
+    fn check(facts: ThreadingFacts<u32>, expected: Placement<u32>) {
+        assert_eq!(place(&facts), expected);
+    }
+
+    fn existing(case: u32, matched_by: MatchedBy) -> Placement<u32> {
+        Placement::Existing {
+            case,
+            matched_by,
+            new_number_alias: None,
+            new_token_alias: None,
+        }
+    }
+
+    #[test]
+    fn the_order_is_references_token_number_thread_index() {
+        let all = ThreadingFacts {
+            by_references: Some(1),
+            token: Some(LabelLookup {
+                label: token("CMIT:0000002"),
+                case: Some(2),
+            }),
+            number: Some(LabelLookup {
+                label: number("CAS-00003-AAAAAA"),
+                case: Some(3),
+            }),
+            by_thread_index: Some(4),
+        };
+        check(all.clone(), existing(1, MatchedBy::References));
+        check(
+            ThreadingFacts {
+                by_references: None,
+                ..all.clone()
+            },
+            existing(2, MatchedBy::Token),
+        );
+        check(
+            ThreadingFacts {
+                by_references: None,
+                token: None,
+                ..all.clone()
+            },
+            existing(3, MatchedBy::CaseNumber),
+        );
+        check(
+            ThreadingFacts {
+                by_thread_index: Some(4),
+                ..facts()
+            },
+            existing(4, MatchedBy::ThreadIndex),
+        );
+        check(facts(), Placement::NewCase);
+    }
+
+    #[test]
+    fn unknown_labels_are_adopted_or_become_aliases() {
+        let unknown_number = Some(LabelLookup {
+            label: number("CAS-03865-H7P3F1"),
+            case: None,
+        });
+        let unknown_token = Some(LabelLookup {
+            label: token("CMIT:0001804"),
+            case: None,
+        });
+        check(
+            ThreadingFacts {
+                number: unknown_number.clone(),
+                token: unknown_token.clone(),
+                ..facts()
+            },
+            Placement::Adopt {
+                number: number("CAS-03865-H7P3F1"),
+                token: Some(token("CMIT:0001804")),
+            },
+        );
+        check(
+            ThreadingFacts {
+                by_references: Some(7),
+                number: unknown_number.clone(),
+                ..facts()
+            },
+            Placement::Existing {
+                case: 7,
+                matched_by: MatchedBy::References,
+                new_number_alias: Some(number("CAS-03865-H7P3F1")),
+                new_token_alias: None,
+            },
+        );
+        // A token alone, unknown, opens no adoption: a number is what a case is known by.
+        check(
+            ThreadingFacts {
+                token: unknown_token,
+                ..facts()
+            },
+            Placement::NewCase,
+        );
+    }
+
+    #[test]
+    fn thread_index_roots() {
+        // 22 bytes of header plus one 5-byte child block.
+        let parent = "AQHWz+2LrLJ5J1T5QkqXzQ8oLqKq3w==";
+        let child = "AQHWz+2LrLJ5J1T5QkqXzQ8oLqKq3wABAgME";
+        assert_eq!(thread_index_root(parent).map(|root| root.len()), Some(44));
+        assert_eq!(thread_index_root(parent), thread_index_root(child));
+        assert_eq!(thread_index_root("AQID"), None);
+        assert_eq!(thread_index_root("not*base64"), None);
+    }
+}

@@ -1,0 +1,529 @@
+//! The command-line contract: subcommands, flags and what each prints.
+//!
+//! Names and JSON fields here are stable: other tools script against them.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use app::views::NewCaseInput;
+use app::{App, AppError, Lang};
+use case::{Priority, Role, Status};
+use clap::{Parser, Subcommand};
+
+use crate::render;
+
+/// Casebook: an email-native helpdesk for technical support with partner companies.
+#[derive(Debug, Parser)]
+#[command(name = "casebook", version, about)]
+pub struct Args {
+    /// The data directory (SQLite database, raw mail, attachments).
+    #[arg(
+        long,
+        global = true,
+        env = "CASEBOOK_DATA_DIR",
+        default_value = "./casebook-data"
+    )]
+    pub data_dir: PathBuf,
+    /// The language of messages for people: zh-CN or en (default: from CASEBOOK_LANG or the locale).
+    #[arg(long, global = true)]
+    pub lang: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import mail: .eml files, mbox files, maildir folders and thread exports, in any mix.
+    Import {
+        /// Files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Read message times as wall-clock times of this zone (for a source that labels local time as UTC).
+        #[arg(long, value_name = "ZONE")]
+        assume_zone: Option<String>,
+    },
+    /// Cases.
+    #[command(subcommand)]
+    Case(CaseCommand),
+    /// Organizations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Contacts.
+    #[command(subcommand)]
+    Contact(ContactCommand),
+    /// Messages that could not be read or matched.
+    #[command(subcommand)]
+    Quarantine(QuarantineCommand),
+    /// Counts: received = messages + quarantined + duplicates.
+    Stats {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaseCommand {
+    /// List cases, most recently changed first.
+    List {
+        /// Print as JSON: {"cases": [...]}.
+        #[arg(long)]
+        json: bool,
+        /// Show at most this many.
+        #[arg(long)]
+        limit: Option<u64>,
+    },
+    /// Show a case and its timeline.
+    Show {
+        /// Case number, alias or token.
+        number: String,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Open a case by hand.
+    New {
+        /// Title.
+        #[arg(long)]
+        title: String,
+        /// Customer organization.
+        #[arg(long)]
+        customer: String,
+        /// Priority, P1 to P4.
+        #[arg(long, value_parser = parse_priority)]
+        priority: Option<Priority>,
+        /// Stage label.
+        #[arg(long)]
+        stage: Option<String>,
+        /// Product.
+        #[arg(long)]
+        product: Option<String>,
+        /// Product version.
+        #[arg(long)]
+        version: Option<String>,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add an internal note.
+    Note {
+        /// Case number, alias or token.
+        number: String,
+        /// The note's text (or give --file).
+        text: Option<String>,
+        /// Read the note from a file.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Change a case's status (archiving and resolving need --summary-file).
+    Status {
+        /// Case number, alias or token.
+        number: String,
+        /// new, in_progress, waiting_on_customer, waiting_on_third_party, archived, resolved, cancelled, reopened.
+        #[arg(value_parser = parse_status)]
+        status: Status,
+        /// A written summary: 问题描述/案例总结 to archive, 根本原因/解决方案 to resolve.
+        #[arg(long)]
+        summary_file: Option<PathBuf>,
+        /// Print the case as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Split a second problem off a case into a new, linked case.
+    Split {
+        /// Case number, alias or token.
+        number: String,
+        /// The new case's title.
+        #[arg(long)]
+        title: String,
+        /// A message (Message-ID or message row) to move to the new case; repeat for more.
+        #[arg(long = "message")]
+        messages: Vec<String>,
+        /// Print the new case as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Merge a duplicate case into another; the duplicate's number keeps finding it.
+    Merge {
+        /// The case that stays.
+        keep: String,
+        /// The duplicate.
+        duplicate: String,
+        /// Print the case as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Add an organization, or add domains to it.
+    Add {
+        /// Name.
+        name: String,
+        /// A mail domain; repeat for more.
+        #[arg(long = "domain")]
+        domains: Vec<String>,
+        /// The vendor's own organization: its people are engineers, not customers.
+        #[arg(long)]
+        staff: bool,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List organizations.
+    List {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContactCommand {
+    /// Add a contact, or update the person with this address.
+    Add {
+        /// Email address.
+        address: String,
+        /// Name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Organization.
+        #[arg(long)]
+        org: Option<String>,
+        /// Role: admin, manager, engineer, liaison, partner_contact.
+        #[arg(long, value_parser = parse_role)]
+        role: Option<Role>,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List contacts.
+    List {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Merge two records of one person (by address or name).
+    Merge {
+        /// The record that stays.
+        keep: String,
+        /// The record folded into it.
+        duplicate: String,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuarantineCommand {
+    /// List quarantined messages.
+    List {
+        /// Include entries already decided.
+        #[arg(long)]
+        all: bool,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one entry and its raw message.
+    Show {
+        /// The entry's id.
+        id: i64,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put a quarantined message on a case.
+    Attach {
+        /// The entry's id.
+        id: i64,
+        /// Case number, alias or token.
+        case: String,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Let a quarantined message through: thread it, or open a case, without the takeover guard.
+    Release {
+        /// The entry's id.
+        id: i64,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_priority(text: &str) -> Result<Priority, String> {
+    text.parse()
+        .map_err(|error: case::number::LabelError| error.to_string())
+}
+
+fn parse_status(text: &str) -> Result<Status, String> {
+    text.parse()
+        .map_err(|error: case::status::UnknownStatus| error.to_string())
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    text.parse()
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut stdout, value)?;
+    writeln!(stdout)?;
+    Ok(())
+}
+
+fn print_text(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+fn read_text(path: &std::path::Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|source| AppError::unreadable(path, source).into())
+}
+
+/// Runs one command.
+pub async fn run(app: &App, command: Command, lang: Lang) -> Result<()> {
+    match command {
+        Command::Import {
+            paths,
+            json,
+            assume_zone,
+        } => {
+            let zone = match assume_zone {
+                Some(name) => Some(name.parse::<chrono_tz::Tz>().map_err(|_| {
+                    AppError::invalid(format!("--assume-zone '{name}' is not a time zone; use a name such as Asia/Shanghai"))
+                })?),
+                None => None,
+            };
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} {bar:40} {bytes}/{total_bytes} {msg} ({eta})",
+                )
+                .context("progress bar template")?,
+            );
+            let mut progress = |state: app::ImportProgress| {
+                bar.set_length(state.bytes_total);
+                bar.set_position(state.bytes_done);
+                bar.set_message(format!(
+                    "{} {}",
+                    state.messages_done,
+                    lang.pick("messages", "封邮件")
+                ));
+            };
+            let summary = app.import(&paths, zone, &mut progress).await?;
+            bar.finish_and_clear();
+            if json {
+                print_json(&summary)
+            } else {
+                print_text(&render::import_summary(&summary, lang))
+            }
+        }
+        Command::Case(command) => run_case(app, command, lang).await,
+        Command::Org(OrgCommand::Add {
+            name,
+            domains,
+            staff,
+            json,
+        }) => {
+            let org = app.org_add(&name, &domains, staff).await?;
+            if json {
+                print_json(&org)
+            } else {
+                print_text(&render::orgs(&[org], lang))
+            }
+        }
+        Command::Org(OrgCommand::List { json }) => {
+            let orgs = app.org_list().await?;
+            if json {
+                print_json(&serde_json::json!({ "orgs": orgs }))
+            } else {
+                print_text(&render::orgs(&orgs, lang))
+            }
+        }
+        Command::Contact(ContactCommand::Add {
+            address,
+            name,
+            org,
+            role,
+            json,
+        }) => {
+            let contact = app
+                .contact_add(&address, name.as_deref(), org.as_deref(), role)
+                .await?;
+            if json {
+                print_json(&contact)
+            } else {
+                print_text(&render::contacts(&[contact], lang))
+            }
+        }
+        Command::Contact(ContactCommand::List { json }) => {
+            let contacts = app.contact_list().await?;
+            if json {
+                print_json(&serde_json::json!({ "contacts": contacts }))
+            } else {
+                print_text(&render::contacts(&contacts, lang))
+            }
+        }
+        Command::Contact(ContactCommand::Merge {
+            keep,
+            duplicate,
+            json,
+        }) => {
+            let contact = app.contact_merge(&keep, &duplicate).await?;
+            if json {
+                print_json(&contact)
+            } else {
+                print_text(&render::contacts(&[contact], lang))
+            }
+        }
+        Command::Quarantine(command) => run_quarantine(app, command, lang).await,
+        Command::Stats { json } => {
+            let stats = app.stats().await?;
+            if json {
+                print_json(&stats)
+            } else {
+                print_text(&render::stats(&stats, lang))
+            }
+        }
+    }
+}
+
+async fn run_case(app: &App, command: CaseCommand, lang: Lang) -> Result<()> {
+    let show = |view: &app::views::CaseView, json: bool| {
+        if json {
+            print_json(view)
+        } else {
+            print_text(&render::case(view, app.view_zone, lang))
+        }
+    };
+    match command {
+        CaseCommand::List { json, limit } => {
+            let cases = app.case_list(limit).await?;
+            if json {
+                print_json(&serde_json::json!({ "cases": cases }))
+            } else {
+                print_text(&render::case_list(&cases, app.view_zone, lang))
+            }
+        }
+        CaseCommand::Show { number, json } => show(&app.case_show(&number).await?, json),
+        CaseCommand::New {
+            title,
+            customer,
+            priority,
+            stage,
+            product,
+            version,
+            json,
+        } => {
+            let view = app
+                .case_new(NewCaseInput {
+                    title,
+                    customer,
+                    priority,
+                    stage,
+                    product,
+                    version,
+                })
+                .await?;
+            show(&view, json)
+        }
+        CaseCommand::Note { number, text, file } => {
+            let text = match (text, file) {
+                (Some(text), None) => text,
+                (None, Some(file)) => read_text(&file)?,
+                _ => {
+                    return Err(
+                        AppError::invalid("give the note as text or with --file, not both").into(),
+                    )
+                }
+            };
+            app.case_note(&number, &text).await?;
+            print_text(&format!("{}\n", lang.pick("note added", "已添加备注")))
+        }
+        CaseCommand::Status {
+            number,
+            status,
+            summary_file,
+            json,
+        } => {
+            let summary = summary_file.as_deref().map(read_text).transpose()?;
+            show(
+                &app.case_status(&number, status, summary.as_deref()).await?,
+                json,
+            )
+        }
+        CaseCommand::Split {
+            number,
+            title,
+            messages,
+            json,
+        } => show(&app.case_split(&number, &title, &messages).await?, json),
+        CaseCommand::Merge {
+            keep,
+            duplicate,
+            json,
+        } => show(&app.case_merge(&keep, &duplicate).await?, json),
+    }
+}
+
+async fn run_quarantine(app: &App, command: QuarantineCommand, lang: Lang) -> Result<()> {
+    match command {
+        QuarantineCommand::List { all, json } => {
+            let entries = app.quarantine_list(all).await?;
+            if json {
+                print_json(&serde_json::json!({ "quarantine": entries }))
+            } else {
+                print_text(&render::quarantine_list(&entries, app.view_zone, lang))
+            }
+        }
+        QuarantineCommand::Show { id, json } => {
+            let (entry, raw) = app.quarantine_show(id).await?;
+            if json {
+                print_json(
+                    &serde_json::json!({ "entry": entry, "raw": String::from_utf8_lossy(&raw) }),
+                )
+            } else {
+                let mut text =
+                    render::quarantine_list(std::slice::from_ref(&entry), app.view_zone, lang);
+                text.push_str(&format!(
+                    "\n----- {} ({} bytes) -----\n",
+                    lang.pick("raw message", "原始邮件"),
+                    raw.len()
+                ));
+                text.push_str(&String::from_utf8_lossy(&raw));
+                text.push('\n');
+                print_text(&text)
+            }
+        }
+        QuarantineCommand::Attach { id, case, json } => {
+            let outcome = app
+                .quarantine_decide(id, app::QuarantineDecision::Attach(case))
+                .await?;
+            if json {
+                print_json(&outcome)
+            } else {
+                print_text(&render::outcome(&outcome, lang))
+            }
+        }
+        QuarantineCommand::Release { id, json } => {
+            let outcome = app
+                .quarantine_decide(id, app::QuarantineDecision::Release)
+                .await?;
+            if json {
+                print_json(&outcome)
+            } else {
+                print_text(&render::outcome(&outcome, lang))
+            }
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! Configuration: the only code that reads `CASEBOOK_*` environment variables.
+//!
+//! It fills the plain typed sections that each library defines
+//! (`store::StoreConfig`, `intake::IntakeConfig`) and reports every problem
+//! at once.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use app::{IntakeConfig, Lang, StoreConfig};
+use case::subject::{SubjectCodec, DASHED_TEMPLATE, SEED_TEMPLATE};
+
+/// Everything a command needs to start.
+pub struct Config {
+    /// Database and blob store.
+    pub store: StoreConfig,
+    /// Intake: limits, subject codec, intake addresses.
+    pub intake: IntakeConfig,
+    /// The language of messages for people.
+    pub lang: Lang,
+    /// The zone times are shown in.
+    pub view_zone: chrono_tz::Tz,
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|value| value.trim().to_string())
+        .filter(|value| !value.is_empty())
+}
+
+/// Reads the configuration from the command line's values and the environment.
+pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
+    let mut problems = Vec::new();
+
+    let lang = match lang.map(str::to_string).or_else(|| var("CASEBOOK_LANG")) {
+        Some(text) => text.parse().unwrap_or_else(|error| {
+            problems.push(error);
+            Lang::En
+        }),
+        None => var("LC_ALL")
+            .or_else(|| var("LANG"))
+            .map_or(Lang::En, |locale| Lang::from_locale(&locale)),
+    };
+
+    let store = StoreConfig {
+        database_url: var("CASEBOOK_DATABASE_URL"),
+        ..StoreConfig::in_dir(data_dir)
+    };
+    if let Err(store_problems) = store.validate() {
+        problems.extend(store_problems);
+    }
+
+    let view_zone = match var("CASEBOOK_TIMEZONE") {
+        Some(name) => name.parse().unwrap_or_else(|_| {
+            problems.push(format!("CASEBOOK_TIMEZONE '{name}' is not a time zone; use a name such as Asia/Shanghai or UTC"));
+            chrono_tz::Asia::Shanghai
+        }),
+        None => chrono_tz::Asia::Shanghai,
+    };
+
+    let token_prefix = var("CASEBOOK_TOKEN_PREFIX").unwrap_or_else(|| "CMIT".to_string());
+    let template = var("CASEBOOK_SUBJECT_TEMPLATE").unwrap_or_else(|| SEED_TEMPLATE.to_string());
+    let codec = SubjectCodec::new(&template, &[SEED_TEMPLATE, DASHED_TEMPLATE], &token_prefix)
+        .unwrap_or_else(|error| {
+            problems.push(format!(
+                "CASEBOOK_SUBJECT_TEMPLATE or CASEBOOK_TOKEN_PREFIX: {error}"
+            ));
+            SubjectCodec::default()
+        });
+
+    let mut intake_addresses = Vec::new();
+    for address in var("CASEBOOK_INTAKE_ADDRESSES")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+    {
+        match address.parse() {
+            Ok(address) => intake_addresses.push(address),
+            Err(error) => problems.push(format!("CASEBOOK_INTAKE_ADDRESSES: {error}")),
+        }
+    }
+
+    let mut limits = mail::Limits::default();
+    for (name, slot) in [
+        ("CASEBOOK_MAX_MESSAGE_BYTES", &mut limits.max_message_bytes),
+        ("CASEBOOK_MAX_PARTS", &mut limits.max_parts),
+    ] {
+        if let Some(text) = var(name) {
+            match text.parse::<usize>() {
+                Ok(value) if value > 0 => *slot = value,
+                _ => problems.push(format!("{name} '{text}' is not a positive whole number")),
+            }
+        }
+    }
+
+    if !problems.is_empty() {
+        bail!(
+            "the configuration has {} problem(s):\n  - {}",
+            problems.len(),
+            problems.join("\n  - ")
+        );
+    }
+    // The stage is a label written into subjects, so it follows the team's template, not the reader's language.
+    let default_stage =
+        var("CASEBOOK_DEFAULT_STAGE").unwrap_or_else(|| IntakeConfig::default().default_stage);
+    let intake = IntakeConfig {
+        limits,
+        codec,
+        intake_addresses,
+        default_stage,
+        ..IntakeConfig::default()
+    };
+    Ok(Config {
+        store,
+        intake,
+        lang,
+        view_zone,
+    })
+}

@@ -1,0 +1,402 @@
+//! Where one parsed message goes: the facts are looked up in the store, the
+//! decisions are `case::threading::place` and `case::guard`, and the result
+//! is written in the same transaction.
+
+use case::guard::{self, GuardContext, GuardRefusal, SenderStanding};
+use case::threading::{self, LabelLookup, Placement, ThreadingFacts};
+use case::{Address, CaseNumber, EntryKind, MatchedBy};
+use chrono::{DateTime, Utc};
+use mail::ParsedMail;
+use store::cases::{NewCase, NumberMaker, TokenChoice};
+use store::ingest::{IngestTx, NewMessage, SenderFacts};
+use store::timeline::{AttachmentRecord, StoredMailbox};
+
+use crate::ingest::{ArrivalKind, IntakeConfig};
+
+/// How a placement is made.
+#[derive(Debug, Clone)]
+pub(crate) struct Mode {
+    /// Apply the takeover guard and the may-open-a-case rule (off for operator exports and for released quarantine).
+    pub apply_guard: bool,
+    /// Put the message on this case, whatever it names (a person's decision).
+    pub forced_case: Option<i64>,
+    /// Who decided, for manual placements.
+    pub actor: Option<String>,
+    /// Store the Message-ID (off when another message already holds it).
+    pub keep_message_id: bool,
+}
+
+/// The result of placing one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Placed {
+    /// On a case.
+    OnCase {
+        /// The case's number.
+        number: CaseNumber,
+        /// How it was matched.
+        matched_by: MatchedBy,
+        /// Whether the case was created for it.
+        new_case: bool,
+    },
+    /// Refused; goes to quarantine with this reason.
+    Refused {
+        /// The reason's stable code.
+        code: &'static str,
+        /// The reason in words.
+        reason: String,
+    },
+}
+
+/// The address that speaks for the sender: the From address, or for an export the signature's.
+pub(crate) fn sender_address(mail: &ParsedMail) -> Option<Address> {
+    mail.from
+        .as_ref()
+        .and_then(|from| from.address.as_deref())
+        .or_else(|| {
+            if mail.from_export {
+                mail.signature_addresses.first().map(String::as_str)
+            } else {
+                None
+            }
+        })
+        .and_then(|address| address.parse().ok())
+}
+
+fn to_stored(mailboxes: &[mail::Mailbox]) -> Vec<StoredMailbox> {
+    mailboxes
+        .iter()
+        .map(|m| StoredMailbox {
+            name: m.name.clone(),
+            address: m.address.clone(),
+        })
+        .collect()
+}
+
+/// The send time in UTC and the offset it was written with; `assume_zone` reads the wall time as that zone's.
+pub(crate) fn sent_time(
+    mail: &ParsedMail,
+    config: &IntakeConfig,
+    now: DateTime<Utc>,
+) -> (i64, i32) {
+    match (mail.date, config.assume_zone) {
+        (Some(date), Some(zone)) => {
+            let local = date.naive_local().and_local_timezone(zone).earliest();
+            match local {
+                Some(local) => (
+                    local.timestamp_micros(),
+                    local.fixed_offset().offset().local_minus_utc(),
+                ),
+                None => (date.timestamp_micros(), date.offset().local_minus_utc()),
+            }
+        }
+        (Some(date), None) => (date.timestamp_micros(), date.offset().local_minus_utc()),
+        (None, _) => (now.timestamp_micros(), 0),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn place(
+    tx: &mut IngestTx<'_>,
+    config: &IntakeConfig,
+    mail: &ParsedMail,
+    kind: ArrivalKind,
+    raw_sha256: &str,
+    fingerprint: &str,
+    mode: &Mode,
+    now: DateTime<Utc>,
+    make_number: NumberMaker<'_>,
+) -> Result<Placed, store::Error> {
+    let export = kind == ArrivalKind::ExportChunk;
+    let sender = sender_address(mail);
+    let sender_facts = match &sender {
+        Some(address) => tx.sender_facts(address.as_str()).await?,
+        None => SenderFacts::default(),
+    };
+    let subject = config.codec.parse(&mail.subject);
+
+    let placement = match mode.forced_case {
+        Some(case_id) => Placement::Existing {
+            case: case_id,
+            matched_by: MatchedBy::Manual,
+            new_number_alias: None,
+            new_token_alias: None,
+        },
+        None => {
+            let mut reference_ids = mail.in_reply_to.clone();
+            reference_ids.extend(mail.references.iter().rev().cloned());
+            let by_references = tx.case_by_message_ids(&reference_ids).await?;
+            let token = match &subject.token {
+                Some(token) => Some(LabelLookup {
+                    label: token.clone(),
+                    case: tx.case_by_label(&token.to_string()).await?,
+                }),
+                None => None,
+            };
+            let number = match &subject.number {
+                Some(number) => Some(LabelLookup {
+                    label: number.clone(),
+                    case: tx.case_by_label(&number.to_string()).await?,
+                }),
+                None => None,
+            };
+            let by_thread_index = match mail
+                .thread_index
+                .as_deref()
+                .and_then(threading::thread_index_root)
+            {
+                Some(root) => tx.case_by_thread_index(&root).await?,
+                None => None,
+            };
+            threading::place(&ThreadingFacts {
+                by_references,
+                token,
+                number,
+                by_thread_index,
+            })
+        }
+    };
+
+    let staff_domains = tx.staff_domains().await?;
+    let (case_id, matched_by, new_case) = match placement {
+        Placement::Existing {
+            case,
+            matched_by,
+            new_number_alias,
+            new_token_alias,
+        } => {
+            if mode.apply_guard && !export {
+                let facts = tx.guard_facts(case).await?;
+                let participants: Vec<Address> = facts
+                    .participants
+                    .iter()
+                    .filter_map(|a| a.parse().ok())
+                    .collect();
+                let context = GuardContext {
+                    participants: &participants,
+                    case_org_domains: &facts.org_domains,
+                    staff_domains: &staff_domains,
+                    sender_is_staff_member: sender_facts.is_staff_member,
+                    intake_addresses: &config.intake_addresses,
+                };
+                if let Err(refusal) = guard::check(sender.as_ref(), &context) {
+                    let number = tx.case_record(case).await?.number;
+                    return Ok(Placed::Refused {
+                        code: refusal_code(&refusal),
+                        reason: format!(
+                            "the message names case {number} (by {matched_by}) but {refusal}; attach it to the case if the sender belongs, or leave it"
+                        ),
+                    });
+                }
+            }
+            for alias in new_number_alias
+                .map(|n| n.to_string())
+                .into_iter()
+                .chain(new_token_alias.map(|t| t.to_string()))
+            {
+                tx.add_alias(case, &alias).await?;
+            }
+            (
+                case,
+                if export && mode.forced_case.is_none() {
+                    MatchedBy::Import
+                } else {
+                    matched_by
+                },
+                false,
+            )
+        }
+        placement @ (Placement::Adopt { .. } | Placement::NewCase) => {
+            if mode.apply_guard && !export {
+                let standing = SenderStanding {
+                    known_contact: sender_facts.known_contact,
+                    known_domain: sender_facts.org_by_domain.is_some(),
+                };
+                if let Err(refusal) =
+                    guard::may_open_case(sender.as_ref(), standing, &config.intake_addresses)
+                {
+                    return Ok(Placed::Refused {
+                        code: match refusal {
+                            GuardRefusal::NotAParticipant { .. } => "unknown_sender",
+                            ref other => refusal_code(other),
+                        },
+                        reason: format!(
+                            "the message names no case Casebook knows, and {refusal}, so it may not open one; \
+                             add the sender as a contact or their organization's domain, then release it"
+                        ),
+                    });
+                }
+            }
+            let (number, token, matched_by) = match placement {
+                Placement::Adopt { number, token } => (
+                    Some(number),
+                    token.map_or(
+                        TokenChoice::New {
+                            prefix: config.codec.token_prefix().to_string(),
+                        },
+                        TokenChoice::Adopt,
+                    ),
+                    MatchedBy::Adopted,
+                ),
+                _ => (
+                    None,
+                    TokenChoice::New {
+                        prefix: config.codec.token_prefix().to_string(),
+                    },
+                    MatchedBy::NewCase,
+                ),
+            };
+            let customer_org = match &subject.customer {
+                Some(name) => tx.org_by_name(name).await?.map(|id| (id, name.clone())),
+                None => None,
+            };
+            let sender_org = sender_facts
+                .person_org
+                .iter()
+                .chain(sender_facts.org_by_domain.iter())
+                .find(|org| !org.is_staff)
+                .map(|org| (org.id, org.name.clone()));
+            let customer_org = customer_org.or(if subject.customer.is_none() {
+                sender_org
+            } else {
+                None
+            });
+            let title = if subject.title.is_empty() {
+                "(no subject)".to_string()
+            } else {
+                subject.title.clone()
+            };
+            let new = NewCase {
+                number,
+                token,
+                title,
+                priority: subject.priority.unwrap_or(config.default_priority),
+                customer_org_id: customer_org.as_ref().map(|(id, _)| *id),
+                customer: subject
+                    .customer
+                    .clone()
+                    .or(customer_org.map(|(_, name)| name))
+                    .unwrap_or_default(),
+                stage: subject
+                    .stage
+                    .clone()
+                    .unwrap_or_else(|| config.default_stage.clone()),
+                product: None,
+                version: None,
+                split_from: None,
+            };
+            // A case adopted from history, or opened by mail, began when its first message was sent.
+            let (sent_at, _) = sent_time(mail, config, now);
+            let case_id = tx
+                .create_case(&new, make_number, sent_at.min(now.timestamp_micros()))
+                .await?;
+            (
+                case_id,
+                if export {
+                    MatchedBy::Import
+                } else {
+                    matched_by
+                },
+                true,
+            )
+        }
+    };
+
+    let mut participants: Vec<String> = Vec::new();
+    let mut add_participant = |address: &str| {
+        if let Ok(parsed) = address.parse::<Address>() {
+            if !config.intake_addresses.contains(&parsed)
+                && !participants.contains(&parsed.to_string())
+            {
+                participants.push(parsed.to_string());
+            }
+        }
+    };
+    for mailbox in mail.from.iter().chain(&mail.to).chain(&mail.cc) {
+        if let Some(address) = &mailbox.address {
+            add_participant(address);
+        }
+    }
+    for address in &mail.signature_addresses {
+        add_participant(address);
+    }
+    tx.add_participants(case_id, &participants).await?;
+
+    let sender_name = mail.from.as_ref().and_then(|from| from.name.clone());
+    if let Some(name) = sender_name
+        .as_deref()
+        .or(sender.as_ref().map(Address::as_str))
+    {
+        tx.ensure_person(
+            name,
+            sender.as_ref().map(Address::as_str),
+            now.timestamp_micros(),
+        )
+        .await?;
+    }
+    let staff = sender_facts.is_staff_member
+        || sender_facts
+            .org_by_domain
+            .as_ref()
+            .is_some_and(|org| org.is_staff)
+        || sender.as_ref().is_some_and(|s| {
+            staff_domains
+                .iter()
+                .any(|d| case::party::domain_within(s.domain(), d))
+        });
+    let (sent_at, sent_offset) = sent_time(mail, config, now);
+    let message = NewMessage {
+        case_id,
+        raw_sha256: raw_sha256.to_string(),
+        message_id: mail.message_id.clone().filter(|_| mode.keep_message_id),
+        fingerprint: fingerprint.to_string(),
+        direction: if staff {
+            EntryKind::OutboundEmail
+        } else {
+            EntryKind::InboundEmail
+        },
+        from_name: sender_name,
+        from_address: sender.as_ref().map(ToString::to_string),
+        to: to_stored(&mail.to),
+        cc: to_stored(&mail.cc),
+        subject: mail.subject.clone(),
+        sent_at,
+        sent_offset,
+        body_text: mail.body_text.clone(),
+        quoted_from: mail
+            .quoted_from
+            .and_then(|offset| u64::try_from(offset).ok()),
+        matched_by,
+        thread_index_root: mail
+            .thread_index
+            .as_deref()
+            .and_then(threading::thread_index_root),
+        problems_json: serde_json::to_string(&mail.problems).unwrap_or_else(|_| "[]".into()),
+        received_at: now.timestamp_micros(),
+        attachments: mail
+            .attachments
+            .iter()
+            .map(|a| AttachmentRecord {
+                filename: a.filename.clone(),
+                content_type: a.content_type.clone(),
+                size: u64::try_from(a.size).unwrap_or(u64::MAX),
+                sha256: a.sha256.clone(),
+            })
+            .collect(),
+        actor: mode.actor.clone(),
+    };
+    tx.insert_message(&message).await?;
+    let number = tx.case_record(case_id).await?.number;
+    Ok(Placed::OnCase {
+        number,
+        matched_by,
+        new_case,
+    })
+}
+
+fn refusal_code(refusal: &GuardRefusal) -> &'static str {
+    match refusal {
+        GuardRefusal::NotAParticipant { .. } => "not_a_participant",
+        GuardRefusal::NoSender => "no_sender",
+        GuardRefusal::FromIntake { .. } => "from_intake_address",
+    }
+}

@@ -1,0 +1,320 @@
+//! The batch path: store raw bytes durably, then decide and write in one transaction.
+
+use case::subject::SubjectCodec;
+use case::{Address, CaseNumber, MatchedBy, Priority};
+use chrono::{DateTime, Utc};
+use mail::{ParsedMail, Unreadable};
+use rand::Rng;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use store::blob::{BlobKey, BlobKind};
+use store::ingest::NewQuarantine;
+use store::Store;
+
+use crate::decide::{self, Mode, Placed};
+use crate::Error;
+
+/// What the intake needs to know.
+#[derive(Debug, Clone)]
+pub struct IntakeConfig {
+    /// Resource limits for one message.
+    pub limits: mail::Limits,
+    /// The subject codec (templates and token prefix).
+    pub codec: SubjectCodec,
+    /// The intake mailbox's own addresses; they never count as participants.
+    pub intake_addresses: Vec<Address>,
+    /// The stage of a case opened by mail.
+    pub default_stage: String,
+    /// The priority of a case whose subject names none.
+    pub default_priority: Priority,
+    /// Read message times as wall-clock times of this zone (`import --assume-zone`).
+    pub assume_zone: Option<chrono_tz::Tz>,
+}
+
+impl Default for IntakeConfig {
+    fn default() -> Self {
+        IntakeConfig {
+            limits: mail::Limits::default(),
+            codec: SubjectCodec::default(),
+            intake_addresses: Vec::new(),
+            default_stage: "初次响应".to_string(),
+            default_priority: Priority::P3,
+            assume_zone: None,
+        }
+    }
+}
+
+/// How the bytes of an arrival are to be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArrivalKind {
+    /// An RFC 5322 message.
+    Mail,
+    /// One message of a thread export an operator imported (the takeover guard does not apply).
+    ExportChunk,
+}
+
+/// One message as it arrived, before anything was decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawArrival {
+    /// The bytes, exactly as received.
+    pub bytes: Vec<u8>,
+    /// Where it came from: a path, `path#N` for the Nth message of an mbox or export.
+    pub origin: String,
+    /// How to read it.
+    pub kind: ArrivalKind,
+}
+
+/// What became of one arrival.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// On a case's timeline.
+    OnCase {
+        /// The case's number.
+        case: String,
+        /// How it found the case.
+        matched_by: MatchedBy,
+        /// Whether the case was created for it.
+        new_case: bool,
+    },
+    /// Already stored; nothing changed.
+    Duplicate {
+        /// SHA-256 of the arrival's raw bytes.
+        sha256: String,
+    },
+    /// In quarantine, for a person to decide.
+    Quarantined {
+        /// The quarantine entry.
+        id: i64,
+        /// The reason's stable code.
+        reason_code: String,
+        /// The reason in words.
+        reason: String,
+    },
+}
+
+struct Prepared {
+    sha256: String,
+    size: u64,
+    fingerprint: String,
+    parsed: Result<ParsedMail, Unreadable>,
+    origin: String,
+    kind: ArrivalKind,
+}
+
+fn prepare(arrival: RawArrival, limits: &mail::Limits) -> (Prepared, Vec<u8>) {
+    let sha256 = hex::encode(Sha256::digest(&arrival.bytes));
+    let parsed = match arrival.kind {
+        ArrivalKind::Mail => mail::normalise(&arrival.bytes, limits),
+        ArrivalKind::ExportChunk => mail::export::parse_one(&arrival.bytes),
+    };
+    let fingerprint = match arrival.kind {
+        ArrivalKind::Mail => mail::content_fingerprint(&arrival.bytes),
+        ArrivalKind::ExportChunk => sha256.clone(),
+    };
+    let size = u64::try_from(arrival.bytes.len()).unwrap_or(u64::MAX);
+    (
+        Prepared {
+            sha256,
+            size,
+            fingerprint,
+            parsed,
+            origin: arrival.origin,
+            kind: arrival.kind,
+        },
+        arrival.bytes,
+    )
+}
+
+/// Takes a batch of arrivals in: raw bytes stored and fsynced first, then one transaction for the batch.
+///
+/// Returns one outcome per arrival, in order. An error means nothing of the
+/// batch was committed (its raw blobs may be stored; importing again is safe).
+pub async fn ingest(
+    store: &Store,
+    config: &IntakeConfig,
+    arrivals: Vec<RawArrival>,
+    now: DateTime<Utc>,
+    rng: &mut (impl Rng + Send),
+) -> Result<Vec<Outcome>, Error> {
+    // Parse on every core; the order of the batch is kept.
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(arrivals.len().max(1));
+    let chunk_size = arrivals.len().div_ceil(workers).max(1);
+    let mut chunks: Vec<Vec<RawArrival>> = Vec::new();
+    let mut rest = arrivals;
+    while !rest.is_empty() {
+        let tail = rest.split_off(chunk_size.min(rest.len()));
+        chunks.push(std::mem::replace(&mut rest, tail));
+    }
+    let limits = config.limits;
+    let prepared: Vec<(Prepared, Vec<u8>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .into_iter()
+                        .map(|arrival| prepare(arrival, &limits))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| handle.join().unwrap_or_default())
+            .collect()
+    });
+
+    // Nothing is decided before the raw bytes (and attachments) are on disk.
+    let mut blobs: Vec<(BlobKey, &[u8])> = Vec::new();
+    for (item, bytes) in &prepared {
+        blobs.push((BlobKey::new(BlobKind::Raw, &item.sha256), bytes.as_slice()));
+        if let Ok(mail) = &item.parsed {
+            for attachment in &mail.attachments {
+                blobs.push((
+                    BlobKey::new(BlobKind::Attachment, &attachment.sha256),
+                    attachment.bytes.as_slice(),
+                ));
+            }
+        }
+    }
+    store.blobs().put_durable(&blobs).await?;
+    drop(blobs);
+
+    let mut make_number = |seq: u64| CaseNumber::generate(seq, rng);
+    let mut tx = store.begin_ingest().await?;
+    let mut outcomes = Vec::with_capacity(prepared.len());
+    let mode = Mode {
+        apply_guard: true,
+        forced_case: None,
+        actor: None,
+        keep_message_id: true,
+    };
+    for (item, _) in &prepared {
+        let outcome = place_arrival(&mut tx, config, item, &mode, now, &mut make_number).await?;
+        tx.count_arrival(matches!(outcome, Outcome::Duplicate { .. }))
+            .await?;
+        match &outcome {
+            Outcome::OnCase {
+                case,
+                matched_by,
+                new_case,
+            } => {
+                tracing::info!(case.number = %case, %matched_by, new_case, origin = %item.origin, "message placed on case {case}");
+            }
+            Outcome::Duplicate { .. } => {
+                tracing::debug!(origin = %item.origin, "duplicate message skipped")
+            }
+            Outcome::Quarantined {
+                id, reason_code, ..
+            } => {
+                tracing::warn!(quarantine.id = id, reason = %reason_code, origin = %item.origin, "message quarantined");
+            }
+        }
+        outcomes.push(outcome);
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+async fn place_arrival(
+    tx: &mut store::ingest::IngestTx<'_>,
+    config: &IntakeConfig,
+    item: &Prepared,
+    mode: &Mode,
+    now: DateTime<Utc>,
+    make_number: store::cases::NumberMaker<'_>,
+) -> Result<Outcome, Error> {
+    let duplicate = Outcome::Duplicate {
+        sha256: item.sha256.clone(),
+    };
+    if !tx
+        .record_raw(&item.sha256, item.size, now.timestamp_micros())
+        .await?
+    {
+        return Ok(duplicate);
+    }
+    let mut entry = NewQuarantine {
+        raw_sha256: item.sha256.clone(),
+        reason_code: String::new(),
+        reason: String::new(),
+        from_address: None,
+        subject: None,
+        message_id: None,
+        fingerprint: None,
+        origin: item.origin.clone(),
+        received_at: now.timestamp_micros(),
+    };
+    let mail = match &item.parsed {
+        Ok(mail) => mail,
+        Err(unreadable) => {
+            entry.reason_code = "unreadable".into();
+            entry.reason = format!("{unreadable}; the raw bytes are kept");
+            let id = tx.quarantine(&entry).await?;
+            return Ok(Outcome::Quarantined {
+                id,
+                reason_code: entry.reason_code,
+                reason: entry.reason,
+            });
+        }
+    };
+    let sender = decide::sender_address(mail).map(|address| address.to_string());
+    entry.from_address = sender.clone();
+    entry.subject = Some(mail.subject.clone());
+    entry.message_id = mail.message_id.clone();
+    entry.fingerprint = Some(item.fingerprint.clone());
+    if let Some(message_id) = &mail.message_id {
+        if let Some(known) = tx.known_message_id(message_id).await? {
+            if known.fingerprint == item.fingerprint && known.from_address == sender {
+                return Ok(duplicate);
+            }
+            entry.reason_code = "message_id_collision".into();
+            entry.reason = format!(
+                "Message-ID <{message_id}> is already stored with another sender or content; kept apart so that a copied \
+                 Message-ID cannot make real mail vanish"
+            );
+            entry.fingerprint = None;
+            let id = tx.quarantine(&entry).await?;
+            return Ok(Outcome::Quarantined {
+                id,
+                reason_code: entry.reason_code,
+                reason: entry.reason,
+            });
+        }
+    }
+    match decide::place(
+        tx,
+        config,
+        mail,
+        item.kind,
+        &item.sha256,
+        &item.fingerprint,
+        mode,
+        now,
+        make_number,
+    )
+    .await?
+    {
+        Placed::OnCase {
+            number,
+            matched_by,
+            new_case,
+        } => Ok(Outcome::OnCase {
+            case: number.to_string(),
+            matched_by,
+            new_case,
+        }),
+        Placed::Refused { code, reason } => {
+            entry.reason_code = code.to_string();
+            entry.reason = reason;
+            let id = tx.quarantine(&entry).await?;
+            Ok(Outcome::Quarantined {
+                id,
+                reason_code: entry.reason_code,
+                reason: entry.reason,
+            })
+        }
+    }
+}

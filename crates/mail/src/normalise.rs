@@ -1,0 +1,597 @@
+//! One message's bytes to a [`ParsedMail`], the form everything after parsing uses.
+//!
+//! Parsing is done by `mail-parser` (every charset real mail uses, RFC 2047
+//! and RFC 2231, quoted-printable and base64, HTML to text). This module
+//! makes its result owned and normalised, collects the [`Problem`]s it
+//! meets, and refuses only input with nothing to recover ([`Unreadable`]).
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use mail_parser::{HeaderValue, MessageParser, MimeHeaders, PartType};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::container::{detect, Format};
+use crate::{filename, quote};
+
+/// Resource limits for one message. Past a limit the message is refused with the limit named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest raw message accepted, in bytes.
+    pub max_message_bytes: usize,
+    /// Most MIME parts accepted in one message.
+    pub max_parts: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_bytes: 64 * 1024 * 1024,
+            max_parts: 10_000,
+        }
+    }
+}
+
+/// A name and an address, as a header or an export gave them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mailbox {
+    /// The display name, if any.
+    pub name: Option<String>,
+    /// The address, lower-cased, if any (a thread export gives names only).
+    pub address: Option<String>,
+}
+
+/// A message's send time as written: the instant, and the offset it was written with.
+pub type MailDate = DateTime<FixedOffset>;
+
+/// One attachment, decoded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attachment {
+    /// A name safe to show and to use as a path component.
+    pub filename: String,
+    /// `type/subtype`, lower-case.
+    pub content_type: String,
+    /// Decoded size in bytes.
+    pub size: usize,
+    /// SHA-256 of the decoded bytes, hex.
+    pub sha256: String,
+    /// The decoded bytes.
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+}
+
+/// Something imperfect met while parsing; the message was still read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Problem {
+    /// A part named a charset nobody knows; it was decoded as best could be.
+    UnknownCharset {
+        /// The label as written.
+        charset: String,
+    },
+    /// A part's transfer encoding or charset could not be decoded cleanly.
+    BadEncoding {
+        /// Which part, counted from 0.
+        part: usize,
+    },
+    /// An RFC 2047 encoded word was left undecoded.
+    BrokenEncodedWord {
+        /// The header it was in.
+        header: String,
+    },
+    /// The Date header was missing or unreadable.
+    BadDate,
+    /// The From header was missing or had no address.
+    NoSender,
+    /// An attachment's name was unsafe and was changed.
+    UnsafeFilename {
+        /// The name as written.
+        original: String,
+    },
+    /// A thread export line could not be read and was kept in the body.
+    ExportLine {
+        /// What was wrong.
+        detail: String,
+    },
+}
+
+/// Why a message could not be read at all; the raw bytes go to quarantine with this reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unreadable {
+    /// Nothing but white space.
+    #[error("the message is empty")]
+    Empty,
+    /// No header could be found: this is not a mail message.
+    #[error("no mail headers found: this is not an RFC 5322 message, an mbox or a thread export")]
+    NoHeaders,
+    /// Larger than `Limits::max_message_bytes`.
+    #[error(
+        "the message is {size} bytes, over the limit of {limit} bytes (limits.max_message_bytes)"
+    )]
+    TooLarge {
+        /// The message's size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// More parts than `Limits::max_parts`.
+    #[error("the message has {parts} MIME parts, over the limit of {limit} (limits.max_parts)")]
+    TooManyParts {
+        /// The message's part count.
+        parts: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A thread export that could not be read.
+    #[error("unreadable thread export: {0}")]
+    Export(String),
+}
+
+/// A message as Casebook reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ParsedMail {
+    /// The Message-ID without angle brackets.
+    pub message_id: Option<String>,
+    /// In-Reply-To ids, without angle brackets.
+    pub in_reply_to: Vec<String>,
+    /// References ids, without angle brackets, oldest first.
+    pub references: Vec<String>,
+    /// The decoded subject.
+    pub subject: String,
+    /// The sender.
+    pub from: Option<Mailbox>,
+    /// The To recipients.
+    pub to: Vec<Mailbox>,
+    /// The Cc recipients.
+    pub cc: Vec<Mailbox>,
+    /// The send time with the offset it was written with.
+    pub date: Option<MailDate>,
+    /// The readable text of the body.
+    pub body_text: String,
+    /// Byte offset in `body_text` where quoted history begins.
+    pub quoted_from: Option<usize>,
+    /// Attachments, decoded.
+    pub attachments: Vec<Attachment>,
+    /// Outlook's Thread-Index header, as written.
+    pub thread_index: Option<String>,
+    /// Auto-reply or bounce signals, if any (`auto-submitted: auto-replied`, `bounce`, ...).
+    pub auto_submitted: Option<String>,
+    /// Addresses a thread export gave in the sender's signature.
+    pub signature_addresses: Vec<String>,
+    /// Whether this came from a thread export rather than an RFC 5322 message.
+    pub from_export: bool,
+    /// What was imperfect.
+    pub problems: Vec<Problem>,
+}
+
+/// Reads one RFC 5322 message.
+///
+/// Thread exports are read by [`crate::export::parse_one`], and only when the
+/// caller knows the bytes came from an export an operator imported: a mail
+/// whose body looks like an export is still a mail.
+pub fn normalise(raw: &[u8], limits: &Limits) -> Result<ParsedMail, Unreadable> {
+    if raw.len() > limits.max_message_bytes {
+        return Err(Unreadable::TooLarge {
+            size: raw.len(),
+            limit: limits.max_message_bytes,
+        });
+    }
+    if raw.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(Unreadable::Empty);
+    }
+    if detect(raw) == Format::Unknown {
+        return Err(Unreadable::NoHeaders);
+    }
+    let message = MessageParser::default()
+        .parse(raw)
+        .ok_or(Unreadable::NoHeaders)?;
+    if message.parts.len() > limits.max_parts {
+        return Err(Unreadable::TooManyParts {
+            parts: message.parts.len(),
+            limit: limits.max_parts,
+        });
+    }
+    let mut problems = Vec::new();
+
+    let subject = message.subject().map(str::trim).unwrap_or("").to_string();
+    if subject.contains("=?") && subject.contains("?=") {
+        problems.push(Problem::BrokenEncodedWord {
+            header: "Subject".into(),
+        });
+    }
+    let mailboxes = |value: Option<&mail_parser::Address<'_>>| -> Vec<Mailbox> {
+        value
+            .map(|address| {
+                address
+                    .iter()
+                    .map(|addr| Mailbox {
+                        name: addr
+                            .name()
+                            .map(|name| name.trim().to_string())
+                            .filter(|name| !name.is_empty()),
+                        address: addr
+                            .address()
+                            .map(|a| a.trim().to_lowercase())
+                            .filter(|a| a.contains('@')),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let from = mailboxes(message.from()).into_iter().next();
+    if from
+        .as_ref()
+        .and_then(|mailbox| mailbox.address.as_ref())
+        .is_none()
+    {
+        problems.push(Problem::NoSender);
+    }
+    let date = message.date().and_then(to_chrono);
+    if date.is_none() {
+        problems.push(Problem::BadDate);
+    }
+
+    let mut body_parts = Vec::new();
+    for index in 0..message.text_body_count() {
+        if let Some(text) = message.body_text(index) {
+            body_parts.push(text.trim_end().to_string());
+        }
+    }
+    let body_text = body_parts.join("\n\n").replace("\r\n", "\n");
+
+    for (index, part) in message.parts.iter().enumerate() {
+        if part.is_encoding_problem {
+            problems.push(Problem::BadEncoding { part: index });
+        }
+        if let Some(charset) = part.content_type().and_then(|ct| ct.attribute("charset")) {
+            if encoding_rs::Encoding::for_label(charset.trim().as_bytes()).is_none()
+                && !matches!(
+                    charset.trim().to_ascii_lowercase().as_str(),
+                    "utf-7" | "us-ascii" | "ascii"
+                )
+            {
+                problems.push(Problem::UnknownCharset {
+                    charset: charset.to_string(),
+                });
+            }
+        }
+    }
+
+    let mut attachments = Vec::new();
+    for (index, part) in message.attachments().enumerate() {
+        let content_type = part
+            .content_type()
+            .map(|ct| match ct.subtype() {
+                Some(subtype) => format!("{}/{}", ct.ctype(), subtype),
+                None => ct.ctype().to_string(),
+            })
+            .unwrap_or_else(|| "application/octet-stream".to_string())
+            .to_ascii_lowercase();
+        let original = part
+            .attachment_name()
+            .map(str::to_string)
+            .unwrap_or_else(|| match &part.body {
+                PartType::Message(_) => format!("attachment-{}.eml", index + 1),
+                _ => format!("attachment-{}", index + 1),
+            });
+        let (safe, changed) = filename::sanitise(&original);
+        if changed && part.attachment_name().is_some() {
+            problems.push(Problem::UnsafeFilename {
+                original: original.clone(),
+            });
+        }
+        let bytes = part.contents().to_vec();
+        attachments.push(Attachment {
+            filename: safe,
+            content_type,
+            size: bytes.len(),
+            sha256: hex::encode(Sha256::digest(&bytes)),
+            bytes,
+        });
+    }
+
+    let ids = |value: &HeaderValue<'_>| -> Vec<String> {
+        match value {
+            HeaderValue::Text(id) => vec![clean_id(id)],
+            HeaderValue::TextList(list) => list.iter().map(|id| clean_id(id)).collect(),
+            _ => Vec::new(),
+        }
+        .into_iter()
+        .filter(|id| !id.is_empty())
+        .collect()
+    };
+
+    Ok(ParsedMail {
+        message_id: message
+            .message_id()
+            .map(clean_id)
+            .filter(|id| !id.is_empty()),
+        in_reply_to: ids(message.in_reply_to()),
+        references: ids(message.references()),
+        subject,
+        from,
+        to: mailboxes(message.to()),
+        cc: mailboxes(message.cc()),
+        date,
+        quoted_from: quote::quoted_from(&body_text),
+        body_text,
+        attachments,
+        thread_index: message
+            .header_raw("Thread-Index")
+            .map(|value| value.trim().to_string())
+            .filter(|v| !v.is_empty()),
+        auto_submitted: auto_submitted(&message),
+        signature_addresses: Vec::new(),
+        from_export: false,
+        problems,
+    })
+}
+
+fn clean_id(id: &str) -> String {
+    id.trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim()
+        .to_string()
+}
+
+fn to_chrono(date: &mail_parser::DateTime) -> Option<MailDate> {
+    let seconds = (i32::from(date.tz_hour) * 3600 + i32::from(date.tz_minute) * 60)
+        * if date.tz_before_gmt { -1 } else { 1 };
+    let offset = FixedOffset::east_opt(seconds)?;
+    let naive = NaiveDate::from_ymd_opt(
+        i32::from(date.year),
+        u32::from(date.month),
+        u32::from(date.day),
+    )?
+    .and_hms_opt(
+        u32::from(date.hour),
+        u32::from(date.minute),
+        u32::from(date.second),
+    )?;
+    naive.and_local_timezone(offset).single()
+}
+
+fn auto_submitted(message: &mail_parser::Message<'_>) -> Option<String> {
+    if let Some(value) = message.header_raw("Auto-Submitted") {
+        let value = value.trim().to_ascii_lowercase();
+        if !value.starts_with("no") {
+            return Some(format!("auto-submitted: {value}"));
+        }
+    }
+    let is_report = message.content_type().is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case("multipart")
+            && ct
+                .subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+    });
+    if is_report {
+        return Some("bounce".to_string());
+    }
+    for header in ["X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"] {
+        if header != "X-Auto-Response-Suppress" && message.header_raw(header).is_some() {
+            return Some(format!("{}: yes", header.to_ascii_lowercase()));
+        }
+    }
+    if let Some(precedence) = message.header_raw("Precedence") {
+        let precedence = precedence.trim().to_ascii_lowercase();
+        if matches!(precedence.as_str(), "bulk" | "junk" | "auto_reply" | "list") {
+            return Some(format!("precedence: {precedence}"));
+        }
+    }
+    let sender = message
+        .from()
+        .and_then(|from| from.first())
+        .and_then(|addr| addr.address())
+        .unwrap_or("");
+    let local = sender.split('@').next().unwrap_or("").to_ascii_lowercase();
+    if local == "mailer-daemon" || local == "postmaster" {
+        return Some("bounce".to_string());
+    }
+    None
+}
+
+/// Headers that mail transport adds or changes on the way; they do not make a message different.
+const TRANSPORT_HEADERS: &[&str] = &[
+    "received",
+    "return-path",
+    "delivered-to",
+    "x-original-to",
+    "x-received",
+    "authentication-results",
+    "received-spf",
+    "dkim-signature",
+    "x-google-dkim-signature",
+    "domainkey-signature",
+    "content-length",
+    "lines",
+    "status",
+    "x-status",
+    "x-keywords",
+    "x-uid",
+    "x-uidl",
+    "envelope-to",
+    "x-envelope-from",
+    "x-envelope-to",
+    "x-spam-status",
+    "x-spam-checker-version",
+    "x-spam-level",
+    "x-spam-score",
+    "x-virus-scanned",
+    "x-original-arrival-time",
+];
+const TRANSPORT_PREFIXES: &[&str] = &[
+    "arc-",
+    "x-ms-exchange-",
+    "x-forefront-",
+    "x-microsoft-antispam",
+    "x-mozilla-",
+    "x-gm-",
+];
+
+/// A hash of what a message says, ignoring transport headers and line endings.
+///
+/// Two copies of one message that took different paths (other `Received`
+/// lines, CRLF in one mailbox and LF in another) share a fingerprint, so
+/// the second is a duplicate; a stranger's message that merely copies a
+/// Message-ID does not.
+pub fn content_fingerprint(raw: &[u8]) -> String {
+    let normalised: Vec<u8> = raw.iter().copied().filter(|b| *b != b'\r').collect();
+    let split = normalised
+        .windows(2)
+        .position(|pair| pair == b"\n\n")
+        .map_or(normalised.len(), |at| at + 1);
+    let (head, body) = normalised.split_at(split);
+    let mut hasher = Sha256::new();
+    let mut keep = false;
+    for line in head.split(|b| *b == b'\n') {
+        let continuation = line.first().is_some_and(|b| *b == b' ' || *b == b'\t');
+        if !continuation {
+            let name = line.split(|b| *b == b':').next().unwrap_or(b"");
+            let name = String::from_utf8_lossy(name).trim().to_ascii_lowercase();
+            keep = !(TRANSPORT_HEADERS.contains(&name.as_str())
+                || TRANSPORT_PREFIXES
+                    .iter()
+                    .any(|prefix| name.starts_with(prefix))
+                || name.starts_with("from "));
+        }
+        if keep {
+            hasher.update(line);
+            hasher.update(b"\n");
+        }
+    }
+    hasher.update(b"\n");
+    let body_end = body
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |at| at + 1);
+    hasher.update(&body[..body_end]);
+    hex::encode(hasher.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(raw: &str) -> ParsedMail {
+        normalise(raw.as_bytes(), &Limits::default()).unwrap()
+    }
+
+    #[test]
+    fn a_chinese_reply() {
+        let mail = parse(
+            "Message-ID: <a1@acer.com>\r\nIn-Reply-To: <p1@cmgos.com>\r\nReferences: <p0@cmgos.com> <p1@cmgos.com>\r\n\
+From: =?GB2312?B?0Oy07w==?= <Xuda@Acer.com>\r\nTo: support@cmgos.com\r\nCc: \"Gao Meng\" <gaomeng@cmgos.com>\r\n\
+Subject: =?UTF-8?B?5Zue5aSNOiDns7vnu5/ph43nva7lpLHotKXpl67popg=?=\r\nDate: Fri, 05 Mar 2021 17:05:26 +0800\r\n\
+Content-Type: text/plain; charset=gbk\r\nContent-Transfer-Encoding: base64\r\n\r\nxOO6ww==\r\n",
+        );
+        assert_eq!(mail.message_id.as_deref(), Some("a1@acer.com"));
+        assert_eq!(mail.in_reply_to, ["p1@cmgos.com"]);
+        assert_eq!(mail.references, ["p0@cmgos.com", "p1@cmgos.com"]);
+        assert_eq!(mail.subject, "回复: 系统重置失败问题");
+        let from = mail.from.unwrap();
+        assert_eq!(from.address.as_deref(), Some("xuda@acer.com"));
+        assert_eq!(from.name.as_deref(), Some("徐达"));
+        assert_eq!(mail.cc[0].name.as_deref(), Some("Gao Meng"));
+        assert_eq!(mail.date.unwrap().to_rfc3339(), "2021-03-05T17:05:26+08:00");
+        assert_eq!(mail.body_text, "你好");
+        assert!(mail.problems.is_empty(), "{:?}", mail.problems);
+    }
+
+    #[test]
+    fn html_only_mail_becomes_text_and_attachments_are_kept() {
+        let mail = parse(
+            "From: a@b.c\nSubject: logs\nDate: Mon, 1 Mar 2021 10:00:00 +0000\nMIME-Version: 1.0\n\
+Content-Type: multipart/mixed; boundary=XX\n\n--XX\nContent-Type: text/html; charset=utf-8\n\n\
+<p>Hello <b>there</b></p><script>alert(1)</script>\n--XX\nContent-Type: application/octet-stream\n\
+Content-Disposition: attachment; filename*=UTF-8''..%2F..%2F%E6%97%A5%E5%BF%97.log\n\
+Content-Transfer-Encoding: base64\n\naGVsbG8=\n--XX--\n",
+        );
+        assert!(mail.body_text.contains("Hello there"), "{}", mail.body_text);
+        assert_eq!(mail.attachments.len(), 1);
+        let attachment = &mail.attachments[0];
+        assert_eq!(attachment.filename, "日志.log");
+        assert_eq!(attachment.size, 5);
+        assert_eq!(attachment.content_type, "application/octet-stream");
+        assert_eq!(
+            attachment.sha256,
+            "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+        );
+        assert!(mail
+            .problems
+            .iter()
+            .any(|p| matches!(p, Problem::UnsafeFilename { .. })));
+    }
+
+    #[test]
+    fn what_cannot_be_read() {
+        assert_eq!(normalise(b"", &Limits::default()), Err(Unreadable::Empty));
+        assert_eq!(
+            normalise(b" \r\n ", &Limits::default()),
+            Err(Unreadable::Empty)
+        );
+        assert_eq!(
+            normalise(b"\x00\x01\x02 binary junk", &Limits::default()),
+            Err(Unreadable::NoHeaders)
+        );
+        let small = Limits {
+            max_message_bytes: 10,
+            ..Limits::default()
+        };
+        assert_eq!(
+            normalise(b"Subject: too long for the limit\n\nx", &small),
+            Err(Unreadable::TooLarge {
+                size: 34,
+                limit: 10
+            })
+        );
+    }
+
+    #[test]
+    fn imperfect_mail_lists_its_problems() {
+        let mail = parse(
+            "Subject: =?x-unknown?Q?abc?=\nContent-Type: text/plain; charset=x-klingon\n\nbody\n",
+        );
+        assert!(
+            mail.problems.contains(&Problem::NoSender),
+            "{:?}",
+            mail.problems
+        );
+        assert!(mail.problems.contains(&Problem::BadDate));
+        assert!(mail.problems.contains(&Problem::UnknownCharset {
+            charset: "x-klingon".into()
+        }));
+        assert_eq!(mail.body_text, "body");
+    }
+
+    #[test]
+    fn auto_replies_and_bounces() {
+        assert_eq!(
+            parse("From: a@b.c\nAuto-Submitted: auto-replied\n\nx")
+                .auto_submitted
+                .as_deref(),
+            Some("auto-submitted: auto-replied")
+        );
+        assert_eq!(
+            parse("From: MAILER-DAEMON@b.c\n\nx")
+                .auto_submitted
+                .as_deref(),
+            Some("bounce")
+        );
+        assert_eq!(
+            parse("From: a@b.c\nAuto-Submitted: no\n\nx").auto_submitted,
+            None
+        );
+    }
+
+    #[test]
+    fn fingerprints_ignore_transport() {
+        let one =
+            content_fingerprint(b"Received: from a\r\nFrom: x@y.z\r\nSubject: s\r\n\r\nbody\r\n");
+        let two = content_fingerprint(
+            b"Received: from b\nReceived: from c\n by d\nFrom: x@y.z\nSubject: s\n\nbody\n",
+        );
+        let other = content_fingerprint(b"From: x@y.z\nSubject: s\n\nanother body\n");
+        assert_eq!(one, two);
+        assert_ne!(one, other);
+    }
+}

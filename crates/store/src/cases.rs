@@ -1,0 +1,528 @@
+//! Cases and the labels that point at them.
+//!
+//! A case has an internal id that never changes; its number, its token,
+//! aliases found in mail and the numbers of cases merged into it are rows in
+//! `case_labels`, each pointing at one case. Looking a case up by any label
+//! is one query, and a merged case's old number still finds the survivor.
+
+use case::{CaseNumber, EntryKind, Priority, Status, TrackingToken};
+use sqlx::{AnyConnection, Row};
+
+use crate::{Error, Result, Store};
+
+/// A case as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseRecord {
+    /// Internal id; never changes.
+    pub id: i64,
+    /// The case number.
+    pub number: CaseNumber,
+    /// The title.
+    pub title: String,
+    /// The priority.
+    pub priority: Priority,
+    /// The customer organization's id, if it is a known organization.
+    pub customer_org_id: Option<i64>,
+    /// The customer's name as the case knows it.
+    pub customer: String,
+    /// The owner's display name.
+    pub owner: Option<String>,
+    /// The product concerned.
+    pub product: Option<String>,
+    /// The product's version.
+    pub version: Option<String>,
+    /// The problem as defined with the partner.
+    pub problem_definition: Option<String>,
+    /// The agreed scope.
+    pub scope: Option<String>,
+    /// Where the case stands.
+    pub status: Status,
+    /// The stage label, as written in subjects.
+    pub stage: String,
+    /// The tracking token.
+    pub tracking_token: Option<TrackingToken>,
+    /// The number of the case this one was split from.
+    pub split_from: Option<String>,
+    /// The number of the case this one was merged into.
+    pub merged_into: Option<String>,
+    /// Other labels that point at this case: aliases, merged numbers, extra tokens.
+    pub aliases: Vec<String>,
+    /// Created, microseconds since the epoch (UTC).
+    pub created_at: i64,
+    /// Last changed, microseconds since the epoch (UTC).
+    pub updated_at: i64,
+}
+
+/// How a new case gets its tracking token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenChoice {
+    /// Keep a token from an earlier system.
+    Adopt(TrackingToken),
+    /// Make a new one with this prefix from the token sequence.
+    New {
+        /// The prefix, such as `CMIT`.
+        prefix: String,
+    },
+    /// No token.
+    None,
+}
+
+/// What a new case is made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCase {
+    /// A number from an earlier system to keep, or `None` for a new one.
+    pub number: Option<CaseNumber>,
+    /// The tracking token.
+    pub token: TokenChoice,
+    /// The title.
+    pub title: String,
+    /// The priority.
+    pub priority: Priority,
+    /// The customer organization's id, if known.
+    pub customer_org_id: Option<i64>,
+    /// The customer's name.
+    pub customer: String,
+    /// The stage label.
+    pub stage: String,
+    /// The product concerned.
+    pub product: Option<String>,
+    /// The product's version.
+    pub version: Option<String>,
+    /// The case this one is split from.
+    pub split_from: Option<i64>,
+}
+
+/// Makes a case number from a sequence value (the caller brings the randomness).
+pub type NumberMaker<'a> = &'a mut (dyn FnMut(u64) -> CaseNumber + Send);
+
+const CASE_COLUMNS: &str = "c.id, c.number, c.title, c.priority, c.customer_org_id, c.customer_name, c.product, c.version, \
+c.problem_definition, c.scope, c.status, c.stage, c.tracking_token, c.created_at, c.updated_at, \
+o.display_name AS owner, s.number AS split_from_number, m.number AS merged_into_number";
+const CASE_JOINS: &str = "FROM cases c LEFT JOIN people o ON o.id = c.owner_person_id \
+LEFT JOIN cases s ON s.id = c.split_from LEFT JOIN cases m ON m.id = c.merged_into";
+
+impl Store {
+    /// Creates a case with a new (or adopted) number and token.
+    pub async fn create_case(
+        &self,
+        new: NewCase,
+        make_number: NumberMaker<'_>,
+        actor: Option<&str>,
+        now: i64,
+    ) -> Result<CaseRecord> {
+        let mut tx = self.write_tx().await?;
+        let id = insert_case(self, &mut tx, &new, make_number, actor, now).await?;
+        let record = case_by_id(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    /// The case a label (number, alias, merged number or token) points at.
+    pub async fn find_case(&self, label: &str) -> Result<Option<CaseRecord>> {
+        let mut connection = self.pool.acquire().await?;
+        let id = case_id_by_label(&mut connection, &canonical_label(label)).await?;
+        match id {
+            Some(id) => Ok(Some(case_by_id(&mut connection, id).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Cases not merged into another, most recently changed first.
+    pub async fn list_cases(&self, limit: Option<u64>) -> Result<Vec<CaseRecord>> {
+        let mut connection = self.pool.acquire().await?;
+        let limit = limit.map_or(i64::MAX, crate::to_i64);
+        let ids: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM cases WHERE merged_into IS NULL ORDER BY updated_at DESC, id DESC LIMIT $1")
+                .bind(limit)
+                .fetch_all(&mut *connection)
+                .await?;
+        let mut records = Vec::with_capacity(ids.len());
+        for id in ids {
+            records.push(case_by_id(&mut connection, id).await?);
+        }
+        Ok(records)
+    }
+
+    /// Changes a case's status if it is still `from`, and records the change on the timeline.
+    pub async fn set_status(
+        &self,
+        case_id: i64,
+        from: Status,
+        to: Status,
+        data: serde_json::Value,
+        actor: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let changed = sqlx::query(
+            "UPDATE cases SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
+        )
+        .bind(to.as_str())
+        .bind(now)
+        .bind(case_id)
+        .bind(from.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed != 1 {
+            return Err(Error::Conflict(format!("the case changed while this status change was made (expected it to be {from}); try again")));
+        }
+        insert_event(
+            &mut tx,
+            case_id,
+            EntryKind::StatusChange,
+            now,
+            actor,
+            None,
+            &data,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds an internal note to a case.
+    pub async fn add_note(
+        &self,
+        case_id: i64,
+        text: &str,
+        actor: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        insert_event(
+            &mut tx,
+            case_id,
+            EntryKind::Note,
+            now,
+            actor,
+            None,
+            &serde_json::json!({ "text": text }),
+        )
+        .await?;
+        touch(&mut tx, case_id, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Merges the case `gone` into `keep`: its timeline, messages, participants and labels move; its number still finds `keep`.
+    pub async fn merge_cases(
+        &self,
+        keep: i64,
+        gone: i64,
+        actor: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        if keep == gone {
+            return Err(Error::Conflict(
+                "a case cannot be merged into itself".into(),
+            ));
+        }
+        let mut tx = self.write_tx().await?;
+        let keep_record = case_by_id(&mut tx, keep).await?;
+        let gone_record = case_by_id(&mut tx, gone).await?;
+        if let Some(survivor) = gone_record
+            .merged_into
+            .as_ref()
+            .or(keep_record.merged_into.as_ref())
+        {
+            return Err(Error::Conflict(format!(
+                "that case was already merged into {survivor}; merge into {survivor} instead"
+            )));
+        }
+        for statement in [
+            "UPDATE messages SET case_id = $1 WHERE case_id = $2",
+            "UPDATE timeline SET case_id = $1 WHERE case_id = $2",
+            "INSERT INTO case_participants (case_id, address) SELECT $1, address FROM case_participants WHERE case_id = $2 ON CONFLICT (case_id, address) DO NOTHING",
+            "DELETE FROM case_participants WHERE case_id = $2",
+            "UPDATE case_labels SET case_id = $1, kind = CASE WHEN kind = 'number' THEN 'merged' ELSE kind END WHERE case_id = $2",
+            "UPDATE cases SET merged_into = $1 WHERE id = $2 OR merged_into = $2",
+        ] {
+            sqlx::query(statement).bind(keep).bind(gone).execute(&mut *tx).await?;
+        }
+        let data = serde_json::json!({ "event": "merged", "text": format!("merged {} into this case", gone_record.number), "from": gone_record.number.to_string() });
+        insert_event(&mut tx, keep, EntryKind::Note, now, actor, None, &data).await?;
+        touch(&mut tx, keep, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Splits a new case off `from`: the named messages move to it, participants are copied, both timelines say so.
+    pub async fn split_case(
+        &self,
+        from: i64,
+        new: NewCase,
+        make_number: NumberMaker<'_>,
+        message_row_ids: &[i64],
+        actor: Option<&str>,
+        now: i64,
+    ) -> Result<CaseRecord> {
+        let mut tx = self.write_tx().await?;
+        let source = case_by_id(&mut tx, from).await?;
+        let new = NewCase {
+            split_from: Some(from),
+            ..new
+        };
+        let id = insert_case(self, &mut tx, &new, make_number, actor, now).await?;
+        for row_id in message_row_ids {
+            let moved =
+                sqlx::query("UPDATE messages SET case_id = $1 WHERE id = $2 AND case_id = $3")
+                    .bind(id)
+                    .bind(row_id)
+                    .bind(from)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            if moved != 1 {
+                return Err(Error::NotFound {
+                    what: "message on the case",
+                    label: row_id.to_string(),
+                });
+            }
+            sqlx::query("UPDATE timeline SET case_id = $1 WHERE message_row_id = $2")
+                .bind(id)
+                .bind(row_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("INSERT INTO case_participants (case_id, address) SELECT $1, address FROM case_participants WHERE case_id = $2")
+            .bind(id)
+            .bind(from)
+            .execute(&mut *tx)
+            .await?;
+        let record = case_by_id(&mut tx, id).await?;
+        let text = format!("split {} off this case: {}", record.number, record.title);
+        let data = serde_json::json!({ "event": "split_to", "text": text, "case": record.number.to_string() });
+        insert_event(&mut tx, from, EntryKind::Note, now, actor, None, &data).await?;
+        let data = serde_json::json!({ "event": "split_from", "text": format!("split off {}", source.number), "case": source.number.to_string() });
+        insert_event(&mut tx, id, EntryKind::Note, now, actor, None, &data).await?;
+        touch(&mut tx, from, now).await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+}
+
+/// Case numbers and tokens are stored upper-case; aliases as found, trimmed.
+pub(crate) fn canonical_label(label: &str) -> String {
+    let trimmed = label.trim();
+    if let Ok(number) = trimmed.parse::<CaseNumber>() {
+        return number.to_string();
+    }
+    if let Ok(token) = trimmed.parse::<TrackingToken>() {
+        return token.to_string();
+    }
+    trimmed.to_string()
+}
+
+pub(crate) async fn case_id_by_label(
+    connection: &mut AnyConnection,
+    label: &str,
+) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT case_id FROM case_labels WHERE label = $1")
+            .bind(label)
+            .fetch_optional(&mut *connection)
+            .await?,
+    )
+}
+
+pub(crate) async fn add_label(
+    connection: &mut AnyConnection,
+    label: &str,
+    kind: &str,
+    case_id: i64,
+    seq: Option<u64>,
+) -> Result<bool> {
+    let inserted = sqlx::query("INSERT INTO case_labels (label, kind, case_id, seq) VALUES ($1, $2, $3, $4) ON CONFLICT (label) DO NOTHING")
+        .bind(label)
+        .bind(kind)
+        .bind(case_id)
+        .bind(seq.map(crate::to_i64))
+        .execute(&mut *connection)
+        .await?
+        .rows_affected();
+    Ok(inserted == 1)
+}
+
+pub(crate) async fn touch(connection: &mut AnyConnection, case_id: i64, now: i64) -> Result<()> {
+    sqlx::query("UPDATE cases SET updated_at = CASE WHEN updated_at > $1 THEN updated_at ELSE $1 END WHERE id = $2")
+        .bind(now)
+        .bind(case_id)
+        .execute(&mut *connection)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn insert_case(
+    store: &Store,
+    connection: &mut AnyConnection,
+    new: &NewCase,
+    make_number: NumberMaker<'_>,
+    actor: Option<&str>,
+    now: i64,
+) -> Result<i64> {
+    let number = match &new.number {
+        Some(number) => {
+            if case_id_by_label(connection, &number.to_string())
+                .await?
+                .is_some()
+            {
+                return Err(Error::Conflict(format!(
+                    "the case number {number} is taken"
+                )));
+            }
+            number.clone()
+        }
+        None => loop {
+            // Skip sequence values that adopted history already uses.
+            let seq = store.next_seq(connection, "case_seq").await?;
+            let taken: Option<i64> =
+                sqlx::query_scalar("SELECT case_id FROM case_labels WHERE seq = $1 LIMIT 1")
+                    .bind(crate::to_i64(seq))
+                    .fetch_optional(&mut *connection)
+                    .await?;
+            if taken.is_none() {
+                let number = make_number(seq);
+                if case_id_by_label(connection, &number.to_string())
+                    .await?
+                    .is_none()
+                {
+                    break number;
+                }
+            }
+        },
+    };
+    let token = match &new.token {
+        TokenChoice::Adopt(token) => Some(token.clone()),
+        TokenChoice::New { prefix } => loop {
+            let value = store.next_seq(connection, "token_seq").await?;
+            let token = TrackingToken::new(prefix, value)
+                .map_err(|error| Error::Conflict(error.to_string()))?;
+            if case_id_by_label(connection, &token.to_string())
+                .await?
+                .is_none()
+            {
+                break Some(token);
+            }
+        },
+        TokenChoice::None => None,
+    };
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO cases (number, title, priority, customer_org_id, customer_name, product, version, status, stage, \
+         tracking_token, split_from, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+    )
+    .bind(number.to_string())
+    .bind(&new.title)
+    .bind(new.priority.as_str())
+    .bind(new.customer_org_id)
+    .bind(&new.customer)
+    .bind(&new.product)
+    .bind(&new.version)
+    .bind(Status::New.as_str())
+    .bind(&new.stage)
+    .bind(token.as_ref().map(ToString::to_string))
+    .bind(new.split_from)
+    .bind(now)
+    .fetch_one(&mut *connection)
+    .await?;
+    add_label(
+        connection,
+        &number.to_string(),
+        "number",
+        id,
+        Some(number.seq()),
+    )
+    .await?;
+    if let Some(token) = &token {
+        if !add_label(connection, &token.to_string(), "token", id, None).await? {
+            return Err(Error::Conflict(format!(
+                "the tracking token {token} is taken by another case"
+            )));
+        }
+    }
+    let data = serde_json::json!({ "event": "created", "to": Status::New.as_str() });
+    insert_event(
+        connection,
+        id,
+        EntryKind::StatusChange,
+        now,
+        actor,
+        None,
+        &data,
+    )
+    .await?;
+    Ok(id)
+}
+
+pub(crate) async fn insert_event(
+    connection: &mut AnyConnection,
+    case_id: i64,
+    kind: EntryKind,
+    at: i64,
+    actor: Option<&str>,
+    message_row_id: Option<i64>,
+    data: &serde_json::Value,
+) -> Result<()> {
+    sqlx::query("INSERT INTO timeline (case_id, kind, at, actor, message_row_id, data_json) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(case_id)
+        .bind(kind.as_str())
+        .bind(at)
+        .bind(actor)
+        .bind(message_row_id)
+        .bind(data.to_string())
+        .execute(&mut *connection)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn case_by_id(connection: &mut AnyConnection, id: i64) -> Result<CaseRecord> {
+    let row = sqlx::query(&format!(
+        "SELECT {CASE_COLUMNS} {CASE_JOINS} WHERE c.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *connection)
+    .await?
+    .ok_or_else(|| Error::NotFound {
+        what: "case",
+        label: id.to_string(),
+    })?;
+    let corrupt =
+        |what: &str, value: &str| Error::Corrupt(format!("case {id} has {what} '{value}'"));
+    let number: String = row.try_get("number")?;
+    let priority: String = row.try_get("priority")?;
+    let status: String = row.try_get("status")?;
+    let token: Option<String> = row.try_get("tracking_token")?;
+    let aliases: Vec<String> =
+        sqlx::query_scalar("SELECT label FROM case_labels WHERE case_id = $1 AND label <> $2 AND label <> $3 ORDER BY label")
+            .bind(id)
+            .bind(&number)
+            .bind(token.clone().unwrap_or_default())
+            .fetch_all(&mut *connection)
+            .await?;
+    Ok(CaseRecord {
+        id,
+        number: number.parse().map_err(|_| corrupt("number", &number))?,
+        title: row.try_get("title")?,
+        priority: priority
+            .parse()
+            .map_err(|_| corrupt("priority", &priority))?,
+        customer_org_id: row.try_get("customer_org_id")?,
+        customer: row.try_get("customer_name")?,
+        owner: row.try_get("owner")?,
+        product: row.try_get("product")?,
+        version: row.try_get("version")?,
+        problem_definition: row.try_get("problem_definition")?,
+        scope: row.try_get("scope")?,
+        status: status.parse().map_err(|_| corrupt("status", &status))?,
+        stage: row.try_get("stage")?,
+        tracking_token: match token {
+            Some(token) => Some(token.parse().map_err(|_| corrupt("token", &token))?),
+            None => None,
+        },
+        split_from: row.try_get("split_from_number")?,
+        merged_into: row.try_get("merged_into_number")?,
+        aliases,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}

@@ -1,0 +1,151 @@
+//! A case's timeline: emails, notes, status changes, in order.
+
+use case::{EntryKind, MatchedBy};
+use sqlx::Row;
+
+use crate::{Error, Result, Store};
+
+/// A name and an address as stored for a recipient.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StoredMailbox {
+    /// The display name.
+    pub name: Option<String>,
+    /// The address.
+    pub address: Option<String>,
+}
+
+/// An attachment of a stored message.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AttachmentRecord {
+    /// The safe file name.
+    pub filename: String,
+    /// `type/subtype`.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the bytes, hex; the blob's address.
+    pub sha256: String,
+}
+
+/// An email on a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecord {
+    /// Internal row id.
+    pub row_id: i64,
+    /// The Message-ID, if it had one.
+    pub message_id: Option<String>,
+    /// SHA-256 of the raw bytes.
+    pub raw_sha256: String,
+    /// The sender's name.
+    pub from_name: Option<String>,
+    /// The sender's address.
+    pub from_address: Option<String>,
+    /// To recipients.
+    pub to: Vec<StoredMailbox>,
+    /// Cc recipients.
+    pub cc: Vec<StoredMailbox>,
+    /// The subject.
+    pub subject: String,
+    /// Send time, microseconds since the epoch (UTC).
+    pub sent_at: i64,
+    /// The offset the send time was written with, seconds east of UTC.
+    pub sent_offset: i32,
+    /// The readable body.
+    pub body_text: String,
+    /// Where quoted history begins in `body_text`, in bytes.
+    pub quoted_from: Option<u64>,
+    /// How the message found its case.
+    pub matched_by: MatchedBy,
+    /// Attachments.
+    pub attachments: Vec<AttachmentRecord>,
+}
+
+/// One entry of a case timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelineRecord {
+    /// What the entry records.
+    pub kind: EntryKind,
+    /// When, microseconds since the epoch (UTC).
+    pub at: i64,
+    /// Who, if a person did it.
+    pub actor: Option<String>,
+    /// Details: note text, status from and to, summary.
+    pub data: serde_json::Value,
+    /// The email, for email entries.
+    pub message: Option<MessageRecord>,
+}
+
+impl Store {
+    /// A case's timeline in time order.
+    pub async fn timeline(&self, case_id: i64) -> Result<Vec<TimelineRecord>> {
+        let mut connection = self.pool.acquire().await?;
+        let rows = sqlx::query(
+            "SELECT t.kind, t.at, t.actor, t.data_json, m.id AS row_id, m.message_id, m.raw_sha256, m.from_name, m.from_address, \
+             m.to_json, m.cc_json, m.subject, m.sent_at, m.sent_offset, m.body_text, m.quoted_from, m.matched_by \
+             FROM timeline t LEFT JOIN messages m ON m.id = t.message_row_id WHERE t.case_id = $1 ORDER BY t.at, t.id",
+        )
+        .bind(case_id)
+        .fetch_all(&mut *connection)
+        .await?;
+        let mut entries = Vec::with_capacity(rows.len());
+        for row in rows {
+            let kind: String = row.try_get("kind")?;
+            let data: String = row.try_get("data_json")?;
+            let row_id: Option<i64> = row.try_get("row_id")?;
+            let message = match row_id {
+                Some(row_id) => {
+                    let attachments = sqlx::query(
+                        "SELECT filename, content_type, size, sha256 FROM attachments WHERE message_row_id = $1 ORDER BY id",
+                    )
+                    .bind(row_id)
+                    .fetch_all(&mut *connection)
+                    .await?
+                    .into_iter()
+                    .map(|row| {
+                        Ok(AttachmentRecord {
+                            filename: row.try_get("filename")?,
+                            content_type: row.try_get("content_type")?,
+                            size: crate::to_u64(row.try_get("size")?),
+                            sha256: row.try_get("sha256")?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                    let matched_by: String = row.try_get("matched_by")?;
+                    let to: String = row.try_get("to_json")?;
+                    let cc: String = row.try_get("cc_json")?;
+                    let offset: i64 = row.try_get("sent_offset")?;
+                    let quoted_from: Option<i64> = row.try_get("quoted_from")?;
+                    Some(MessageRecord {
+                        row_id,
+                        message_id: row.try_get("message_id")?,
+                        raw_sha256: row.try_get("raw_sha256")?,
+                        from_name: row.try_get("from_name")?,
+                        from_address: row.try_get("from_address")?,
+                        to: serde_json::from_str(&to).map_err(|error| {
+                            Error::Corrupt(format!("message {row_id} recipients: {error}"))
+                        })?,
+                        cc: serde_json::from_str(&cc).map_err(|error| {
+                            Error::Corrupt(format!("message {row_id} cc: {error}"))
+                        })?,
+                        subject: row.try_get("subject")?,
+                        sent_at: row.try_get("sent_at")?,
+                        sent_offset: i32::try_from(offset).unwrap_or(0),
+                        body_text: row.try_get("body_text")?,
+                        quoted_from: quoted_from.map(crate::to_u64),
+                        matched_by: matched_by.parse().map_err(Error::Corrupt)?,
+                        attachments,
+                    })
+                }
+                None => None,
+            };
+            entries.push(TimelineRecord {
+                kind: kind.parse().map_err(Error::Corrupt)?,
+                at: row.try_get("at")?,
+                actor: row.try_get("actor")?,
+                data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
+                message,
+            });
+        }
+        Ok(entries)
+    }
+}
