@@ -35,6 +35,14 @@ pub enum GuardRefusal {
         /// The refused sender.
         sender: Address,
     },
+    /// The sender is neither a known contact nor in a known organization's domains.
+    #[error(
+        "sender {sender} is not a known contact and not in a known organization's mail domains"
+    )]
+    UnknownSender {
+        /// The refused sender.
+        sender: Address,
+    },
     /// The message has no usable sender at all.
     #[error("the message has no sender address, so nobody can vouch for it")]
     NoSender,
@@ -94,7 +102,7 @@ pub fn may_open_case(
     if standing.known_contact || standing.known_domain {
         Ok(())
     } else {
-        Err(GuardRefusal::NotAParticipant {
+        Err(GuardRefusal::UnknownSender {
             sender: sender.clone(),
         })
     }

@@ -215,12 +215,9 @@ pub(crate) async fn place(
                     guard::may_open_case(sender.as_ref(), standing, &config.intake_addresses)
                 {
                     return Ok(Placed::Refused {
-                        code: match refusal {
-                            GuardRefusal::NotAParticipant { .. } => "unknown_sender",
-                            ref other => refusal_code(other),
-                        },
+                        code: refusal_code(&refusal),
                         reason: format!(
-                            "the message names no case Casebook knows, and {refusal}, so it may not open one; \
+                            "the message names no case Casebook knows and {refusal}, so it may not open one; \
                              add the sender as a contact or their organization's domain, then release it"
                         ),
                     });
@@ -396,6 +393,7 @@ pub(crate) async fn place(
 fn refusal_code(refusal: &GuardRefusal) -> &'static str {
     match refusal {
         GuardRefusal::NotAParticipant { .. } => "not_a_participant",
+        GuardRefusal::UnknownSender { .. } => "unknown_sender",
         GuardRefusal::NoSender => "no_sender",
         GuardRefusal::FromIntake { .. } => "from_intake_address",
     }

@@ -82,9 +82,11 @@ pub async fn decide(
             from_export: false,
             problems: Vec::new(),
         },
-        Err(unreadable) => return Err(Error::Refused(format!(
+        Err(unreadable) => {
+            return Err(Error::Refused(format!(
             "quarantine entry {id} cannot be released: {unreadable}; attach it to a case instead"
-        ))),
+        )))
+        }
     };
     let keep_message_id = match &mail.message_id {
         Some(message_id) => tx

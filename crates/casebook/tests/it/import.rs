@@ -1,0 +1,328 @@
+//! `casebook import`: the model case, formats, progress, accounting, concurrency, generated mailboxes.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+use testkit::TestDb;
+
+use crate::{balanced, casebook, command, failure, json, path};
+
+async fn the_model_case(db: TestDb) {
+    let seed = testkit::seed_path();
+    let summary = json(&db, &["import", path(&seed), "--json"]);
+    assert_eq!(
+        (
+            summary["received"].as_u64(),
+            summary["imported"].as_u64(),
+            summary["new_cases"].as_u64()
+        ),
+        (Some(9), Some(9), Some(1))
+    );
+    let case = json(&db, &["case", "show", "CAS-03865-H7P3F1", "--json"]);
+    assert_eq!(case["number"], "CAS-03865-H7P3F1");
+    assert_eq!(case["priority"], "P3");
+    assert_eq!(case["customer"], "Acer");
+    assert_eq!(case["title"], "系统重置失败问题");
+    assert_eq!(case["stage"], "初次响应");
+    assert_eq!(case["tracking_token"], "CMIT:0001804");
+    assert_eq!(case["status"], "new");
+    let emails: Vec<&serde_json::Value> = case["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"].as_str().unwrap().ends_with("_email"))
+        .collect();
+    assert_eq!(emails.len(), 9);
+    let first = emails[0];
+    assert_eq!(first["from_name"], "Li Qi");
+    assert_eq!(first["sent_at"], "2021-03-05T17:05:26.201Z");
+    assert_eq!(first["matched_by"], "import");
+    assert_eq!(first["kind"], "inbound_email");
+    assert!(first["subject"].as_str().unwrap().contains("CMIT:0001804"));
+    assert!(first["message_id"].is_null());
+    assert!(first["body_text"]
+        .as_str()
+        .unwrap()
+        .starts_with("Hi，Xuda & Gaomeng："));
+    assert_eq!(emails[2]["from_address"], "liujian@cmgos.com");
+    assert_eq!(emails[8]["sent_at"], "2021-08-31T17:41:02.457Z");
+
+    // Again: nothing changes, and the summary says so.
+    let again = json(&db, &["import", path(&seed), "--json"]);
+    assert_eq!(
+        (again["duplicates"].as_u64(), again["imported"].as_u64()),
+        (Some(9), Some(0))
+    );
+    let text = String::from_utf8(casebook(&db, &["import", path(&seed)]).stdout).unwrap();
+    assert!(text.contains("nothing new"), "{text}");
+    assert_eq!(
+        json(&db, &["case", "show", "CAS-03865-H7P3F1", "--json"]),
+        case
+    );
+    let stats = balanced(&db);
+    assert_eq!(
+        (
+            stats["messages"].as_u64(),
+            stats["cases"].as_u64(),
+            stats["raw_messages"].as_u64()
+        ),
+        (Some(9), Some(1), Some(9))
+    );
+
+    // The human view is in the viewer's zone: 17:05 UTC is 01:05 the next day in Shanghai.
+    let shown =
+        String::from_utf8(casebook(&db, &["case", "show", "CAS-03865-H7P3F1"]).stdout).unwrap();
+    assert!(shown.contains("2021-03-06 01:05:26 +08:00"), "{shown}");
+    assert_eq!(
+        json(&db, &["case", "list", "--json"])["cases"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+async fn any_mix_of_formats_and_broken_files(db: TestDb) {
+    let dir = testkit::tempdir();
+    let mail = |n: u32| {
+        format!("From: xuda@acer.com\nSubject: mixed {n}\nMessage-ID: <mix{n}@acer.com>\nDate: Mon, 1 Mar 2021 10:00:00 +0800\n\nbody {n}\n")
+    };
+    std::fs::write(dir.path().join("one.eml"), mail(1)).unwrap();
+    std::fs::write(
+        dir.path().join("box.txt"),
+        format!(
+            "From a@b Mon Mar  1 10:00:00 2021\n{}\nFrom a@b Mon Mar  1 10:00:00 2021\n{}",
+            mail(2),
+            mail(3)
+        ),
+    )
+    .unwrap();
+    for folder in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(dir.path().join("maildir").join(folder)).unwrap();
+    }
+    std::fs::write(dir.path().join("maildir/cur/4:2,S"), mail(4)).unwrap();
+    std::fs::write(dir.path().join("maildir/tmp/partial"), mail(5)).unwrap();
+    std::fs::write(dir.path().join("empty.eml"), "").unwrap();
+    std::fs::write(
+        dir.path().join("picture.png"),
+        [0x89, b'P', b'N', b'G', 0, 0, 1, 2],
+    )
+    .unwrap();
+    let export = "Subject: export test CAS-00777-EXPORT\n==== Message 1 ====\nFrom: Ann\nSent: 2021-03-01 10:00:00+08:00\nBody:\nhello\n";
+    std::fs::write(dir.path().join("thread.log"), export).unwrap();
+    json(
+        &db,
+        &["org", "add", "Acer", "--domain", "acer.com", "--json"],
+    );
+
+    let summary = json(&db, &["import", path(dir.path()), "--json"]);
+    // one.eml, box.txt (2), maildir/cur (1; tmp/ is unfinished deliveries), empty, picture, export (1).
+    assert_eq!(summary["files"].as_u64(), Some(6));
+    assert_eq!(summary["received"].as_u64(), Some(7), "{summary}");
+    assert_eq!(summary["quarantined"].as_u64(), Some(2), "{summary}");
+    assert_eq!(summary["imported"].as_u64(), Some(5), "{summary}");
+    let reasons: Vec<&str> = summary["quarantine"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["reason_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(reasons, ["unreadable", "unreadable"]);
+    let listed = json(&db, &["quarantine", "list", "--json"]);
+    let entry = &listed["quarantine"][0];
+    for field in [
+        "id",
+        "reason",
+        "from_address",
+        "subject",
+        "message_id",
+        "received_at",
+    ] {
+        assert!(
+            entry.get(field).is_some(),
+            "quarantine entries have {field}: {entry}"
+        );
+    }
+    assert!(
+        json(&db, &["case", "show", "CAS-00777-EXPORT", "--json"])["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["matched_by"] == "import")
+    );
+    balanced(&db);
+}
+
+async fn unreadable_paths_fail_clearly(db: TestDb) {
+    let (code, stderr) = failure(&db, &["import", "/nonexistent/casebook/mail.mbox"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("/nonexistent/casebook/mail.mbox") && stderr.contains("cannot read"),
+        "{stderr}"
+    );
+    let (_, stderr) = failure(&db, &["--lang", "zh-CN", "import", "/nonexistent/x"]);
+    assert!(stderr.contains("无法读取"), "{stderr}");
+    assert_eq!(balanced(&db)["received"].as_u64(), Some(0));
+}
+
+async fn two_processes_importing_at_once(db: TestDb) {
+    json(
+        &db,
+        &["org", "add", "Acer", "--domain", "acer.com", "--json"],
+    );
+    let dir = testkit::tempdir();
+    let mut mbox = String::new();
+    for n in 0..300 {
+        let parent = if n >= 30 {
+            format!("In-Reply-To: <p{}@acer.com>\n", n - 30)
+        } else {
+            String::new()
+        };
+        mbox.push_str(&format!(
+            "From xuda@acer.com Mon Mar  1 10:00:00 2021\nFrom: xuda@acer.com\nSubject: thread {}\nMessage-ID: <p{n}@acer.com>\n{parent}Date: Mon, 1 Mar 2021 10:00:00 +0800\n\nmessage {n}\n\n",
+            n % 30
+        ));
+    }
+    let file = dir.path().join("shared.mbox");
+    std::fs::write(&file, mbox).unwrap();
+    let spawn = || {
+        command(&db, &["import", path(&file), "--json"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (first, second) = (spawn(), spawn());
+    let outputs = [
+        first.wait_with_output().unwrap(),
+        second.wait_with_output().unwrap(),
+    ];
+    for output in &outputs {
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let stats = balanced(&db);
+    assert_eq!(
+        (
+            stats["received"].as_u64(),
+            stats["messages"].as_u64(),
+            stats["duplicates"].as_u64(),
+            stats["quarantined"].as_u64()
+        ),
+        (Some(600), Some(300), Some(300), Some(0)),
+        "{stats}"
+    );
+}
+
+fn sha256(path: &Path) -> String {
+    hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
+}
+
+/// Imports a generated support mailbox and scores threading against its expected.json.
+async fn a_generated_support_mailbox(db: TestDb) {
+    let dir = testkit::tempdir();
+    let corpus = dir.path().join("corpus");
+    let generator = testkit::shared_dir().join("bench/gen_corpus.py");
+    let status = std::process::Command::new("python3")
+        .arg(&generator)
+        .args(["--messages", "400", "--cases", "50", "--seed", "3", "--out"])
+        .arg(&corpus)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("python3 runs the corpus generator");
+    assert!(status.success());
+    let expected: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(corpus.join("expected.json")).unwrap()).unwrap();
+    for (name, org) in expected["organizations"].as_object().unwrap() {
+        json(
+            &db,
+            &[
+                "org",
+                "add",
+                name,
+                "--domain",
+                org["domain"].as_str().unwrap(),
+                "--json",
+            ],
+        );
+    }
+    json(
+        &db,
+        &[
+            "org",
+            "add",
+            "CMGOS",
+            "--domain",
+            "cmgos.com",
+            "--staff",
+            "--json",
+        ],
+    );
+    let summary = json(&db, &["import", path(&corpus.join("mail")), "--json"]);
+    assert_eq!(summary["received"].as_u64(), Some(400));
+    balanced(&db);
+
+    let mut case_of_raw: HashMap<String, String> = HashMap::new();
+    for case in json(&db, &["case", "list", "--json"])["cases"]
+        .as_array()
+        .unwrap()
+    {
+        let number = case["number"].as_str().unwrap();
+        for entry in json(&db, &["case", "show", number, "--json"])["timeline"]
+            .as_array()
+            .unwrap()
+        {
+            if let Some(sha) = entry["raw_sha256"].as_str() {
+                case_of_raw.insert(sha.to_string(), number.to_string());
+            }
+        }
+    }
+    // Group the distinct case messages by expected case; a group is right when it sits whole on one case that holds nothing else.
+    let mut groups: HashMap<String, Vec<Option<String>>> = HashMap::new();
+    for (file, expected_case) in expected["messages"].as_object().unwrap() {
+        let duplicate = !expected["details"][file]["duplicate_of"].is_null();
+        if let (Some(expected_case), false) = (expected_case.as_str(), duplicate) {
+            groups
+                .entry(expected_case.to_string())
+                .or_default()
+                .push(case_of_raw.get(&sha256(&corpus.join(file))).cloned());
+        }
+    }
+    let mut owners: HashMap<String, HashSet<String>> = HashMap::new();
+    for (expected_case, actual) in &groups {
+        for case in actual.iter().flatten() {
+            owners
+                .entry(case.clone())
+                .or_default()
+                .insert(expected_case.clone());
+        }
+    }
+    let (mut right, mut total) = (0, 0);
+    for (expected_case, actual) in &groups {
+        total += actual.len();
+        let distinct: HashSet<&Option<String>> = actual.iter().collect();
+        if let [Some(case)] = distinct.into_iter().collect::<Vec<_>>()[..] {
+            if owners[case].len() == 1 && owners[case].contains(expected_case) {
+                right += actual.len();
+            }
+        }
+    }
+    // Ratchet: 371 of 376 today. The 5 left belong to a partner-started case whose number first
+    // appears in a message that references nothing (see the note on the robustness issue).
+    assert_eq!(total, 376);
+    assert!(
+        right >= 371,
+        "threading fell to {right} of {total} messages on the right case"
+    );
+}
+
+testkit::backend_tests!(
+    the_model_case,
+    any_mix_of_formats_and_broken_files,
+    unreadable_paths_fail_clearly,
+    two_processes_importing_at_once,
+    a_generated_support_mailbox,
+);
