@@ -336,18 +336,11 @@ mod tests {
     const SEED_SUBJECT: &str =
         "回复: [案例号:\u{2009}CAS-03865-H7P3F1\u{2009}] %\u{2009}|P3|Acer|系统重置失败问题\u{2009}% 初次响应 CMIT:0001804";
 
-    /// Parses and checks (number, token, priority, customer, title, stage); `None` fields must be absent.
-    fn check(
-        subject: &str,
-        expected: (
-            Option<&str>,
-            Option<&str>,
-            Option<&str>,
-            Option<&str>,
-            &str,
-            Option<&str>,
-        ),
-    ) {
+    /// What a subject should tell: (number, token, priority, customer, title, stage).
+    type Expected<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, Option<&'a str>, &'a str, Option<&'a str>);
+
+    /// Parses and checks; `None` fields must be absent.
+    fn check(subject: &str, expected: Expected<'_>) {
         let parsed = SubjectCodec::default().parse(subject);
         let actual = (
             parsed.number.map(|n| n.to_string()),
@@ -368,14 +361,7 @@ mod tests {
         assert_eq!(actual, expected, "{subject}");
     }
 
-    const SEED: (
-        Option<&str>,
-        Option<&str>,
-        Option<&str>,
-        Option<&str>,
-        &str,
-        Option<&str>,
-    ) = (
+    const SEED: Expected<'static> = (
         Some("CAS-03865-H7P3F1"),
         Some("CMIT:0001804"),
         Some("P3"),

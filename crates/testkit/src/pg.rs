@@ -195,12 +195,11 @@ fn start() -> Cluster {
         .recv()
         .expect("the server thread reports")
         .expect("postgres starts");
-    let cluster = Cluster {
+    Cluster {
         root,
         socket_dir,
         pid: i32::try_from(pid).expect("pids fit in i32"),
-    };
-    cluster
+    }
 }
 
 fn admin_url(socket_dir: &Path) -> String {

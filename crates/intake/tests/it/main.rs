@@ -1,5 +1,5 @@
 //! Intake integration tests: every test runs on SQLite and on PostgreSQL.
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
 
 mod guard;
 mod seed;

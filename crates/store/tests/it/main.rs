@@ -1,5 +1,5 @@
 //! Store integration tests: every test runs on SQLite and on PostgreSQL.
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
 
 use case::{CaseNumber, EntryKind, Priority, Status};
 use rand::SeedableRng;

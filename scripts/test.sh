@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test: unit, property, integration (SQLite and a throwaway PostgreSQL cluster),
+# the CLI end to end, and the corpora smoke test. Installs what the tests need when it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v cargo >/dev/null || { echo "cargo is missing: install the Rust toolchain (rustup) first" >&2; exit 1; }
+command -v cc >/dev/null || missing+=(build-essential)
+command -v python3 >/dev/null || missing+=(python3)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "the tests need: ${missing[*]}; install them (sudo apt-get install -y ${missing[*]}) and run again" >&2
+        exit 1
+    fi
+    echo "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ ! -d "${CASEBOOK_SHARED_DIR:-../shared}" ]; then
+    echo "the shared test data is missing at ${CASEBOOK_SHARED_DIR:-../shared}; set CASEBOOK_SHARED_DIR" >&2
+    exit 1
+fi
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked
