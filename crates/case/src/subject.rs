@@ -337,7 +337,14 @@ mod tests {
         "回复: [案例号:\u{2009}CAS-03865-H7P3F1\u{2009}] %\u{2009}|P3|Acer|系统重置失败问题\u{2009}% 初次响应 CMIT:0001804";
 
     /// What a subject should tell: (number, token, priority, customer, title, stage).
-    type Expected<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, Option<&'a str>, &'a str, Option<&'a str>);
+    type Expected<'a> = (
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+        &'a str,
+        Option<&'a str>,
+    );
 
     /// Parses and checks; `None` fields must be absent.
     fn check(subject: &str, expected: Expected<'_>) {
