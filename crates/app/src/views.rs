@@ -179,20 +179,9 @@ pub struct TimelineEntryView {
 /// A case with its timeline.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CaseView {
-    /// The case number.
-    pub number: String,
-    /// Title.
-    pub title: String,
-    /// Priority.
-    pub priority: Priority,
-    /// Customer.
-    pub customer: String,
-    /// Status.
-    pub status: Status,
-    /// Stage label, as written in subjects.
-    pub stage: String,
-    /// Tracking token.
-    pub tracking_token: Option<String>,
+    /// Number, title, priority, customer, status, stage, token and times.
+    #[serde(flatten)]
+    pub summary: CaseSummaryView,
     /// Owner.
     pub owner: Option<String>,
     /// Product.
@@ -209,10 +198,6 @@ pub struct CaseView {
     pub split_from: Option<String>,
     /// The case this was merged into.
     pub merged_into: Option<String>,
-    /// Created (UTC).
-    pub created_at: String,
-    /// Last changed (UTC).
-    pub updated_at: String,
     /// The timeline, in time order.
     pub timeline: Vec<TimelineEntryView>,
 }
@@ -249,13 +234,7 @@ impl CaseView {
             })
             .collect();
         CaseView {
-            number: record.number.to_string(),
-            title: record.title.clone(),
-            priority: record.priority,
-            customer: record.customer.clone(),
-            status: record.status,
-            stage: record.stage.clone(),
-            tracking_token: record.tracking_token.as_ref().map(ToString::to_string),
+            summary: CaseSummaryView::from_record(record),
             owner: record.owner.clone(),
             product: record.product.clone(),
             version: record.version.clone(),
@@ -264,8 +243,6 @@ impl CaseView {
             aliases: record.aliases.clone(),
             split_from: record.split_from.clone(),
             merged_into: record.merged_into.clone(),
-            created_at: rfc3339(record.created_at),
-            updated_at: rfc3339(record.updated_at),
             timeline,
         }
     }

@@ -506,24 +506,25 @@ async fn run_quarantine(app: &App, command: QuarantineCommand, lang: Lang) -> Re
             }
         }
         QuarantineCommand::Attach { id, case, json } => {
-            let outcome = app
-                .quarantine_decide(id, app::QuarantineDecision::Attach(case))
-                .await?;
-            if json {
-                print_json(&outcome)
-            } else {
-                print_text(&render::outcome(&outcome, lang))
-            }
+            decide(app, id, app::QuarantineDecision::Attach(case), json, lang).await
         }
         QuarantineCommand::Release { id, json } => {
-            let outcome = app
-                .quarantine_decide(id, app::QuarantineDecision::Release)
-                .await?;
-            if json {
-                print_json(&outcome)
-            } else {
-                print_text(&render::outcome(&outcome, lang))
-            }
+            decide(app, id, app::QuarantineDecision::Release, json, lang).await
         }
+    }
+}
+
+async fn decide(
+    app: &App,
+    id: i64,
+    decision: app::QuarantineDecision,
+    json: bool,
+    lang: Lang,
+) -> Result<()> {
+    let outcome = app.quarantine_decide(id, decision).await?;
+    if json {
+        print_json(&outcome)
+    } else {
+        print_text(&render::outcome(&outcome, lang))
     }
 }

@@ -91,25 +91,30 @@ fn kind_label(kind: EntryKind, lang: Lang) -> &'static str {
 /// A case and its timeline; quoted history in emails is folded.
 pub fn case(view: &CaseView, zone: chrono_tz::Tz, lang: Lang) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}  {}", view.number, view.title);
+    let _ = writeln!(out, "{}  {}", view.summary.number, view.summary.title);
     let field = |out: &mut String, en: &str, zh: &str, value: &str| {
         let _ = writeln!(out, "  {:<10} {}", lang.pick(en, zh), value);
     };
-    field(&mut out, "priority", "优先级", view.priority.as_str());
-    field(&mut out, "customer", "客户", &view.customer);
-    field(&mut out, "status", "状态", view.status.as_str());
-    field(&mut out, "stage", "阶段", &view.stage);
+    field(
+        &mut out,
+        "priority",
+        "优先级",
+        view.summary.priority.as_str(),
+    );
+    field(&mut out, "customer", "客户", &view.summary.customer);
+    field(&mut out, "status", "状态", view.summary.status.as_str());
+    field(&mut out, "stage", "阶段", &view.summary.stage);
     field(
         &mut out,
         "token",
         "跟踪号",
-        view.tracking_token.as_deref().unwrap_or("-"),
+        view.summary.tracking_token.as_deref().unwrap_or("-"),
     );
     field(
         &mut out,
         "created",
         "创建时间",
-        &local_time(&view.created_at, zone),
+        &local_time(&view.summary.created_at, zone),
     );
     if !view.aliases.is_empty() {
         field(&mut out, "aliases", "别名", &view.aliases.join(", "));

@@ -2,16 +2,13 @@
 
 use testkit::TestDb;
 
-use crate::{balanced, casebook, failure, json, path};
+use crate::{add_org, balanced, casebook, failure, json, path};
 
 const ARCHIVE_SUMMARY: &str =
     "问题描述：\n----\n用户反馈重置失败。\n案例总结：\n----\n等待OEM提供镜像。\n";
 
 async fn a_case_lifecycle(db: TestDb) {
-    json(
-        &db,
-        &["org", "add", "Acer", "--domain", "acer.com", "--json"],
-    );
+    add_org(&db, "Acer", "acer.com", false);
     let case = json(
         &db,
         &[
@@ -125,18 +122,7 @@ async fn unknown_things_and_bad_arguments(db: TestDb) {
 }
 
 async fn merge_split_and_contacts(db: TestDb) {
-    json(
-        &db,
-        &[
-            "org",
-            "add",
-            "CMGOS",
-            "--domain",
-            "cmgos.com",
-            "--staff",
-            "--json",
-        ],
-    );
+    add_org(&db, "CMGOS", "cmgos.com", true);
     let listed = json(&db, &["org", "list", "--json"]);
     assert_eq!(listed["orgs"][0]["staff"], true);
     let keep = json(
@@ -258,10 +244,7 @@ async fn merge_split_and_contacts(db: TestDb) {
 }
 
 async fn quarantine_from_the_command_line(db: TestDb) {
-    json(
-        &db,
-        &["org", "add", "Acer", "--domain", "acer.com", "--json"],
-    );
+    add_org(&db, "Acer", "acer.com", false);
     let (dir, stranger) = testkit::fixture(
         "stranger.eml",
         b"From: who@nowhere.example\r\nSubject: help\r\nMessage-ID: <s1@nowhere.example>\r\n\r\nplease help\r\n",

@@ -6,7 +6,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 use testkit::TestDb;
 
-use crate::{balanced, casebook, command, failure, json, path};
+use crate::{add_org, balanced, casebook, command, failure, json, path};
 
 async fn the_model_case(db: TestDb) {
     let seed = testkit::seed_path();
@@ -111,10 +111,7 @@ async fn any_mix_of_formats_and_broken_files(db: TestDb) {
     .unwrap();
     let export = "Subject: export test CAS-00777-EXPORT\n==== Message 1 ====\nFrom: Ann\nSent: 2021-03-01 10:00:00+08:00\nBody:\nhello\n";
     std::fs::write(dir.path().join("thread.log"), export).unwrap();
-    json(
-        &db,
-        &["org", "add", "Acer", "--domain", "acer.com", "--json"],
-    );
+    add_org(&db, "Acer", "acer.com", false);
 
     let summary = json(&db, &["import", path(dir.path()), "--json"]);
     // one.eml, box.txt (2), maildir/cur (1; tmp/ is unfinished deliveries), empty, picture, export (1).
@@ -167,10 +164,7 @@ async fn unreadable_paths_fail_clearly(db: TestDb) {
 }
 
 async fn two_processes_importing_at_once(db: TestDb) {
-    json(
-        &db,
-        &["org", "add", "Acer", "--domain", "acer.com", "--json"],
-    );
+    add_org(&db, "Acer", "acer.com", false);
     let dir = testkit::tempdir();
     let mut mbox = String::new();
     for n in 0..300 {
@@ -237,30 +231,9 @@ async fn a_generated_support_mailbox(db: TestDb) {
     let expected: serde_json::Value =
         serde_json::from_slice(&std::fs::read(corpus.join("expected.json")).unwrap()).unwrap();
     for (name, org) in expected["organizations"].as_object().unwrap() {
-        json(
-            &db,
-            &[
-                "org",
-                "add",
-                name,
-                "--domain",
-                org["domain"].as_str().unwrap(),
-                "--json",
-            ],
-        );
+        add_org(&db, name, org["domain"].as_str().unwrap(), false);
     }
-    json(
-        &db,
-        &[
-            "org",
-            "add",
-            "CMGOS",
-            "--domain",
-            "cmgos.com",
-            "--staff",
-            "--json",
-        ],
-    );
+    add_org(&db, "CMGOS", "cmgos.com", true);
     let summary = json(&db, &["import", path(&corpus.join("mail")), "--json"]);
     assert_eq!(summary["received"].as_u64(), Some(400));
     balanced(&db);

@@ -78,3 +78,12 @@ pub fn balanced(db: &TestDb) -> serde_json::Value {
 pub fn path(path: &Path) -> &str {
     path.to_str().unwrap()
 }
+
+/// Registers an organization with one mail domain.
+pub fn add_org(db: &TestDb, name: &str, domain: &str, staff: bool) {
+    let mut args = vec!["org", "add", name, "--domain", domain, "--json"];
+    if staff {
+        args.push("--staff");
+    }
+    json(db, &args);
+}

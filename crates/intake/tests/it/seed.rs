@@ -109,17 +109,7 @@ async fn the_seed_becomes_the_model_case(db: TestDb) {
 async fn importing_the_seed_twice_changes_nothing(db: TestDb) {
     let store = open(&db).await;
     import_seed(&store).await;
-    let before = store
-        .timeline(
-            store
-                .find_case("CAS-03865-H7P3F1")
-                .await
-                .unwrap()
-                .unwrap()
-                .id,
-        )
-        .await
-        .unwrap();
+    let before = seed_timeline(&store).await;
     let outcomes = import_seed(&store).await;
     assert!(
         outcomes
@@ -127,17 +117,7 @@ async fn importing_the_seed_twice_changes_nothing(db: TestDb) {
             .all(|o| matches!(o, intake::Outcome::Duplicate { .. })),
         "{outcomes:?}"
     );
-    let after = store
-        .timeline(
-            store
-                .find_case("CAS-03865-H7P3F1")
-                .await
-                .unwrap()
-                .unwrap()
-                .id,
-        )
-        .await
-        .unwrap();
+    let after = seed_timeline(&store).await;
     assert_eq!(before, after);
     let stats = balanced(&store).await;
     assert_eq!(
@@ -173,6 +153,11 @@ async fn assume_zone_reads_export_times_as_local(db: TestDb) {
         .unwrap();
     assert_eq!(app_time(first.sent_at), "2021-03-05T09:05:26.201Z");
     assert_eq!(first.sent_offset, 8 * 3600);
+}
+
+async fn seed_timeline(store: &store::Store) -> Vec<store::timeline::TimelineRecord> {
+    let case = store.find_case("CAS-03865-H7P3F1").await.unwrap().unwrap();
+    store.timeline(case.id).await.unwrap()
 }
 
 fn app_time(micros: i64) -> String {
