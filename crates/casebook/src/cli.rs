@@ -280,6 +280,15 @@ fn print_json(value: &impl serde::Serialize) -> Result<()> {
     Ok(())
 }
 
+/// Prints a value as JSON, or its text for people.
+fn emit(json: bool, value: &impl serde::Serialize, text: impl FnOnce() -> String) -> Result<()> {
+    if json {
+        print_json(value)
+    } else {
+        print_text(&text())
+    }
+}
+
 fn print_text(text: &str) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(text.as_bytes())?;
@@ -322,11 +331,7 @@ pub async fn run(app: &App, command: Command, lang: Lang) -> Result<()> {
             };
             let summary = app.import(&paths, zone, &mut progress).await?;
             bar.finish_and_clear();
-            if json {
-                print_json(&summary)
-            } else {
-                print_text(&render::import_summary(&summary, lang))
-            }
+            emit(json, &summary, || render::import_summary(&summary, lang))
         }
         Command::Case(command) => run_case(app, command, lang).await,
         Command::Org(OrgCommand::Add {
@@ -336,19 +341,15 @@ pub async fn run(app: &App, command: Command, lang: Lang) -> Result<()> {
             json,
         }) => {
             let org = app.org_add(&name, &domains, staff).await?;
-            if json {
-                print_json(&org)
-            } else {
-                print_text(&render::orgs(&[org], lang))
-            }
+            emit(json, &org, || {
+                render::orgs(std::slice::from_ref(&org), lang)
+            })
         }
         Command::Org(OrgCommand::List { json }) => {
             let orgs = app.org_list().await?;
-            if json {
-                print_json(&serde_json::json!({ "orgs": orgs }))
-            } else {
-                print_text(&render::orgs(&orgs, lang))
-            }
+            emit(json, &serde_json::json!({ "orgs": orgs }), || {
+                render::orgs(&orgs, lang)
+            })
         }
         Command::Contact(ContactCommand::Add {
             address,
@@ -360,19 +361,15 @@ pub async fn run(app: &App, command: Command, lang: Lang) -> Result<()> {
             let contact = app
                 .contact_add(&address, name.as_deref(), org.as_deref(), role)
                 .await?;
-            if json {
-                print_json(&contact)
-            } else {
-                print_text(&render::contacts(&[contact], lang))
-            }
+            emit(json, &contact, || {
+                render::contacts(std::slice::from_ref(&contact), lang)
+            })
         }
         Command::Contact(ContactCommand::List { json }) => {
             let contacts = app.contact_list().await?;
-            if json {
-                print_json(&serde_json::json!({ "contacts": contacts }))
-            } else {
-                print_text(&render::contacts(&contacts, lang))
-            }
+            emit(json, &serde_json::json!({ "contacts": contacts }), || {
+                render::contacts(&contacts, lang)
+            })
         }
         Command::Contact(ContactCommand::Merge {
             keep,
@@ -380,40 +377,28 @@ pub async fn run(app: &App, command: Command, lang: Lang) -> Result<()> {
             json,
         }) => {
             let contact = app.contact_merge(&keep, &duplicate).await?;
-            if json {
-                print_json(&contact)
-            } else {
-                print_text(&render::contacts(&[contact], lang))
-            }
+            emit(json, &contact, || {
+                render::contacts(std::slice::from_ref(&contact), lang)
+            })
         }
         Command::Quarantine(command) => run_quarantine(app, command, lang).await,
         Command::Stats { json } => {
             let stats = app.stats().await?;
-            if json {
-                print_json(&stats)
-            } else {
-                print_text(&render::stats(&stats, lang))
-            }
+            emit(json, &stats, || render::stats(&stats, lang))
         }
     }
 }
 
 async fn run_case(app: &App, command: CaseCommand, lang: Lang) -> Result<()> {
     let show = |view: &app::views::CaseView, json: bool| {
-        if json {
-            print_json(view)
-        } else {
-            print_text(&render::case(view, app.view_zone, lang))
-        }
+        emit(json, view, || render::case(view, app.view_zone, lang))
     };
     match command {
         CaseCommand::List { json, limit } => {
             let cases = app.case_list(limit).await?;
-            if json {
-                print_json(&serde_json::json!({ "cases": cases }))
-            } else {
-                print_text(&render::case_list(&cases, app.view_zone, lang))
-            }
+            emit(json, &serde_json::json!({ "cases": cases }), || {
+                render::case_list(&cases, app.view_zone, lang)
+            })
         }
         CaseCommand::Show { number, json } => show(&app.case_show(&number).await?, json),
         CaseCommand::New {
@@ -480,30 +465,22 @@ async fn run_quarantine(app: &App, command: QuarantineCommand, lang: Lang) -> Re
     match command {
         QuarantineCommand::List { all, json } => {
             let entries = app.quarantine_list(all).await?;
-            if json {
-                print_json(&serde_json::json!({ "quarantine": entries }))
-            } else {
-                print_text(&render::quarantine_list(&entries, app.view_zone, lang))
-            }
+            emit(json, &serde_json::json!({ "quarantine": entries }), || {
+                render::quarantine_list(&entries, app.view_zone, lang)
+            })
         }
         QuarantineCommand::Show { id, json } => {
             let (entry, raw) = app.quarantine_show(id).await?;
-            if json {
-                print_json(
-                    &serde_json::json!({ "entry": entry, "raw": String::from_utf8_lossy(&raw) }),
-                )
-            } else {
+            let value = serde_json::json!({ "entry": entry, "raw": String::from_utf8_lossy(&raw) });
+            emit(json, &value, || {
                 let mut text =
                     render::quarantine_list(std::slice::from_ref(&entry), app.view_zone, lang);
-                text.push_str(&format!(
-                    "\n----- {} ({} bytes) -----\n",
-                    lang.pick("raw message", "原始邮件"),
-                    raw.len()
-                ));
+                let heading = lang.pick("raw message", "原始邮件");
+                text.push_str(&format!("\n----- {heading} ({} bytes) -----\n", raw.len()));
                 text.push_str(&String::from_utf8_lossy(&raw));
                 text.push('\n');
-                print_text(&text)
-            }
+                text
+            })
         }
         QuarantineCommand::Attach { id, case, json } => {
             decide(app, id, app::QuarantineDecision::Attach(case), json, lang).await
@@ -522,9 +499,5 @@ async fn decide(
     lang: Lang,
 ) -> Result<()> {
     let outcome = app.quarantine_decide(id, decision).await?;
-    if json {
-        print_json(&outcome)
-    } else {
-        print_text(&render::outcome(&outcome, lang))
-    }
+    emit(json, &outcome, || render::outcome(&outcome, lang))
 }
