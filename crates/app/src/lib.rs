@@ -31,6 +31,7 @@ pub use i18n::Lang;
 pub use import::{ImportProgress, ImportSummary};
 pub use intake::resolve::Decision as QuarantineDecision;
 pub use intake::{IntakeConfig, Outcome};
+pub use store::cases::CaseEdit;
 pub use store::stats::Stats;
 pub use store::StoreConfig;
 
@@ -293,6 +294,71 @@ impl App {
                 record.status,
                 to,
                 data,
+                Some(CLI_ACTOR),
+                self.now().timestamp_micros(),
+            )
+            .await?;
+        self.case_show(&record.number.to_string()).await
+    }
+
+    /// Makes a staff member the case's owner.
+    pub async fn case_assign(
+        &self,
+        label: &str,
+        person: &str,
+    ) -> Result<views::CaseView, AppError> {
+        let record = self.case_by_label(label).await?;
+        let contact = self
+            .store
+            .find_contact(person)
+            .await?
+            .ok_or_else(|| AppError::contact_not_found(person))?;
+        let staff_org = match &contact.org {
+            Some(org) => self
+                .store
+                .find_org(org)
+                .await?
+                .is_some_and(|org| org.is_staff),
+            None => false,
+        };
+        if !(staff_org || contact.role.is_some_and(Role::is_staff)) {
+            return Err(AppError::invalid(format!(
+                "{} is not staff, so cannot own a case; link them to the staff organization or give them a role \
+                 (casebook contact add ADDRESS --role engineer)",
+                contact.display_name
+            )));
+        }
+        self.store
+            .assign_case(
+                record.id,
+                Some(contact.id),
+                Some(CLI_ACTOR),
+                self.now().timestamp_micros(),
+            )
+            .await?;
+        self.case_show(&record.number.to_string()).await
+    }
+
+    /// Changes a case's title, priority, stage, product, version, problem definition or scope.
+    pub async fn case_edit(
+        &self,
+        label: &str,
+        edit: store::cases::CaseEdit,
+    ) -> Result<views::CaseView, AppError> {
+        let record = self.case_by_label(label).await?;
+        let edit = store::cases::CaseEdit {
+            title: edit.title.map(|t| case::subject::single_line(&t)),
+            ..edit
+        };
+        if edit.title.as_deref() == Some("")
+            || edit.stage.as_deref().is_some_and(|s| s.trim().is_empty())
+        {
+            return Err(AppError::invalid("a title or a stage cannot be empty"));
+        }
+        self.store
+            .edit_case(
+                record.id,
+                &edit,
                 Some(CLI_ACTOR),
                 self.now().timestamp_micros(),
             )

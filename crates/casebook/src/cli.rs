@@ -133,6 +133,45 @@ pub enum CaseCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Make a staff member the case's owner.
+    Assign {
+        /// Case number, alias or token.
+        number: String,
+        /// The owner: an address or a name.
+        person: String,
+        /// Print the case as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a case's fields.
+    Edit {
+        /// Case number, alias or token.
+        number: String,
+        /// Title.
+        #[arg(long)]
+        title: Option<String>,
+        /// Priority, P1 to P4.
+        #[arg(long, value_parser = parse_priority)]
+        priority: Option<Priority>,
+        /// Stage label.
+        #[arg(long)]
+        stage: Option<String>,
+        /// Product.
+        #[arg(long)]
+        product: Option<String>,
+        /// Product version.
+        #[arg(long)]
+        version: Option<String>,
+        /// The problem as defined with the partner.
+        #[arg(long)]
+        problem_definition: Option<String>,
+        /// The agreed scope.
+        #[arg(long)]
+        scope: Option<String>,
+        /// Print the case as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Split a second problem off a case into a new, linked case.
     Split {
         /// Case number, alias or token.
@@ -446,6 +485,33 @@ async fn run_case(app: &App, command: CaseCommand, lang: Lang) -> Result<()> {
                 &app.case_status(&number, status, summary.as_deref()).await?,
                 json,
             )
+        }
+        CaseCommand::Assign {
+            number,
+            person,
+            json,
+        } => show(&app.case_assign(&number, &person).await?, json),
+        CaseCommand::Edit {
+            number,
+            title,
+            priority,
+            stage,
+            product,
+            version,
+            problem_definition,
+            scope,
+            json,
+        } => {
+            let edit = app::CaseEdit {
+                title,
+                priority,
+                stage,
+                product,
+                version,
+                problem_definition,
+                scope,
+            };
+            show(&app.case_edit(&number, edit).await?, json)
         }
         CaseCommand::Split {
             number,

@@ -116,6 +116,17 @@ pub fn case(view: &CaseView, zone: chrono_tz::Tz, lang: Lang) -> String {
         "创建时间",
         &local_time(&view.summary.created_at, zone),
     );
+    for (en, zh, value) in [
+        ("owner", "负责人", &view.owner),
+        ("product", "产品", &view.product),
+        ("version", "版本", &view.version),
+        ("problem", "问题定义", &view.problem_definition),
+        ("scope", "问题范围", &view.scope),
+    ] {
+        if let Some(value) = value {
+            field(&mut out, en, zh, value);
+        }
+    }
     if !view.aliases.is_empty() {
         field(&mut out, "aliases", "别名", &view.aliases.join(", "));
     }

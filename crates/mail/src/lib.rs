@@ -12,6 +12,7 @@
 //! takeover guard live in `case`, `store` and `intake`.
 
 pub mod container;
+mod encoded_words;
 pub mod export;
 pub mod filename;
 pub mod normalise;

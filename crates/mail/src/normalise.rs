@@ -11,7 +11,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::container::{detect, Format};
-use crate::{filename, quote};
+use crate::{encoded_words, filename, quote};
 
 /// Resource limits for one message. Past a limit the message is refused with the limit named.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,7 +192,17 @@ pub fn normalise(raw: &[u8], limits: &Limits) -> Result<ParsedMail, Unreadable> 
     }
     let mut problems = Vec::new();
 
-    let subject = message.subject().map(str::trim).unwrap_or("").to_string();
+    let mut subject = message.subject().map(str::trim).unwrap_or("").to_string();
+    // mail-parser decodes encoded words one by one; a character split across two words needs them joined.
+    if let Some(joined) = message
+        .header_raw("Subject")
+        .filter(|raw| raw.contains("=?"))
+        .and_then(encoded_words::decode)
+    {
+        if joined != subject && !joined.contains('\u{fffd}') {
+            subject = joined;
+        }
+    }
     if subject.contains("=?") && subject.contains("?=") {
         problems.push(Problem::BrokenEncodedWord {
             header: "Subject".into(),
@@ -495,6 +505,27 @@ Content-Type: text/plain; charset=gbk\r\nContent-Transfer-Encoding: base64\r\n\r
         assert_eq!(mail.date.unwrap().to_rfc3339(), "2021-03-05T17:05:26+08:00");
         assert_eq!(mail.body_text, "你好");
         assert!(mail.problems.is_empty(), "{:?}", mail.problems);
+    }
+
+    fn subject_of(header: &str) -> String {
+        parse(&format!("From: a@b.c\nSubject: {header}\n\nx\n")).subject
+    }
+
+    #[test]
+    fn encoded_words_that_split_a_character() {
+        // RFC 2047 says a word must hold whole characters; real clients split them anyway.
+        assert_eq!(
+            subject_of("=?UTF-8?B?57O75w==?= =?UTF-8?B?u5/ph43nva7lpLHotKU=?="),
+            "系统重置失败"
+        );
+        assert_eq!(
+            subject_of("=?GBK?B?z7XN?= =?GBK?B?s9bY1sPKp7Dc?="),
+            "系统重置失败"
+        );
+        assert_eq!(subject_of("=?gb2312?B?z7XNs9bY1sPKp7Dc?="), "系统重置失败");
+        assert_eq!(subject_of("=?big5?B?pXjGVw==?="), "台灣");
+        assert_eq!(subject_of("=?ISO-2022-JP?B?GyRCRnxLXDhsGyhC?="), "日本語");
+        assert_eq!(subject_of("=?utf-8?Q?caf=C3=A9?= ok"), "café ok");
     }
 
     #[test]

@@ -302,6 +302,114 @@ impl Store {
     }
 }
 
+/// Fields of a case a person may change; `None` leaves a field as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CaseEdit {
+    /// A new title.
+    pub title: Option<String>,
+    /// A new priority.
+    pub priority: Option<Priority>,
+    /// A new stage label.
+    pub stage: Option<String>,
+    /// The product concerned.
+    pub product: Option<String>,
+    /// The product's version.
+    pub version: Option<String>,
+    /// The problem as defined with the partner.
+    pub problem_definition: Option<String>,
+    /// The agreed scope.
+    pub scope: Option<String>,
+}
+
+impl Store {
+    /// Makes a person the case's owner (or nobody), and records the assignment on the timeline.
+    pub async fn assign_case(
+        &self,
+        case_id: i64,
+        owner: Option<i64>,
+        actor: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let before = case_by_id(&mut tx, case_id).await?.owner;
+        sqlx::query("UPDATE cases SET owner_person_id = $1, updated_at = $2 WHERE id = $3")
+            .bind(owner)
+            .bind(now)
+            .bind(case_id)
+            .execute(&mut *tx)
+            .await?;
+        let after = case_by_id(&mut tx, case_id).await?.owner;
+        let data = serde_json::json!({ "from": before, "to": after });
+        insert_event(
+            &mut tx,
+            case_id,
+            EntryKind::Assignment,
+            now,
+            actor,
+            None,
+            &data,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Changes a case's fields and records what changed on the timeline; returns the changed field names.
+    pub async fn edit_case(
+        &self,
+        case_id: i64,
+        edit: &CaseEdit,
+        actor: Option<&str>,
+        now: i64,
+    ) -> Result<Vec<&'static str>> {
+        let mut tx = self.write_tx().await?;
+        let before = case_by_id(&mut tx, case_id).await?;
+        let fields: [(&'static str, Option<String>, Option<String>); 7] = [
+            ("title", edit.title.clone(), Some(before.title.clone())),
+            (
+                "priority",
+                edit.priority.map(|p| p.as_str().to_string()),
+                Some(before.priority.as_str().to_string()),
+            ),
+            ("stage", edit.stage.clone(), Some(before.stage.clone())),
+            ("product", edit.product.clone(), before.product.clone()),
+            ("version", edit.version.clone(), before.version.clone()),
+            (
+                "problem_definition",
+                edit.problem_definition.clone(),
+                before.problem_definition.clone(),
+            ),
+            ("scope", edit.scope.clone(), before.scope.clone()),
+        ];
+        let mut changes = serde_json::Map::new();
+        let mut changed = Vec::new();
+        for (column, new, old) in fields {
+            let Some(new) = new.filter(|new| Some(new) != old.as_ref()) else {
+                continue;
+            };
+            // The column name comes from the fixed list above, never from input.
+            sqlx::query(&format!("UPDATE cases SET {column} = $1 WHERE id = $2"))
+                .bind(&new)
+                .bind(case_id)
+                .execute(&mut *tx)
+                .await?;
+            changes.insert(
+                column.to_string(),
+                serde_json::json!({ "from": old, "to": new }),
+            );
+            changed.push(column);
+        }
+        if !changed.is_empty() {
+            let text = changed.join(", ");
+            let data = serde_json::json!({ "event": "edited", "text": format!("changed {text}"), "changes": changes });
+            insert_event(&mut tx, case_id, EntryKind::Note, now, actor, None, &data).await?;
+            touch(&mut tx, case_id, now).await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+}
+
 /// Case numbers and tokens are stored upper-case; aliases as found, trimmed.
 pub(crate) fn canonical_label(label: &str) -> String {
     let trimmed = label.trim();

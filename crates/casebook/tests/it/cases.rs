@@ -80,6 +80,85 @@ async fn a_case_lifecycle(db: TestDb) {
         "reopened"
     );
 
+    // Owner and fields.
+    let (_, stderr) = failure(&db, &["case", "assign", &number, "xuda@acer.com"]);
+    assert!(stderr.contains("no contact 'xuda@acer.com'"), "{stderr}");
+    json(
+        &db,
+        &[
+            "contact",
+            "add",
+            "xuda@acer.com",
+            "--name",
+            "Xu Da",
+            "--org",
+            "Acer",
+            "--json",
+        ],
+    );
+    let (_, stderr) = failure(&db, &["case", "assign", &number, "Xu Da"]);
+    assert!(stderr.contains("Xu Da is not staff"), "{stderr}");
+    json(
+        &db,
+        &[
+            "contact",
+            "add",
+            "liqi@cmgos.com",
+            "--name",
+            "Li Qi",
+            "--role",
+            "engineer",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        json(
+            &db,
+            &["case", "assign", &number, "liqi@cmgos.com", "--json"]
+        )["owner"],
+        "Li Qi"
+    );
+    let edited = json(
+        &db,
+        &[
+            "case",
+            "edit",
+            &number,
+            "--priority",
+            "P2",
+            "--problem-definition",
+            "Acer定制系统联网更新后，系统重置失败。",
+            "--product",
+            "V2020-L",
+            "--json",
+        ],
+    );
+    assert_eq!(
+        (edited["priority"].as_str(), edited["product"].as_str()),
+        (Some("P2"), Some("V2020-L"))
+    );
+    assert_eq!(
+        edited["problem_definition"],
+        "Acer定制系统联网更新后，系统重置失败。"
+    );
+    let change = edited["timeline"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        change["data"]["changes"]["priority"],
+        serde_json::json!({ "from": "P3", "to": "P2" })
+    );
+    let shown =
+        String::from_utf8(casebook(&db, &["--lang", "zh-CN", "case", "show", &number]).stdout)
+            .unwrap();
+    assert!(
+        shown.contains("负责人") && shown.contains("Li Qi") && shown.contains("问题定义"),
+        "{shown}"
+    );
+
     let kinds: Vec<String> = json(&db, &["case", "show", &number, "--json"])["timeline"]
         .as_array()
         .unwrap()
@@ -93,7 +172,9 @@ async fn a_case_lifecycle(db: TestDb) {
             "note",
             "status_change",
             "status_change",
-            "status_change"
+            "status_change",
+            "assignment",
+            "note"
         ]
     );
 }

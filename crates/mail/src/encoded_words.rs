@@ -1,0 +1,104 @@
+//! RFC 2047 encoded words, joined before decoding.
+//!
+//! RFC 2047 (section 5) says each encoded word must hold whole characters, but real clients
+//! split a multibyte character across two words (`=?UTF-8?B?57O75w==?= =?UTF-8?B?u5/p…?=`).
+//! Decoding word by word then yields replacement characters. [`decode`] joins the bytes of
+//! adjacent words in the same charset first, then decodes them once.
+
+use mail_parser::decoders::base64::base64_decode;
+use mail_parser::decoders::quoted_printable::quoted_printable_decode;
+use regex::Regex;
+
+fn pattern() -> &'static Regex {
+    static PATTERN: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    PATTERN.get_or_init(|| {
+        Regex::new(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+            .expect("the encoded word pattern is a valid regex")
+    })
+}
+
+fn decode_charset(charset: &str, bytes: &[u8]) -> Option<String> {
+    // RFC 2231 allows a language after the charset: `UTF-8*zh-CN`.
+    let label = charset.split('*').next().unwrap_or(charset).trim();
+    let encoding = encoding_rs::Encoding::for_label(label.as_bytes())?;
+    let (text, _, had_errors) = encoding.decode(bytes);
+    (!had_errors).then(|| text.into_owned())
+}
+
+/// Decodes a raw header value whose encoded words may split characters; `None` if any part cannot be decoded cleanly.
+pub fn decode(raw: &str) -> Option<String> {
+    let unfolded = raw.replace("\r\n", "").replace('\n', "");
+    let mut out = String::new();
+    let mut pending: Option<(String, Vec<u8>)> = None;
+    let mut last_end = 0;
+    let flush = |pending: &mut Option<(String, Vec<u8>)>, out: &mut String| -> Option<()> {
+        if let Some((charset, bytes)) = pending.take() {
+            out.push_str(&decode_charset(&charset, &bytes)?);
+        }
+        Some(())
+    };
+    for captures in pattern().captures_iter(&unfolded) {
+        let whole = captures.get(0)?;
+        let between = &unfolded[last_end..whole.start()];
+        // White space between two encoded words is not part of the text (RFC 2047 section 6.2).
+        if !(between.trim().is_empty() && pending.is_some()) {
+            flush(&mut pending, &mut out)?;
+            out.push_str(between);
+        }
+        let charset = captures.get(1)?.as_str().to_ascii_lowercase();
+        let payload = captures.get(3)?.as_str().as_bytes();
+        let bytes = match captures.get(2)?.as_str() {
+            "b" | "B" => base64_decode(payload)?,
+            _ => {
+                let spaced: Vec<u8> = payload
+                    .iter()
+                    .map(|b| if *b == b'_' { b' ' } else { *b })
+                    .collect();
+                quoted_printable_decode(&spaced)?
+            }
+        };
+        match pending.as_mut() {
+            Some((current, buffer)) if *current == charset => buffer.extend_from_slice(&bytes),
+            _ => {
+                flush(&mut pending, &mut out)?;
+                pending = Some((charset, bytes));
+            }
+        }
+        last_end = whole.end();
+    }
+    flush(&mut pending, &mut out)?;
+    out.push_str(&unfolded[last_end..]);
+    Some(out.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode;
+
+    #[test]
+    fn joined_words() {
+        assert_eq!(
+            decode("=?UTF-8?B?57O75w==?= =?UTF-8?B?u5/ph43nva7lpLHotKU=?=").as_deref(),
+            Some("系统重置失败")
+        );
+        assert_eq!(
+            decode("RE: =?GBK?B?z7XN?=\r\n =?GBK?B?s9bY1sPKp7Dc?= (2)").as_deref(),
+            Some("RE: 系统重置失败 (2)")
+        );
+        assert_eq!(
+            decode("=?utf-8?Q?caf=C3=A9_au_lait?=").as_deref(),
+            Some("café au lait")
+        );
+        assert_eq!(
+            decode("=?utf-8?B?YQ==?= =?gbk?B?z7XNsw==?=").as_deref(),
+            Some("a系统")
+        );
+        assert_eq!(decode("plain text").as_deref(), Some("plain text"));
+        assert_eq!(decode("=?x-unknown?B?YQ==?="), None);
+        assert_eq!(
+            decode("=?UTF-8?B?57O75w==?="),
+            None,
+            "half a character is not clean"
+        );
+    }
+}
