@@ -139,10 +139,11 @@ impl Store {
             .after_connect(move |connection, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
+                        // The busy timeout comes first: switching to WAL needs a lock that another process may hold.
                         connection
                             .execute(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                                 PRAGMA busy_timeout = 60000; PRAGMA foreign_keys = ON;",
+                                "PRAGMA busy_timeout = 60000; PRAGMA journal_mode = WAL; \
+                                 PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
                             )
                             .await?;
                     }

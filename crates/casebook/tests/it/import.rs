@@ -211,6 +211,43 @@ async fn two_processes_importing_at_once(db: TestDb) {
     );
 }
 
+/// Two processes that find an empty store both migrate and import it at once.
+async fn two_processes_on_a_fresh_store(db: TestDb) {
+    let dir = testkit::tempdir();
+    let file = dir.path().join("strangers.mbox");
+    let mbox: String = (0..20)
+        .map(|n| format!("From x@y Mon Mar  1 10:00:00 2021\nFrom: who{n}@nowhere.example\nSubject: hi\nMessage-ID: <f{n}@nowhere.example>\n\nbody\n\n"))
+        .collect();
+    std::fs::write(&file, mbox).unwrap();
+    let spawn = || {
+        command(&db, &["import", path(&file), "--json"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (first, second) = (spawn(), spawn());
+    for output in [
+        first.wait_with_output().unwrap(),
+        second.wait_with_output().unwrap(),
+    ] {
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let stats = balanced(&db);
+    assert_eq!(
+        (
+            stats["received"].as_u64(),
+            stats["quarantined"].as_u64(),
+            stats["duplicates"].as_u64()
+        ),
+        (Some(40), Some(20), Some(20)),
+        "{stats}"
+    );
+}
+
 fn sha256(path: &Path) -> String {
     hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
 }
@@ -297,5 +334,6 @@ testkit::backend_tests!(
     any_mix_of_formats_and_broken_files,
     unreadable_paths_fail_clearly,
     two_processes_importing_at_once,
+    two_processes_on_a_fresh_store,
     a_generated_support_mailbox,
 );
