@@ -13,7 +13,7 @@ const BATCH_MESSAGES: usize = 256;
 const BATCH_BYTES: usize = 64 * 1024 * 1024;
 
 /// What an import did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ImportSummary {
     /// Files read.
     pub files: u64,
@@ -33,6 +33,49 @@ pub struct ImportSummary {
     pub cases: Vec<String>,
     /// The quarantine entries made, with their reasons.
     pub quarantine: Vec<QuarantinedItem>,
+    /// How long the import took, in milliseconds.
+    pub elapsed_ms: u64,
+    /// Messages per second over the first tenth of the arrivals.
+    pub first_tenth_per_second: f64,
+    /// Messages per second over the last tenth of the arrivals.
+    pub last_tenth_per_second: f64,
+}
+
+/// When each batch finished: (arrivals done, seconds since the start).
+#[derive(Debug, Default)]
+struct Timing {
+    samples: Vec<(u64, f64)>,
+}
+
+impl Timing {
+    /// The time at which `done` arrivals were finished, interpolated between batches.
+    fn time_at(&self, done: f64) -> f64 {
+        let mut previous = (0u64, 0.0f64);
+        for &(count, seconds) in &self.samples {
+            if count as f64 >= done {
+                let span = (count - previous.0) as f64;
+                let fraction = if span > 0.0 {
+                    (done - previous.0 as f64) / span
+                } else {
+                    1.0
+                };
+                return previous.1 + fraction * (seconds - previous.1);
+            }
+            previous = (count, seconds);
+        }
+        previous.1
+    }
+
+    /// Messages per second between two fractions of the total.
+    fn rate(&self, from: f64, to: f64) -> f64 {
+        let total = self.samples.last().map_or(0, |(count, _)| *count) as f64;
+        let seconds = self.time_at(total * to) - self.time_at(total * from);
+        if seconds > 0.0 {
+            total * (to - from) / seconds
+        } else {
+            0.0
+        }
+    }
 }
 
 /// A message this import quarantined.
@@ -120,6 +163,8 @@ impl App {
         let mut batch: Vec<RawArrival> = Vec::new();
         let mut batch_bytes = 0;
         let mut rng = self.rng();
+        let started = std::time::Instant::now();
+        let mut timing = Timing::default();
         for (file, size) in files.iter().zip(sizes) {
             let arrivals = intake::files::read_arrivals(file)?;
             summary.files += 1;
@@ -129,6 +174,9 @@ impl App {
                 if batch.len() >= BATCH_MESSAGES || batch_bytes >= BATCH_BYTES {
                     self.flush(&config, &mut batch, &mut summary, &mut state, &mut rng)
                         .await?;
+                    timing
+                        .samples
+                        .push((state.messages_done, started.elapsed().as_secs_f64()));
                     batch_bytes = 0;
                     progress(state);
                 }
@@ -137,7 +185,13 @@ impl App {
         }
         self.flush(&config, &mut batch, &mut summary, &mut state, &mut rng)
             .await?;
+        timing
+            .samples
+            .push((state.messages_done, started.elapsed().as_secs_f64()));
         progress(state);
+        summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        summary.first_tenth_per_second = timing.rate(0.0, 0.1);
+        summary.last_tenth_per_second = timing.rate(0.9, 1.0);
         Ok(summary)
     }
 
@@ -160,5 +214,21 @@ impl App {
         }
         state.messages_done += count;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Timing;
+
+    #[test]
+    fn rates_over_tenths() {
+        // 100 arrivals: the first 50 in 1 s, the next 50 in 4 s.
+        let timing = Timing {
+            samples: vec![(50, 1.0), (100, 5.0)],
+        };
+        assert!((timing.rate(0.0, 0.1) - 50.0).abs() < 1e-9);
+        assert!((timing.rate(0.9, 1.0) - 12.5).abs() < 1e-9);
+        assert_eq!(Timing::default().rate(0.0, 0.1), 0.0);
     }
 }

@@ -498,6 +498,11 @@ impl App {
         .map_err(AppError::from)
     }
 
+    /// Where every stored message went (for scoring threading).
+    pub async fn placements(&self) -> Result<Vec<store::timeline::Placement>, AppError> {
+        Ok(self.store.placements().await?)
+    }
+
     /// Store counts.
     pub async fn stats(&self) -> Result<store::stats::Stats, AppError> {
         Ok(self.store.stats().await?)

@@ -58,12 +58,21 @@ pub enum Command {
     /// Messages that could not be read or matched.
     #[command(subcommand)]
     Quarantine(QuarantineCommand),
+    /// Tools for developers and benchmarks.
+    #[command(subcommand, hide = true)]
+    Dev(DevCommand),
     /// Counts: received = messages + quarantined + duplicates.
     Stats {
         /// Print as JSON.
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevCommand {
+    /// Every message on a case with its case number and how it was matched, as JSON.
+    Placements,
 }
 
 #[derive(Debug, Subcommand)]
@@ -373,6 +382,9 @@ pub async fn run(app: &App, command: Command, lang: Lang) -> Result<()> {
             emit(json, &summary, || render::import_summary(&summary, lang))
         }
         Command::Case(command) => run_case(app, command, lang).await,
+        Command::Dev(DevCommand::Placements) => {
+            print_json(&serde_json::json!({ "placements": app.placements().await? }))
+        }
         Command::Org(OrgCommand::Add {
             name,
             domains,

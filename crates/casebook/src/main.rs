@@ -32,7 +32,7 @@ fn main() -> ExitCode {
         }
     };
     let lang = config.lang;
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

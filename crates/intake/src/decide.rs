@@ -179,7 +179,7 @@ pub(crate) async fn place(
                     intake_addresses: &config.intake_addresses,
                 };
                 if let Err(refusal) = guard::check(sender.as_ref(), &context) {
-                    let number = tx.case_record(case).await?.number;
+                    let number = tx.case_number(case).await?;
                     return Ok(Placed::Refused {
                         code: refusal_code(&refusal),
                         reason: format!(
@@ -382,7 +382,7 @@ pub(crate) async fn place(
         actor: mode.actor.clone(),
     };
     tx.insert_message(&message).await?;
-    let number = tx.case_record(case_id).await?.number;
+    let number = tx.case_number(case_id).await?;
     Ok(Placed::OnCase {
         number,
         matched_by,

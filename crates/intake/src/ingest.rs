@@ -194,8 +194,7 @@ pub async fn ingest(
     };
     for (item, _) in &prepared {
         let outcome = place_arrival(&mut tx, config, item, &mode, now, &mut make_number).await?;
-        tx.count_arrival(matches!(outcome, Outcome::Duplicate { .. }))
-            .await?;
+        tx.count_arrival(matches!(outcome, Outcome::Duplicate { .. }));
         match &outcome {
             Outcome::OnCase {
                 case,

@@ -1,11 +1,13 @@
 //! The blob store: raw messages and attachments, content-addressed by SHA-256.
 //!
-//! Blobs go through `object_store` (local files now, S3-compatible storage
-//! later). The local backend does not fsync, so [`BlobStore::put_durable`]
-//! does: every file and its folder, before it returns, so that the database
-//! commit that follows never references a blob a crash could lose.
+//! Blobs are read through `object_store` (local files now, S3-compatible
+//! storage later). Writing a batch to local disk takes a direct path: each
+//! file is written to a temporary name and renamed into place (the layout
+//! `object_store`'s local store reads), then one `syncfs` makes the whole
+//! batch durable, instead of one fsync per file. [`BlobStore::put_durable`]
+//! returns only then, so the database commit that follows never references a
+//! blob a crash could lose.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -97,60 +99,64 @@ impl BlobStore {
 
     /// Writes blobs that are not there yet and makes all of them durable before returning.
     pub async fn put_durable(&self, blobs: &[(BlobKey, &[u8])]) -> Result<()> {
-        let mut written = Vec::new();
+        if let Some(root) = &self.local_root {
+            let root = root.clone();
+            let owned: Vec<(BlobKey, Vec<u8>)> = blobs
+                .iter()
+                .map(|(key, bytes)| (key.clone(), bytes.to_vec()))
+                .collect();
+            return tokio::task::spawn_blocking(move || write_local(&root, &owned))
+                .await
+                .map_err(|error| Error::Corrupt(format!("blob write task failed: {error}")))?;
+        }
         for (key, bytes) in blobs {
             if self.exists(key).await? {
                 continue;
             }
-            let payload = PutPayload::from(bytes.to_vec());
             self.inner
-                .put(&ObjectPath::from(key.as_str()), payload)
+                .put(
+                    &ObjectPath::from(key.as_str()),
+                    PutPayload::from(bytes.to_vec()),
+                )
                 .await
                 .map_err(|source| Error::Blob {
                     key: key.as_str().to_string(),
                     source,
                 })?;
-            written.push(key.clone());
-        }
-        if let (Some(root), false) = (&self.local_root, written.is_empty()) {
-            let root = root.clone();
-            tokio::task::spawn_blocking(move || sync_local(&root, &written))
-                .await
-                .map_err(|error| Error::Corrupt(format!("fsync task failed: {error}")))??;
         }
         Ok(())
     }
 }
 
-fn sync_local(root: &Path, keys: &[BlobKey]) -> Result<()> {
-    let mut folders = BTreeSet::new();
-    for key in keys {
+/// Writes the blobs that are missing, then flushes the file system once.
+fn write_local(root: &Path, blobs: &[(BlobKey, Vec<u8>)]) -> Result<()> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Io { path, source }
+    };
+    let mut written = 0;
+    for (key, bytes) in blobs {
         let path = root.join(key.as_str());
-        let file = std::fs::File::open(&path).map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?;
-        file.sync_all().map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?;
-        let mut folder = path.parent().map(Path::to_path_buf);
-        while let Some(current) = folder {
-            if !current.starts_with(root) {
-                break;
-            }
-            folder = current.parent().map(Path::to_path_buf);
-            folders.insert(current);
+        if path.exists() {
+            continue;
         }
+        let folder = path.parent().unwrap_or(root);
+        std::fs::create_dir_all(folder).map_err(io(folder))?;
+        // A unique temporary name per writer: two processes may write the same blob at once.
+        let temporary = folder.join(format!(
+            ".{}.{}.tmp",
+            key.as_str().rsplit('/').next().unwrap_or("blob"),
+            std::process::id()
+        ));
+        std::fs::write(&temporary, bytes).map_err(io(&temporary))?;
+        std::fs::rename(&temporary, &path).map_err(io(&path))?;
+        written += 1;
     }
-    for folder in folders {
-        let handle = std::fs::File::open(&folder).map_err(|source| Error::Io {
-            path: folder.clone(),
-            source,
-        })?;
-        handle.sync_all().map_err(|source| Error::Io {
-            path: folder.clone(),
-            source,
+    if written > 0 {
+        let handle = std::fs::File::open(root).map_err(io(root))?;
+        rustix::fs::syncfs(&handle).map_err(|errno| Error::Io {
+            path: root.to_path_buf(),
+            source: errno.into(),
         })?;
     }
     Ok(())

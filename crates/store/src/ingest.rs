@@ -14,12 +14,24 @@ use crate::cases::{self, CaseRecord, NewCase, NumberMaker};
 use crate::quarantine::QuarantineRecord;
 use crate::timeline::{AttachmentRecord, StoredMailbox};
 use crate::{orgs, Error, Result, Store};
+use case::CaseNumber;
+use std::collections::HashMap;
 
 /// An open ingest transaction.
+///
+/// It caches what it reads and keeps the caches true as it writes: facts
+/// that only this transaction changes (it holds the writer lock) are read
+/// once per batch, not once per message.
 pub struct IngestTx<'s> {
     store: &'s Store,
     tx: sqlx::Transaction<'static, sqlx::Any>,
     staff_domains: Option<Vec<String>>,
+    senders: HashMap<String, SenderFacts>,
+    guards: HashMap<i64, CaseGuardFacts>,
+    people: HashMap<(String, Option<String>), i64>,
+    numbers: HashMap<i64, CaseNumber>,
+    received: i64,
+    duplicates: i64,
 }
 
 /// What is stored under a Message-ID already.
@@ -141,22 +153,21 @@ impl Store {
             store: self,
             tx: self.write_tx().await?,
             staff_domains: None,
+            senders: HashMap::new(),
+            guards: HashMap::new(),
+            people: HashMap::new(),
+            numbers: HashMap::new(),
+            received: 0,
+            duplicates: 0,
         })
     }
 }
 
 impl IngestTx<'_> {
-    /// Counts one arrival, and one duplicate if it was one.
-    pub async fn count_arrival(&mut self, duplicate: bool) -> Result<()> {
-        sqlx::query("UPDATE counters SET value = value + 1 WHERE name = 'received'")
-            .execute(&mut *self.tx)
-            .await?;
-        if duplicate {
-            sqlx::query("UPDATE counters SET value = value + 1 WHERE name = 'duplicates'")
-                .execute(&mut *self.tx)
-                .await?;
-        }
-        Ok(())
+    /// Counts one arrival, and one duplicate if it was one (written at commit, in the same transaction).
+    pub fn count_arrival(&mut self, duplicate: bool) {
+        self.received += 1;
+        self.duplicates += i64::from(duplicate);
     }
 
     /// Records a raw message; returns false if it was already recorded.
@@ -203,17 +214,29 @@ impl IngestTx<'_> {
 
     /// The case of the first of these Message-IDs that is stored on a case.
     pub async fn case_by_message_ids(&mut self, message_ids: &[String]) -> Result<Option<i64>> {
-        for message_id in message_ids {
-            let case_id: Option<i64> =
-                sqlx::query_scalar("SELECT case_id FROM messages WHERE message_id = $1")
-                    .bind(message_id)
-                    .fetch_optional(&mut *self.tx)
-                    .await?;
-            if case_id.is_some() {
-                return Ok(case_id);
-            }
+        // One query for all of them (at most 100: longer References lists keep their newest ids).
+        let wanted: Vec<&String> = message_ids.iter().take(100).collect();
+        if wanted.is_empty() {
+            return Ok(None);
         }
-        Ok(None)
+        let placeholders: Vec<String> = (1..=wanted.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT message_id, case_id FROM messages WHERE message_id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for message_id in &wanted {
+            query = query.bind(message_id.as_str());
+        }
+        let found: HashMap<String, i64> = query
+            .fetch_all(&mut *self.tx)
+            .await?
+            .iter()
+            .map(|row| Ok((row.try_get("message_id")?, row.try_get("case_id")?)))
+            .collect::<Result<_>>()?;
+        Ok(wanted
+            .iter()
+            .find_map(|message_id| found.get(message_id.as_str()).copied()))
     }
 
     /// The case a label points at.
@@ -236,8 +259,27 @@ impl IngestTx<'_> {
         cases::case_by_id(&mut self.tx, case_id).await
     }
 
+    /// The case's number.
+    pub async fn case_number(&mut self, case_id: i64) -> Result<CaseNumber> {
+        if let Some(number) = self.numbers.get(&case_id) {
+            return Ok(number.clone());
+        }
+        let text: String = sqlx::query_scalar("SELECT number FROM cases WHERE id = $1")
+            .bind(case_id)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let number: CaseNumber = text
+            .parse()
+            .map_err(|_| Error::Corrupt(format!("case {case_id} has number '{text}'")))?;
+        self.numbers.insert(case_id, number.clone());
+        Ok(number)
+    }
+
     /// What the guard needs about a case.
     pub async fn guard_facts(&mut self, case_id: i64) -> Result<CaseGuardFacts> {
+        if let Some(facts) = self.guards.get(&case_id) {
+            return Ok(facts.clone());
+        }
         let participants =
             sqlx::query_scalar("SELECT address FROM case_participants WHERE case_id = $1")
                 .bind(case_id)
@@ -249,10 +291,12 @@ impl IngestTx<'_> {
         .bind(case_id)
         .fetch_all(&mut *self.tx)
         .await?;
-        Ok(CaseGuardFacts {
+        let facts = CaseGuardFacts {
             participants,
             org_domains,
-        })
+        };
+        self.guards.insert(case_id, facts.clone());
+        Ok(facts)
     }
 
     /// The staff organization's domains (read once per transaction).
@@ -270,6 +314,15 @@ impl IngestTx<'_> {
 
     /// What is known about a sender address.
     pub async fn sender_facts(&mut self, address: &str) -> Result<SenderFacts> {
+        if let Some(facts) = self.senders.get(address) {
+            return Ok(facts.clone());
+        }
+        let facts = self.read_sender_facts(address).await?;
+        self.senders.insert(address.to_string(), facts.clone());
+        Ok(facts)
+    }
+
+    async fn read_sender_facts(&mut self, address: &str) -> Result<SenderFacts> {
         let person = sqlx::query(
             "SELECT p.id, o.id AS org_id, o.name AS org_name, COALESCE(o.is_staff, 0) AS is_staff FROM person_addresses a \
              JOIN people p ON p.id = a.person_id LEFT JOIN organizations o ON o.id = p.org_id WHERE a.address = $1",
@@ -353,12 +406,20 @@ impl IngestTx<'_> {
 
     /// Adds addresses to a case's participants.
     pub async fn add_participants(&mut self, case_id: i64, addresses: &[String]) -> Result<()> {
-        for address in addresses {
+        let known = self
+            .guards
+            .get(&case_id)
+            .map(|facts| facts.participants.clone())
+            .unwrap_or_default();
+        for address in addresses.iter().filter(|address| !known.contains(address)) {
             sqlx::query("INSERT INTO case_participants (case_id, address) VALUES ($1, $2) ON CONFLICT (case_id, address) DO NOTHING")
                 .bind(case_id)
                 .bind(address)
                 .execute(&mut *self.tx)
                 .await?;
+            if let Some(facts) = self.guards.get_mut(&case_id) {
+                facts.participants.push(address.clone());
+            }
         }
         Ok(())
     }
@@ -370,7 +431,16 @@ impl IngestTx<'_> {
         address: Option<&str>,
         now: i64,
     ) -> Result<i64> {
-        orgs::ensure_person(&mut self.tx, name, address, now).await
+        let key = (name.to_string(), address.map(str::to_string));
+        if let Some(id) = self.people.get(&key) {
+            return Ok(*id);
+        }
+        let id = orgs::ensure_person(&mut self.tx, name, address, now).await?;
+        self.people.insert(key, id);
+        if let Some(facts) = address.and_then(|address| self.senders.get_mut(address)) {
+            facts.known_contact = true;
+        }
+        Ok(id)
     }
 
     /// Puts a message on a case, with its attachments and timeline entry; returns its row id.
@@ -489,8 +559,17 @@ impl IngestTx<'_> {
         Ok(())
     }
 
-    /// Commits everything.
-    pub async fn commit(self) -> Result<()> {
+    /// Writes the arrival counts and commits everything.
+    pub async fn commit(mut self) -> Result<()> {
+        for (name, value) in [("received", self.received), ("duplicates", self.duplicates)] {
+            if value > 0 {
+                sqlx::query("UPDATE counters SET value = value + $1 WHERE name = $2")
+                    .bind(value)
+                    .bind(name)
+                    .execute(&mut *self.tx)
+                    .await?;
+            }
+        }
         self.tx.commit().await?;
         Ok(())
     }

@@ -75,7 +75,36 @@ pub struct TimelineRecord {
     pub message: Option<MessageRecord>,
 }
 
+/// Where one stored message went.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Placement {
+    /// SHA-256 of the raw message.
+    pub raw_sha256: String,
+    /// The case's number.
+    pub case: String,
+    /// How it was matched.
+    pub matched_by: String,
+}
+
 impl Store {
+    /// Every message on a case, with its case: for scoring threading against a known answer.
+    pub async fn placements(&self) -> Result<Vec<Placement>> {
+        let rows = sqlx::query(
+            "SELECT m.raw_sha256, c.number, m.matched_by FROM messages m JOIN cases c ON c.id = m.case_id ORDER BY m.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Placement {
+                    raw_sha256: row.try_get("raw_sha256")?,
+                    case: row.try_get("number")?,
+                    matched_by: row.try_get("matched_by")?,
+                })
+            })
+            .collect()
+    }
+
     /// A case's timeline in time order.
     pub async fn timeline(&self, case_id: i64) -> Result<Vec<TimelineRecord>> {
         let mut connection = self.pool.acquire().await?;
