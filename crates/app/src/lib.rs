@@ -29,8 +29,10 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{AppError, ErrorCode};
 pub use i18n::Lang;
 pub use import::{ImportProgress, ImportSummary};
+pub use intake::inspect::Inspection;
 pub use intake::resolve::Decision as QuarantineDecision;
 pub use intake::{IntakeConfig, Outcome};
+pub use mail::Mailbox;
 pub use store::cases::CaseEdit;
 pub use store::stats::Stats;
 pub use store::StoreConfig;
@@ -501,6 +503,18 @@ impl App {
     /// Where every stored message went (for scoring threading).
     pub async fn placements(&self) -> Result<Vec<store::timeline::Placement>, AppError> {
         Ok(self.store.placements().await?)
+    }
+
+    /// How the ingest path reads the messages of one file, without storing anything.
+    pub fn mail_parse(
+        &self,
+        path: &std::path::Path,
+    ) -> Result<Vec<intake::inspect::Inspection>, AppError> {
+        let arrivals = intake::files::read_arrivals(path)?;
+        Ok(arrivals
+            .iter()
+            .map(|arrival| intake::inspect::inspect(arrival, &self.intake))
+            .collect())
     }
 
     /// Store counts.

@@ -58,12 +58,27 @@ pub enum Command {
     /// Messages that could not be read or matched.
     #[command(subcommand)]
     Quarantine(QuarantineCommand),
+    /// Mail tools.
+    #[command(subcommand)]
+    Mail(MailCommand),
     /// Tools for developers and benchmarks.
     #[command(subcommand, hide = true)]
     Dev(DevCommand),
     /// Counts: received = messages + quarantined + duplicates.
     Stats {
         /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Show how Casebook reads a message, without storing it (exits 0 for any readable file).
+    Parse {
+        /// An .eml file, or an mbox or export (each message is shown).
+        file: PathBuf,
+        /// Print as JSON: one object for one message, {"messages": [...]} for several.
         #[arg(long)]
         json: bool,
     },
@@ -382,6 +397,14 @@ pub async fn run(app: &App, command: Command, lang: Lang) -> Result<()> {
             emit(json, &summary, || render::import_summary(&summary, lang))
         }
         Command::Case(command) => run_case(app, command, lang).await,
+        Command::Mail(MailCommand::Parse { file, json }) => {
+            let inspections = app.mail_parse(&file)?;
+            let value = match inspections.as_slice() {
+                [one] => serde_json::to_value(one)?,
+                many => serde_json::json!({ "messages": many }),
+            };
+            emit(json, &value, || render::inspections(&inspections, lang))
+        }
         Command::Dev(DevCommand::Placements) => {
             print_json(&serde_json::json!({ "placements": app.placements().await? }))
         }

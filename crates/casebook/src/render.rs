@@ -344,3 +344,64 @@ pub fn stats(stats: &Stats, lang: Lang) -> String {
         .map(|(label, value)| format!("{label:<22} {value}\n"))
         .collect()
 }
+
+/// How the ingest path reads messages (`mail parse`).
+pub fn inspections(inspections: &[app::Inspection], lang: Lang) -> String {
+    let mut out = String::new();
+    for inspection in inspections {
+        let _ = writeln!(out, "── {} ({})", inspection.origin, inspection.kind);
+        let mailbox = |m: &app::Mailbox| match (&m.name, &m.address) {
+            (Some(name), Some(address)) => format!("{name} <{address}>"),
+            (Some(name), None) => name.clone(),
+            (None, Some(address)) => address.clone(),
+            (None, None) => "?".into(),
+        };
+        let rows: [(&str, &str, Option<String>); 8] = [
+            ("subject", "主题", inspection.subject.clone()),
+            ("from", "发件人", inspection.from.as_ref().map(mailbox)),
+            (
+                "to",
+                "收件人",
+                Some(
+                    inspection
+                        .to
+                        .iter()
+                        .map(mailbox)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )
+                .filter(|t| !t.is_empty()),
+            ),
+            ("date", "时间", inspection.date.clone()),
+            ("message-id", "邮件编号", inspection.message_id.clone()),
+            ("case", "案例号", inspection.case_number.clone()),
+            ("token", "跟踪号", inspection.tracking_token.clone()),
+            ("auto", "自动回复", inspection.auto_submitted.clone()),
+        ];
+        for (en, zh, value) in rows {
+            if let Some(value) = value {
+                let _ = writeln!(out, "  {:<11} {}", lang.pick(en, zh), value);
+            }
+        }
+        for attachment in &inspection.attachments {
+            let _ = writeln!(
+                out,
+                "  📎 {} ({}, {} bytes)",
+                attachment.filename, attachment.content_type, attachment.size
+            );
+        }
+        for problem in &inspection.problems {
+            let _ = writeln!(out, "  ! {problem}");
+        }
+        if let Some(body) = &inspection.body_text {
+            let own = inspection
+                .quoted_from
+                .and_then(|at| body.get(..at))
+                .unwrap_or(body);
+            for line in own.trim_end().lines().take(40) {
+                let _ = writeln!(out, "  | {line}");
+            }
+        }
+    }
+    out
+}

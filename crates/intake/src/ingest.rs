@@ -102,12 +102,21 @@ struct Prepared {
     kind: ArrivalKind,
 }
 
+/// Reads an arrival's bytes the way its kind says: the one parse of the ingest path.
+pub(crate) fn read(
+    bytes: &[u8],
+    kind: ArrivalKind,
+    limits: &mail::Limits,
+) -> Result<ParsedMail, Unreadable> {
+    match kind {
+        ArrivalKind::Mail => mail::normalise(bytes, limits),
+        ArrivalKind::ExportChunk => mail::export::parse_one(bytes),
+    }
+}
+
 fn prepare(arrival: RawArrival, limits: &mail::Limits) -> (Prepared, Vec<u8>) {
     let sha256 = hex::encode(Sha256::digest(&arrival.bytes));
-    let parsed = match arrival.kind {
-        ArrivalKind::Mail => mail::normalise(&arrival.bytes, limits),
-        ArrivalKind::ExportChunk => mail::export::parse_one(&arrival.bytes),
-    };
+    let parsed = read(&arrival.bytes, arrival.kind, limits);
     let fingerprint = match arrival.kind {
         ArrivalKind::Mail => mail::content_fingerprint(&arrival.bytes),
         ArrivalKind::ExportChunk => sha256.clone(),

@@ -15,6 +15,7 @@ mod decide;
 mod error;
 pub mod files;
 mod ingest;
+pub mod inspect;
 pub mod resolve;
 
 pub use error::Error;

@@ -20,7 +20,11 @@ fn pattern() -> &'static Regex {
 fn decode_charset(charset: &str, bytes: &[u8]) -> Option<String> {
     // RFC 2231 allows a language after the charset: `UTF-8*zh-CN`.
     let label = charset.split('*').next().unwrap_or(charset).trim();
-    let encoding = encoding_rs::Encoding::for_label(label.as_bytes())?;
+    let encoding = match label.to_ascii_lowercase().as_str() {
+        // GB18030 is a superset of both, and senders who label GB2312 often send GBK or GB18030 characters.
+        "gb2312" | "gbk" | "x-gbk" | "cp936" | "csgb2312" | "euc-cn" => encoding_rs::GB18030,
+        _ => encoding_rs::Encoding::for_label(label.as_bytes())?,
+    };
     let (text, _, had_errors) = encoding.decode(bytes);
     (!had_errors).then(|| text.into_owned())
 }
@@ -94,6 +98,11 @@ mod tests {
             Some("a系统")
         );
         assert_eq!(decode("plain text").as_deref(), Some("plain text"));
+        // U+20000 exists only in GB18030 (four bytes), yet arrives labelled GB2312.
+        assert_eq!(
+            decode("=?gb2312?B?lTKCNg==?=").as_deref(),
+            Some("\u{20000}")
+        );
         assert_eq!(decode("=?x-unknown?B?YQ==?="), None);
         assert_eq!(
             decode("=?UTF-8?B?57O75w==?="),

@@ -248,6 +248,60 @@ async fn two_processes_on_a_fresh_store(db: TestDb) {
     );
 }
 
+/// `mail parse` reads like ingest does, stores nothing, and exits 0 for any readable file.
+async fn mail_parse_shows_what_ingest_sees(db: TestDb) {
+    let dir = testkit::tempdir();
+    let eml = dir.path().join("reply.eml");
+    std::fs::write(&eml, "From: =?UTF-8?B?5b6Q6L6+?= <XuDa@acer.com>\r\nTo: support@cmgos.com\r\nSubject: =?UTF-8?B?5Zue5aSNOg==?= [案例号: CAS-03865-H7P3F1 ] CMIT:0001804\r\nMessage-ID: <r1@acer.com>\r\nIn-Reply-To: <p1@cmgos.com>\r\nDate: Fri, 05 Mar 2021 17:05:26 +0800\r\n\r\n好的\r\n\r\n> 原文\r\n").unwrap();
+    let parsed = json(&db, &["mail", "parse", path(&eml), "--json"]);
+    assert_eq!(
+        parsed["subject"],
+        "回复: [案例号: CAS-03865-H7P3F1 ] CMIT:0001804"
+    );
+    assert_eq!(
+        (
+            parsed["case_number"].as_str(),
+            parsed["tracking_token"].as_str()
+        ),
+        (Some("CAS-03865-H7P3F1"), Some("CMIT:0001804"))
+    );
+    assert_eq!(
+        parsed["from"],
+        serde_json::json!({ "name": "徐达", "address": "xuda@acer.com" })
+    );
+    assert_eq!(parsed["date"], "2021-03-05T09:05:26.000Z");
+    assert_eq!(parsed["in_reply_to"], serde_json::json!(["p1@cmgos.com"]));
+    assert_eq!(
+        parsed["quoted_from"].as_u64(),
+        Some("好的\n\n".len() as u64)
+    );
+    assert_eq!(parsed["problems"], serde_json::json!([]));
+
+    let junk = dir.path().join("junk.bin");
+    std::fs::write(&junk, [0u8, 1, 2, 3, 255]).unwrap();
+    let parsed = json(&db, &["mail", "parse", path(&junk), "--json"]);
+    assert_eq!(parsed["problems"][0]["kind"], "unreadable");
+
+    let many = json(
+        &db,
+        &["mail", "parse", path(&testkit::seed_path()), "--json"],
+    );
+    let messages = many["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 9);
+    assert_eq!(
+        (
+            messages[0]["kind"].as_str(),
+            messages[0]["case_number"].as_str()
+        ),
+        (Some("export"), Some("CAS-03865-H7P3F1"))
+    );
+    assert_eq!(
+        balanced(&db)["received"].as_u64(),
+        Some(0),
+        "nothing was stored"
+    );
+}
+
 fn sha256(path: &Path) -> String {
     hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
 }
@@ -335,5 +389,6 @@ testkit::backend_tests!(
     unreadable_paths_fail_clearly,
     two_processes_importing_at_once,
     two_processes_on_a_fresh_store,
+    mail_parse_shows_what_ingest_sees,
     a_generated_support_mailbox,
 );
