@@ -44,7 +44,7 @@ pub enum GuardRefusal {
         sender: Address,
     },
     /// The message has no usable sender at all.
-    #[error("the message has no sender address, so nobody can vouch for it")]
+    #[error("the message has no sender address")]
     NoSender,
     /// The sender claims to be the intake mailbox itself (a loop or a forgery).
     #[error("the sender {sender} is the intake mailbox itself")]

@@ -86,6 +86,9 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
     for (name, slot) in [
         ("CASEBOOK_MAX_MESSAGE_BYTES", &mut limits.max_message_bytes),
         ("CASEBOOK_MAX_PARTS", &mut limits.max_parts),
+        ("CASEBOOK_MAX_DEPTH", &mut limits.max_depth),
+        ("CASEBOOK_MAX_HEADER_BYTES", &mut limits.max_header_bytes),
+        ("CASEBOOK_MAX_DECODED_BYTES", &mut limits.max_decoded_bytes),
     ] {
         if let Some(text) = var(name) {
             match text.parse::<usize>() {

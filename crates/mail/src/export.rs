@@ -158,7 +158,7 @@ pub fn parse_one(bytes: &[u8]) -> Result<ParsedMail, Unreadable> {
     if sent.is_none() {
         problems.push(Problem::BadDate);
     }
-    Ok(ParsedMail {
+    Ok(crate::normalise::without_nul(ParsedMail {
         message_id: None,
         in_reply_to: Vec::new(),
         references: Vec::new(),
@@ -175,7 +175,7 @@ pub fn parse_one(bytes: &[u8]) -> Result<ParsedMail, Unreadable> {
         auto_submitted: None,
         from_export: true,
         problems,
-    })
+    }))
 }
 
 fn parse_sender(value: &str) -> Mailbox {

@@ -20,6 +20,12 @@ pub struct Limits {
     pub max_message_bytes: usize,
     /// Most MIME parts accepted in one message.
     pub max_parts: usize,
+    /// Deepest nesting of multiparts and attached messages accepted.
+    pub max_depth: usize,
+    /// Largest header section accepted, in bytes (a single header line included).
+    pub max_header_bytes: usize,
+    /// Most decoded bytes accepted over all parts.
+    pub max_decoded_bytes: usize,
 }
 
 impl Default for Limits {
@@ -27,6 +33,9 @@ impl Default for Limits {
         Limits {
             max_message_bytes: 64 * 1024 * 1024,
             max_parts: 10_000,
+            max_depth: 64,
+            max_header_bytes: 2 * 1024 * 1024,
+            max_decoded_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -87,6 +96,8 @@ pub enum Problem {
         /// The name as written.
         original: String,
     },
+    /// NUL characters were replaced by U+FFFD.
+    NulCharacters,
     /// A thread export line could not be read and was kept in the body.
     ExportLine {
         /// What was wrong.
@@ -118,6 +129,30 @@ pub enum Unreadable {
     TooManyParts {
         /// The message's part count.
         parts: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// Nested deeper than `Limits::max_depth`.
+    #[error("the message nests parts more than {limit} levels deep (limits.max_depth)")]
+    TooDeep {
+        /// How deep it got before the count stopped.
+        depth: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A header section larger than `Limits::max_header_bytes`.
+    #[error("the header section is {size} bytes, over the limit of {limit} bytes (limits.max_header_bytes)")]
+    HeaderTooLarge {
+        /// The header section's size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// More decoded content than `Limits::max_decoded_bytes`.
+    #[error("the message decodes to {size} bytes, over the limit of {limit} bytes (limits.max_decoded_bytes)")]
+    DecodedTooLarge {
+        /// The decoded size.
+        size: usize,
         /// The limit.
         limit: usize,
     },
@@ -181,6 +216,13 @@ pub fn normalise(raw: &[u8], limits: &Limits) -> Result<ParsedMail, Unreadable> 
     if detect(raw) == Format::Unknown {
         return Err(Unreadable::NoHeaders);
     }
+    let header_size = header_section_len(raw);
+    if header_size > limits.max_header_bytes {
+        return Err(Unreadable::HeaderTooLarge {
+            size: header_size,
+            limit: limits.max_header_bytes,
+        });
+    }
     let message = MessageParser::default()
         .parse(raw)
         .ok_or(Unreadable::NoHeaders)?;
@@ -188,6 +230,19 @@ pub fn normalise(raw: &[u8], limits: &Limits) -> Result<ParsedMail, Unreadable> 
         return Err(Unreadable::TooManyParts {
             parts: message.parts.len(),
             limit: limits.max_parts,
+        });
+    }
+    let (depth, decoded) = shape(&message, limits.max_depth);
+    if depth > limits.max_depth {
+        return Err(Unreadable::TooDeep {
+            depth,
+            limit: limits.max_depth,
+        });
+    }
+    if decoded > limits.max_decoded_bytes {
+        return Err(Unreadable::DecodedTooLarge {
+            size: decoded,
+            limit: limits.max_decoded_bytes,
         });
     }
     let mut problems = Vec::new();
@@ -310,7 +365,7 @@ pub fn normalise(raw: &[u8], limits: &Limits) -> Result<ParsedMail, Unreadable> 
         .collect()
     };
 
-    Ok(ParsedMail {
+    Ok(crate::normalise::without_nul(ParsedMail {
         message_id: message
             .message_id()
             .map(clean_id)
@@ -333,7 +388,95 @@ pub fn normalise(raw: &[u8], limits: &Limits) -> Result<ParsedMail, Unreadable> 
         signature_addresses: Vec::new(),
         from_export: false,
         problems,
-    })
+    }))
+}
+
+/// Replaces NUL characters, which mean nothing in mail text and which PostgreSQL refuses in text.
+pub(crate) fn without_nul(mut mail: ParsedMail) -> ParsedMail {
+    let mut found = false;
+    let mut clean = |text: &mut String| {
+        if text.contains('\0') {
+            *text = text.replace('\0', "\u{fffd}");
+            found = true;
+        }
+    };
+    let body_before = mail.body_text.len();
+    clean(&mut mail.subject);
+    clean(&mut mail.body_text);
+    for mailbox in mail
+        .from
+        .iter_mut()
+        .chain(mail.to.iter_mut())
+        .chain(mail.cc.iter_mut())
+    {
+        mailbox
+            .name
+            .iter_mut()
+            .chain(mailbox.address.iter_mut())
+            .for_each(&mut clean);
+    }
+    mail.message_id
+        .iter_mut()
+        .chain(mail.in_reply_to.iter_mut())
+        .chain(mail.references.iter_mut())
+        .for_each(&mut clean);
+    mail.thread_index
+        .iter_mut()
+        .chain(mail.auto_submitted.iter_mut())
+        .for_each(&mut clean);
+    mail.signature_addresses.iter_mut().for_each(&mut clean);
+    mail.attachments
+        .iter_mut()
+        .for_each(|attachment| clean(&mut attachment.filename));
+    if found {
+        if mail.body_text.len() != body_before {
+            mail.quoted_from = quote::quoted_from(&mail.body_text);
+        }
+        mail.problems.push(Problem::NulCharacters);
+    }
+    mail
+}
+
+/// The length of the header section: up to the first empty line, or all of it.
+fn header_section_len(raw: &[u8]) -> usize {
+    let lf = raw.windows(2).position(|pair| pair == b"\n\n");
+    let crlf = raw.windows(4).position(|quad| quad == b"\r\n\r\n");
+    match (lf, crlf) {
+        (Some(a), Some(b)) => a.min(b),
+        (Some(a), None) | (None, Some(a)) => a,
+        (None, None) => raw.len(),
+    }
+}
+
+/// How deep parts nest (stopping a level past `max_depth`) and how many decoded bytes the leaves hold.
+fn shape(message: &mail_parser::Message<'_>, max_depth: usize) -> (usize, usize) {
+    let mut deepest = 0;
+    let mut decoded = 0usize;
+    // An explicit stack: a hostile message must not be able to overflow ours.
+    let mut stack: Vec<(&mail_parser::Message<'_>, usize, usize)> = vec![(message, 0, 1)];
+    while let Some((current, part_id, depth)) = stack.pop() {
+        deepest = deepest.max(depth);
+        if depth > max_depth {
+            continue;
+        }
+        let Some(part) = current.parts.get(part_id) else {
+            continue;
+        };
+        match &part.body {
+            PartType::Multipart(children) => {
+                stack.extend(children.iter().map(|child| {
+                    (
+                        current,
+                        usize::try_from(*child).unwrap_or(usize::MAX),
+                        depth + 1,
+                    )
+                }));
+            }
+            PartType::Message(inner) => stack.push((inner, 0, depth + 1)),
+            _ => decoded = decoded.saturating_add(part.contents().len()),
+        }
+    }
+    (deepest, decoded)
 }
 
 fn clean_id(id: &str) -> String {

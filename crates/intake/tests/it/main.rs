@@ -2,6 +2,7 @@
 #![allow(missing_docs, clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
 
 mod guard;
+mod hostile;
 mod seed;
 mod threading;
 
