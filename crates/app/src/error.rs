@@ -37,6 +37,8 @@ pub enum ErrorCode {
     InputUnreadable,
     /// A quarantine decision could not be carried out.
     QuarantineRefused,
+    /// The integrity check found problems.
+    StoreInconsistent,
     /// Something failed that the user cannot fix (database, disk).
     Internal,
 }
@@ -56,6 +58,7 @@ impl ErrorCode {
             ErrorCode::Conflict => "conflict",
             ErrorCode::InputUnreadable => "input_unreadable",
             ErrorCode::QuarantineRefused => "quarantine_refused",
+            ErrorCode::StoreInconsistent => "store_inconsistent",
             ErrorCode::Internal => "internal",
         }
     }
@@ -124,6 +127,14 @@ impl AppError {
             details: json!({ "path": path.display().to_string() }),
             source: Some(Box::new(source)),
         }
+    }
+
+    /// The integrity check found this many problems.
+    pub fn inconsistent(problems: usize) -> AppError {
+        AppError::new(
+            ErrorCode::StoreInconsistent,
+            json!({ "problems": problems }),
+        )
     }
 
     /// The message in a language, with the values involved and what to do.

@@ -104,6 +104,11 @@ pub fn error_message(code: ErrorCode, details: &Value, lang: Lang) -> String {
         (ErrorCode::InputUnreadable, Lang::ZhCn) => format!("无法读取 {}；请确认路径存在且可读", f("path")),
         (ErrorCode::QuarantineRefused, Lang::En) => f("detail"),
         (ErrorCode::QuarantineRefused, Lang::ZhCn) => format!("无法处理隔离邮件：{}", f("detail")),
+        (ErrorCode::StoreInconsistent, Lang::En) => format!(
+            "the store check found {} problem(s), listed above; restore from a backup or report them",
+            f("problems")
+        ),
+        (ErrorCode::StoreInconsistent, Lang::ZhCn) => format!("存储检查发现 {} 个问题（见上）；请从备份恢复或报告问题", f("problems")),
         (ErrorCode::Internal, Lang::En) => format!("internal error: {}", f("detail")),
         (ErrorCode::Internal, Lang::ZhCn) => format!("内部错误：{}", f("detail")),
     }

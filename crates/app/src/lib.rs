@@ -34,6 +34,7 @@ pub use intake::resolve::Decision as QuarantineDecision;
 pub use intake::{IntakeConfig, Outcome};
 pub use mail::Mailbox;
 pub use store::cases::CaseEdit;
+pub use store::check::CheckReport;
 pub use store::stats::Stats;
 pub use store::StoreConfig;
 
@@ -515,6 +516,11 @@ impl App {
             .iter()
             .map(|arrival| intake::inspect::inspect(arrival, &self.intake))
             .collect())
+    }
+
+    /// Checks the raw store against the database, orphan files and counts.
+    pub async fn check(&self) -> Result<store::check::CheckReport, AppError> {
+        Ok(self.store.check().await?)
     }
 
     /// Store counts.

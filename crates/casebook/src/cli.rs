@@ -64,6 +64,12 @@ pub enum Command {
     /// Tools for developers and benchmarks.
     #[command(subcommand, hide = true)]
     Dev(DevCommand),
+    /// Check the store: raw messages and attachments against the database, orphan files, counts.
+    Check {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Counts: received = messages + quarantined + duplicates.
     Stats {
         /// Print as JSON.
@@ -404,6 +410,15 @@ pub async fn run(app: &App, command: Command, lang: Lang) -> Result<()> {
                 many => serde_json::json!({ "messages": many }),
             };
             emit(json, &value, || render::inspections(&inspections, lang))
+        }
+        Command::Check { json } => {
+            let report = app.check().await?;
+            emit(json, &report, || render::check(&report, lang))?;
+            if report.ok() {
+                Ok(())
+            } else {
+                Err(AppError::inconsistent(report.errors.len()).into())
+            }
         }
         Command::Dev(DevCommand::Placements) => {
             print_json(&serde_json::json!({ "placements": app.placements().await? }))

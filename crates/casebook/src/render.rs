@@ -405,3 +405,35 @@ pub fn inspections(inspections: &[app::Inspection], lang: Lang) -> String {
     }
     out
 }
+
+/// The integrity check's findings.
+pub fn check(report: &app::CheckReport, lang: Lang) -> String {
+    let mut out = format!(
+        "{}: {} {}, {} {}, {} {}\n",
+        lang.pick("checked", "已检查"),
+        report.raw_rows,
+        lang.pick("raw messages", "封原始邮件"),
+        report.attachment_rows,
+        lang.pick("attachments", "个附件"),
+        report.blob_files,
+        lang.pick("files", "个文件"),
+    );
+    if !report.orphan_blobs.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} {}",
+            report.orphan_blobs.len(),
+            lang.pick(
+                "files no row refers to (left by an interrupted import; importing the same mail again adopts them)",
+                "个文件没有数据库记录（中断的导入留下的；再次导入同一邮件即可）"
+            )
+        );
+    }
+    for error in &report.errors {
+        let _ = writeln!(out, "  ✗ {error}");
+    }
+    if report.ok() {
+        let _ = writeln!(out, "{}", lang.pick("the store is consistent", "存储一致"));
+    }
+    out
+}

@@ -71,6 +71,11 @@ impl BlobStore {
         })
     }
 
+    /// The object store behind this blob store.
+    pub(crate) fn inner(&self) -> &dyn ObjectStore {
+        self.inner.as_ref()
+    }
+
     /// Whether a blob exists.
     pub async fn exists(&self, key: &BlobKey) -> Result<bool> {
         match self.inner.head(&ObjectPath::from(key.as_str())).await {

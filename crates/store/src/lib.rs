@@ -17,6 +17,7 @@
 
 pub mod blob;
 pub mod cases;
+pub mod check;
 mod error;
 pub mod ingest;
 mod migrate;
