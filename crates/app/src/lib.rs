@@ -33,6 +33,7 @@ pub use intake::inspect::Inspection;
 pub use intake::resolve::Decision as QuarantineDecision;
 pub use intake::{IntakeConfig, Outcome};
 pub use mail::Mailbox;
+pub use store::backup::Manifest as BackupManifest;
 pub use store::cases::CaseEdit;
 pub use store::check::CheckReport;
 pub use store::stats::Stats;
@@ -521,6 +522,22 @@ impl App {
     /// Checks the raw store against the database, orphan files and counts.
     pub async fn check(&self) -> Result<store::check::CheckReport, AppError> {
         Ok(self.store.check().await?)
+    }
+
+    /// Writes a consistent backup of the database and the files into a new folder.
+    pub async fn backup(
+        &self,
+        dest: &std::path::Path,
+    ) -> Result<store::backup::Manifest, AppError> {
+        Ok(self.store.backup(dest).await?)
+    }
+
+    /// Restores a backup into this (empty) store.
+    pub async fn restore(
+        &self,
+        src: &std::path::Path,
+    ) -> Result<store::backup::Manifest, AppError> {
+        Ok(self.store.restore(src).await?)
     }
 
     /// Store counts.

@@ -64,6 +64,22 @@ pub enum Command {
     /// Tools for developers and benchmarks.
     #[command(subcommand, hide = true)]
     Dev(DevCommand),
+    /// Write a consistent backup (database and files) into a new folder, also while others write.
+    Backup {
+        /// A folder that does not exist yet, or is empty.
+        dest: PathBuf,
+        /// Print the manifest as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Restore a backup into an empty data directory (and database).
+    Restore {
+        /// The backup folder.
+        src: PathBuf,
+        /// Print the manifest as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check the store: raw messages and attachments against the database, orphan files, counts.
     Check {
         /// Print as JSON.
@@ -410,6 +426,18 @@ pub async fn run(app: &App, command: Command, lang: Lang) -> Result<()> {
                 many => serde_json::json!({ "messages": many }),
             };
             emit(json, &value, || render::inspections(&inspections, lang))
+        }
+        Command::Backup { dest, json } => {
+            let manifest = app.backup(&dest).await?;
+            emit(json, &manifest, || {
+                render::manifest(&manifest, lang.pick("backed up", "已备份"))
+            })
+        }
+        Command::Restore { src, json } => {
+            let manifest = app.restore(&src).await?;
+            emit(json, &manifest, || {
+                render::manifest(&manifest, lang.pick("restored", "已恢复"))
+            })
         }
         Command::Check { json } => {
             let report = app.check().await?;

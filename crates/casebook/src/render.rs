@@ -437,3 +437,15 @@ pub fn check(report: &app::CheckReport, lang: Lang) -> String {
     }
     out
 }
+
+/// A backup's manifest, after a backup or a restore.
+pub fn manifest(manifest: &app::BackupManifest, verb: &str) -> String {
+    let rows: u64 = manifest.rows.iter().map(|(_, count)| count).sum();
+    format!(
+        "{verb}: {rows} rows in {} tables, {} files (schema {}, from {})\n",
+        manifest.rows.len(),
+        manifest.blobs,
+        manifest.schema_version,
+        manifest.source
+    )
+}

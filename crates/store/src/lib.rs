@@ -15,6 +15,7 @@
 //! aggregate: [`orgs`], [`cases`], [`timeline`], [`quarantine`], [`ingest`],
 //! [`stats`].
 
+pub mod backup;
 pub mod blob;
 pub mod cases;
 pub mod check;

@@ -180,7 +180,7 @@ impl Store {
     /// The person with this address, or else with this name, if any.
     pub async fn find_contact(&self, address_or_name: &str) -> Result<Option<ContactRecord>> {
         let mut connection = self.pool.acquire().await?;
-        let id = find_person(&mut connection, address_or_name).await?;
+        let id = find_person_strict(&mut connection, address_or_name).await?;
         match id {
             Some(id) => Ok(Some(contact_by_id(&mut connection, id).await?)),
             None => Ok(None),
@@ -296,6 +296,62 @@ pub(crate) async fn find_person(
     .bind(key)
     .fetch_optional(&mut *connection)
     .await?)
+}
+
+/// Like [`find_person`], but a name that several people share is an error that lists them.
+async fn find_person_strict(
+    connection: &mut AnyConnection,
+    address_or_name: &str,
+) -> Result<Option<i64>> {
+    let key = address_or_name.trim();
+    // `#12` names a person by id, as `contact list` shows them.
+    if let Some(id) = key
+        .strip_prefix('#')
+        .and_then(|digits| digits.parse::<i64>().ok())
+    {
+        return Ok(sqlx::query_scalar(
+            "SELECT id FROM people WHERE id = $1 AND merged_into IS NULL",
+        )
+        .bind(id)
+        .fetch_optional(&mut *connection)
+        .await?);
+    }
+    let by_address: Option<i64> =
+        sqlx::query_scalar("SELECT person_id FROM person_addresses WHERE address = $1")
+            .bind(key.to_lowercase())
+            .fetch_optional(&mut *connection)
+            .await?;
+    if by_address.is_some() {
+        return Ok(by_address);
+    }
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT DISTINCT p.id FROM person_names n JOIN people p ON p.id = n.person_id \
+         WHERE n.name = $1 AND p.merged_into IS NULL ORDER BY p.id",
+    )
+    .bind(key)
+    .fetch_all(&mut *connection)
+    .await?;
+    match ids.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(*one)),
+        several => {
+            let mut described = Vec::new();
+            for id in several {
+                let contact = contact_by_id(connection, *id).await?;
+                let addresses = if contact.addresses.is_empty() {
+                    "no address".to_string()
+                } else {
+                    contact.addresses.join(", ")
+                };
+                described.push(format!("#{id} ({addresses})"));
+            }
+            Err(Error::Conflict(format!(
+                "{} people are named {key}: {}; name one by address or #id, or merge them with `casebook contact merge`",
+                several.len(),
+                described.join(", ")
+            )))
+        }
+    }
 }
 
 async fn add_name(connection: &mut AnyConnection, person: i64, name: &str) -> Result<()> {

@@ -1,6 +1,7 @@
 //! The `casebook` binary, driven as a user or a script would: every test runs on SQLite and on PostgreSQL.
 #![allow(missing_docs, clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
 
+mod backup;
 mod cases;
 mod import;
 
