@@ -78,7 +78,14 @@ pub fn detect(bytes: &[u8]) -> Format {
     if first_line.starts_with(b"From ") {
         return Format::Mbox;
     }
-    if is_header_line(first_line) {
+    // A first line mangled in transit ("Fro :uMmlti …") does not make the rest of the headers less mail.
+    if is_header_line(first_line)
+        || lines(head)
+            .take(10)
+            .filter(|line| is_header_line(line))
+            .count()
+            >= 2
+    {
         return Format::Eml;
     }
     Format::Unknown
@@ -173,6 +180,10 @@ mod tests {
         assert_eq!(detect(b"just some text\n"), Format::Unknown);
         assert_eq!(detect(b""), Format::Unknown);
         assert_eq!(detect(b":no name\n"), Format::Unknown);
+        assert_eq!(
+            detect(b"Fro :uMmlti Sender <a@b>\nTo: c@d\nSubject: x\n"),
+            Format::Eml
+        );
     }
 
     #[test]

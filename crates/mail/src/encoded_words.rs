@@ -25,11 +25,12 @@ fn decode_charset(charset: &str, bytes: &[u8]) -> Option<String> {
         "gb2312" | "gbk" | "x-gbk" | "cp936" | "csgb2312" | "euc-cn" => encoding_rs::GB18030,
         _ => encoding_rs::Encoding::for_label(label.as_bytes())?,
     };
-    let (text, _, had_errors) = encoding.decode(bytes);
-    (!had_errors).then(|| text.into_owned())
+    // Lenient: a broken byte becomes U+FFFD; the caller keeps whichever reading has fewer of them.
+    let (text, _, _) = encoding.decode(bytes);
+    Some(text.into_owned())
 }
 
-/// Decodes a raw header value whose encoded words may split characters; `None` if any part cannot be decoded cleanly.
+/// Decodes a raw header value whose encoded words may split characters; `None` if a word or charset cannot be read at all.
 pub fn decode(raw: &str) -> Option<String> {
     let unfolded = raw.replace("\r\n", "").replace('\n', "");
     let mut out = String::new();
@@ -105,9 +106,12 @@ mod tests {
         );
         assert_eq!(decode("=?x-unknown?B?YQ==?="), None);
         assert_eq!(
-            decode("=?UTF-8?B?57O75w==?="),
-            None,
-            "half a character is not clean"
+            decode("=?UTF-8?B?57O75w==?=").as_deref(),
+            Some("系\u{fffd}"),
+            "half a character is marked"
         );
+        // Kopano's sample: UTF-8 and UTF-16 words, each split inside a character.
+        let kopano = "=?utf-8?q?=e2?==?utf-8?q?=98?==?utf-8?q?=ba?= =?utf-16?q?=fe=ff=00=20=00=76=01?==?utf-16?q?=73=00=2e=00=20=00?=";
+        assert_eq!(decode(kopano).as_deref(), Some("☺ vų. \u{fffd}"));
     }
 }

@@ -254,7 +254,9 @@ pub fn normalise(raw: &[u8], limits: &Limits) -> Result<ParsedMail, Unreadable> 
         .filter(|raw| raw.contains("=?"))
         .and_then(encoded_words::decode)
     {
-        if joined != subject && !joined.contains('\u{fffd}') {
+        if joined != subject
+            && joined.matches('\u{fffd}').count() < subject.matches('\u{fffd}').count().max(1)
+        {
             subject = joined;
         }
     }

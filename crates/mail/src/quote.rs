@@ -46,14 +46,39 @@ fn starts_with_any(line: &str, labels: &[&str]) -> bool {
     labels.iter().any(|label| lower.starts_with(label))
 }
 
+const ATTRIBUTION_ENDINGS: &[&str] = &[
+    "wrote:",
+    "schrieb:",
+    "a écrit :",
+    "a écrit:",
+    "написал:",
+    "написала:",
+    "napisał:",
+    "escribió:",
+    "ha scritto:",
+];
+
 fn is_attribution(line: &str) -> bool {
     let trimmed = line.trim();
     let lower = trimmed.to_lowercase();
     (lower.starts_with("on ") && lower.ends_with("wrote:"))
         || (trimmed.starts_with('在')
             && (trimmed.ends_with("写道：") || trimmed.ends_with("写道:")))
-        || lower.ends_with("schrieb:")
-        || lower.ends_with("a écrit :")
+        || ATTRIBUTION_ENDINGS[1..]
+            .iter()
+            .any(|ending| lower.ends_with(ending))
+}
+
+/// An attribution that a client folded over two lines ("02.04.2012 14:20 … <" then "bob@… написал:").
+fn is_folded_attribution(previous: &str, line: &str) -> bool {
+    let lower = line.trim().to_lowercase();
+    let previous = previous.trim_start();
+    let starts_like_one = previous.to_lowercase().starts_with("on ")
+        || previous.starts_with(|c: char| c.is_ascii_digit());
+    ATTRIBUTION_ENDINGS
+        .iter()
+        .any(|ending| lower.ends_with(ending))
+        && starts_like_one
 }
 
 /// Returns the byte offset in `body` where quoted history begins, if it has any.
@@ -68,6 +93,13 @@ pub fn quoted_from(body: &str) -> Option<usize> {
         let lower = line.trim().to_lowercase();
         if lower.is_empty() {
             continue;
+        }
+        if index > 0
+            && offsets
+                .get(index - 1)
+                .is_some_and(|(_, previous)| is_folded_attribution(previous, line))
+        {
+            return offsets.get(index - 1).map(|(start, _)| *start);
         }
         if SEPARATORS
             .iter()
@@ -126,6 +158,10 @@ mod tests {
             Some("在 2021年3月5日 17:05，Li Qi 写道："),
         );
         check("see below\n> quoted\n", Some("> quoted"));
+        check(
+            "Hello\n02.04.2012 14:20 пользователь \"bob\" <\nbob@example.com> написал:\n> hi\n",
+            Some("02.04.2012 14:20 пользователь \"bob\" <"),
+        );
         check(
             "-----Original Message-----\nFrom: a\n",
             Some("-----Original Message-----"),
