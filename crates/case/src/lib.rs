@@ -10,6 +10,8 @@
 //! callers pass `now` and an `impl Rng`. Storage lives in `store`, mail
 //! parsing in `mail`, and the ingest path that ties them together in `intake`.
 
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod guard;
 pub mod number;
 pub mod party;

@@ -194,6 +194,20 @@ pub async fn ingest(
 
     let mut make_number = |seq: u64| CaseNumber::generate(seq, rng);
     let mut tx = store.begin_ingest().await?;
+    // What the batch's hashes and Message-IDs already are, in a few queries rather than one per message.
+    let hashes: Vec<String> = prepared
+        .iter()
+        .map(|(item, _)| item.sha256.clone())
+        .collect();
+    let mut message_ids: Vec<String> = Vec::new();
+    for (item, _) in &prepared {
+        if let Ok(mail) = &item.parsed {
+            message_ids.extend(mail.message_id.iter().cloned());
+            message_ids.extend(mail.in_reply_to.iter().cloned());
+            message_ids.extend(mail.references.iter().rev().take(100).cloned());
+        }
+    }
+    tx.prefetch(&hashes, &message_ids).await?;
     let mut outcomes = Vec::with_capacity(prepared.len());
     let mode = Mode {
         apply_guard: true,

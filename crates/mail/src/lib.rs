@@ -15,6 +15,8 @@ pub mod container;
 mod encoded_words;
 pub mod export;
 pub mod filename;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod normalise;
 pub mod quote;
 

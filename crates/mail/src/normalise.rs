@@ -454,9 +454,16 @@ fn header_section_len(raw: &[u8]) -> usize {
 fn shape(message: &mail_parser::Message<'_>, max_depth: usize) -> (usize, usize) {
     let mut deepest = 0;
     let mut decoded = 0usize;
+    // Each part once: with broken boundaries, several multiparts can list the same children,
+    // and walking every path through such a graph takes exponential time (found by fuzzing).
+    let mut visited: std::collections::HashSet<(*const mail_parser::Message<'_>, usize)> =
+        std::collections::HashSet::new();
     // An explicit stack: a hostile message must not be able to overflow ours.
     let mut stack: Vec<(&mail_parser::Message<'_>, usize, usize)> = vec![(message, 0, 1)];
     while let Some((current, part_id, depth)) = stack.pop() {
+        if !visited.insert((std::ptr::from_ref(current), part_id)) {
+            continue;
+        }
         deepest = deepest.max(depth);
         if depth > max_depth {
             continue;

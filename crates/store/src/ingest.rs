@@ -6,16 +6,40 @@
 //! processes, or two instances on one PostgreSQL) see each other's messages
 //! and never double or lose one; unique constraints on raw hashes and
 //! Message-IDs back that up.
+//!
+//! A batch costs few round trips: [`IngestTx::prefetch`] reads what the
+//! batch's raw hashes and Message-IDs already are in a few `IN (…)`
+//! queries; what the batch itself adds is kept in memory (so the tenth
+//! message sees the third); and messages, attachments, timeline entries and
+//! participants are written at [`IngestTx::commit`] as multi-row inserts.
+//! Message ids are given out here, under the writer lock: every message row
+//! is written by this module.
 
-use case::{EntryKind, MatchedBy};
+use std::collections::{HashMap, HashSet};
+
+use case::{CaseNumber, EntryKind, MatchedBy};
 use sqlx::Row;
 
 use crate::cases::{self, CaseRecord, NewCase, NumberMaker};
 use crate::quarantine::QuarantineRecord;
 use crate::timeline::{AttachmentRecord, StoredMailbox};
 use crate::{orgs, Error, Result, Store};
-use case::CaseNumber;
-use std::collections::HashMap;
+
+/// A value for a multi-row insert, typed so that NULLs carry their column's type.
+#[derive(Debug, Clone)]
+enum Param {
+    Int(Option<i64>),
+    Text(Option<String>),
+}
+
+/// What the batch knows about one Message-ID.
+#[derive(Debug, Clone)]
+struct IdFacts {
+    /// On a case: its id, the copy's fingerprint and sender.
+    on_case: Option<(i64, String, Option<String>)>,
+    /// In quarantine (readable): the copy's fingerprint and sender.
+    in_quarantine: Option<(String, Option<String>)>,
+}
 
 /// An open ingest transaction.
 ///
@@ -30,6 +54,21 @@ pub struct IngestTx<'s> {
     guards: HashMap<i64, CaseGuardFacts>,
     people: HashMap<(String, Option<String>), i64>,
     numbers: HashMap<i64, CaseNumber>,
+    /// Raw hashes known to be stored (prefetched or written by this batch).
+    raw_known: HashSet<String>,
+    /// Raw hashes known not to be stored before this batch.
+    raw_absent: HashSet<String>,
+    /// Message-IDs looked up (prefetched or asked), and what they are.
+    ids: HashMap<String, IdFacts>,
+    /// Thread-Index roots of this batch's messages.
+    thread_roots: HashMap<String, i64>,
+    next_message_id: Option<i64>,
+    pending_raw: Vec<Vec<Param>>,
+    pending_messages: Vec<Vec<Param>>,
+    pending_attachments: Vec<Vec<Param>>,
+    pending_timeline: Vec<Vec<Param>>,
+    pending_participants: Vec<Vec<Param>>,
+    touched: HashMap<i64, i64>,
     received: i64,
     duplicates: i64,
 }
@@ -157,13 +196,174 @@ impl Store {
             guards: HashMap::new(),
             people: HashMap::new(),
             numbers: HashMap::new(),
+            raw_known: HashSet::new(),
+            raw_absent: HashSet::new(),
+            ids: HashMap::new(),
+            thread_roots: HashMap::new(),
+            next_message_id: None,
+            pending_raw: Vec::new(),
+            pending_messages: Vec::new(),
+            pending_attachments: Vec::new(),
+            pending_timeline: Vec::new(),
+            pending_participants: Vec::new(),
+            touched: HashMap::new(),
             received: 0,
             duplicates: 0,
         })
     }
 }
 
+/// Rows per multi-row statement: well under both backends' limits on bound values.
+const ROWS_PER_STATEMENT: usize = 200;
+
+/// Runs `INSERT INTO table (columns) VALUES (…), (…) suffix` over `rows`, in chunks.
+async fn insert_rows(
+    tx: &mut sqlx::AnyConnection,
+    table: &str,
+    columns: &[&str],
+    rows: &[Vec<Param>],
+    suffix: &str,
+) -> Result<()> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+        let mut n = 0;
+        for (index, row) in chunk.iter().enumerate() {
+            if index > 0 {
+                sql.push_str(", ");
+            }
+            let placeholders: Vec<String> = row
+                .iter()
+                .map(|_| {
+                    n += 1;
+                    format!("${n}")
+                })
+                .collect();
+            sql.push_str(&format!("({})", placeholders.join(", ")));
+        }
+        sql.push(' ');
+        sql.push_str(suffix);
+        let mut query = sqlx::query(&sql);
+        for value in chunk.iter().flatten() {
+            query = match value {
+                Param::Int(value) => query.bind(*value),
+                Param::Text(value) => query.bind(value.clone()),
+            };
+        }
+        query.execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// Builds `IN ($1, …)` lookups over many keys, in chunks; returns the rows of every chunk.
+async fn select_in(
+    tx: &mut sqlx::AnyConnection,
+    sql_before_in: &str,
+    keys: &[&str],
+) -> Result<Vec<sqlx::any::AnyRow>> {
+    let mut rows = Vec::new();
+    for chunk in keys.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+        let sql = format!("{sql_before_in} IN ({})", placeholders.join(", "));
+        let mut query = sqlx::query(&sql);
+        for key in chunk {
+            query = query.bind(*key);
+        }
+        rows.extend(query.fetch_all(&mut *tx).await?);
+    }
+    Ok(rows)
+}
+
 impl IngestTx<'_> {
+    /// Reads, in a few queries, what the batch's raw hashes and Message-IDs (its own and
+    /// those it references) already are. Lookups of other keys still work, one query each.
+    pub async fn prefetch(&mut self, raw_hashes: &[String], message_ids: &[String]) -> Result<()> {
+        let hashes: Vec<&str> = raw_hashes
+            .iter()
+            .map(String::as_str)
+            .filter(|h| !self.raw_known.contains(*h))
+            .collect();
+        let found = select_in(
+            &mut self.tx,
+            "SELECT sha256 FROM raw_messages WHERE sha256",
+            &hashes,
+        )
+        .await?;
+        let found: HashSet<String> = found
+            .iter()
+            .map(|row| row.try_get("sha256"))
+            .collect::<std::result::Result<_, _>>()?;
+        for hash in hashes {
+            if found.contains(hash) {
+                self.raw_known.insert(hash.to_string());
+            } else {
+                self.raw_absent.insert(hash.to_string());
+            }
+        }
+        let mut ids: Vec<&str> = message_ids
+            .iter()
+            .map(String::as_str)
+            .filter(|id| !self.ids.contains_key(*id))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in &ids {
+            self.ids.insert(
+                id.to_string(),
+                IdFacts {
+                    on_case: None,
+                    in_quarantine: None,
+                },
+            );
+        }
+        let rows = select_in(
+            &mut self.tx,
+            "SELECT message_id, case_id, fingerprint, from_address FROM messages WHERE message_id",
+            &ids,
+        )
+        .await?;
+        for row in rows {
+            let id: String = row.try_get("message_id")?;
+            if let Some(facts) = self.ids.get_mut(&id) {
+                facts.on_case = Some((
+                    row.try_get("case_id")?,
+                    row.try_get("fingerprint")?,
+                    row.try_get("from_address")?,
+                ));
+            }
+        }
+        let rows = select_in(
+            &mut self.tx,
+            "SELECT message_id, fingerprint, from_address FROM quarantine WHERE fingerprint IS NOT NULL AND message_id",
+            &ids,
+        )
+        .await?;
+        for row in rows {
+            let id: String = row.try_get("message_id")?;
+            if let Some(facts) = self.ids.get_mut(&id) {
+                if facts.in_quarantine.is_none() {
+                    facts.in_quarantine = Some((
+                        row.try_get::<Option<String>, _>("fingerprint")?
+                            .unwrap_or_default(),
+                        row.try_get("from_address")?,
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What is known of one Message-ID, read from the database if the batch has not seen it.
+    async fn id_facts(&mut self, message_id: &str) -> Result<IdFacts> {
+        if let Some(facts) = self.ids.get(message_id) {
+            return Ok(facts.clone());
+        }
+        self.prefetch(&[], &[message_id.to_string()]).await?;
+        Ok(self.ids.get(message_id).cloned().unwrap_or(IdFacts {
+            on_case: None,
+            in_quarantine: None,
+        }))
+    }
+
     /// Counts one arrival, and one duplicate if it was one (written at commit, in the same transaction).
     pub fn count_arrival(&mut self, duplicate: bool) {
         self.received += 1;
@@ -172,71 +372,62 @@ impl IngestTx<'_> {
 
     /// Records a raw message; returns false if it was already recorded.
     pub async fn record_raw(&mut self, sha256: &str, size: u64, now: i64) -> Result<bool> {
-        let inserted = sqlx::query("INSERT INTO raw_messages (sha256, size, stored_at) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING")
-            .bind(sha256)
-            .bind(crate::to_i64(size))
-            .bind(now)
-            .execute(&mut *self.tx)
-            .await?
-            .rows_affected();
-        Ok(inserted == 1)
+        if self.raw_known.contains(sha256) {
+            return Ok(false);
+        }
+        if !self.raw_absent.contains(sha256) {
+            self.prefetch(&[sha256.to_string()], &[]).await?;
+            if self.raw_known.contains(sha256) {
+                return Ok(false);
+            }
+        }
+        self.raw_absent.remove(sha256);
+        self.raw_known.insert(sha256.to_string());
+        self.pending_raw.push(vec![
+            Param::Text(Some(sha256.to_string())),
+            Param::Int(Some(crate::to_i64(size))),
+            Param::Int(Some(now)),
+        ]);
+        Ok(true)
     }
 
     /// What is stored under this Message-ID, on a case or in quarantine.
     pub async fn known_message_id(&mut self, message_id: &str) -> Result<Option<KnownMessage>> {
-        let row =
-            sqlx::query("SELECT fingerprint, from_address FROM messages WHERE message_id = $1")
-                .bind(message_id)
-                .fetch_optional(&mut *self.tx)
-                .await?;
-        if let Some(row) = row {
+        let facts = self.id_facts(message_id).await?;
+        if let Some((_, fingerprint, from_address)) = facts.on_case {
             return Ok(Some(KnownMessage {
-                fingerprint: row.try_get("fingerprint")?,
-                from_address: row.try_get("from_address")?,
+                fingerprint,
+                from_address,
                 in_quarantine: false,
             }));
         }
-        let row = sqlx::query("SELECT fingerprint, from_address FROM quarantine WHERE message_id = $1 AND fingerprint IS NOT NULL ORDER BY id LIMIT 1")
-            .bind(message_id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        match row {
-            Some(row) => Ok(Some(KnownMessage {
-                fingerprint: row
-                    .try_get::<Option<String>, _>("fingerprint")?
-                    .unwrap_or_default(),
-                from_address: row.try_get("from_address")?,
+        Ok(facts
+            .in_quarantine
+            .map(|(fingerprint, from_address)| KnownMessage {
+                fingerprint,
+                from_address,
                 in_quarantine: true,
-            })),
-            None => Ok(None),
-        }
+            }))
     }
 
     /// The case of the first of these Message-IDs that is stored on a case.
     pub async fn case_by_message_ids(&mut self, message_ids: &[String]) -> Result<Option<i64>> {
-        // One query for all of them (at most 100: longer References lists keep their newest ids).
-        let wanted: Vec<&String> = message_ids.iter().take(100).collect();
-        if wanted.is_empty() {
-            return Ok(None);
-        }
-        let placeholders: Vec<String> = (1..=wanted.len()).map(|n| format!("${n}")).collect();
-        let sql = format!(
-            "SELECT message_id, case_id FROM messages WHERE message_id IN ({})",
-            placeholders.join(", ")
-        );
-        let mut query = sqlx::query(&sql);
-        for message_id in &wanted {
-            query = query.bind(message_id.as_str());
-        }
-        let found: HashMap<String, i64> = query
-            .fetch_all(&mut *self.tx)
-            .await?
+        // At most 100: longer References lists keep their newest ids.
+        let wanted: Vec<String> = message_ids.iter().take(100).cloned().collect();
+        let unknown: Vec<String> = wanted
             .iter()
-            .map(|row| Ok((row.try_get("message_id")?, row.try_get("case_id")?)))
-            .collect::<Result<_>>()?;
-        Ok(wanted
-            .iter()
-            .find_map(|message_id| found.get(message_id.as_str()).copied()))
+            .filter(|id| !self.ids.contains_key(id.as_str()))
+            .cloned()
+            .collect();
+        if !unknown.is_empty() {
+            self.prefetch(&[], &unknown).await?;
+        }
+        Ok(wanted.iter().find_map(|id| {
+            self.ids
+                .get(id)
+                .and_then(|facts| facts.on_case.as_ref())
+                .map(|(case_id, _, _)| *case_id)
+        }))
     }
 
     /// The case a label points at.
@@ -246,6 +437,9 @@ impl IngestTx<'_> {
 
     /// The case of a message with this Thread-Index root.
     pub async fn case_by_thread_index(&mut self, root: &str) -> Result<Option<i64>> {
+        if let Some(case_id) = self.thread_roots.get(root) {
+            return Ok(Some(*case_id));
+        }
         Ok(sqlx::query_scalar(
             "SELECT case_id FROM messages WHERE thread_index_root = $1 ORDER BY id LIMIT 1",
         )
@@ -285,12 +479,11 @@ impl IngestTx<'_> {
                 .bind(case_id)
                 .fetch_all(&mut *self.tx)
                 .await?;
-        let org_domains = sqlx::query_scalar(
-            "SELECT d.domain FROM cases c JOIN org_domains d ON d.org_id = c.customer_org_id WHERE c.id = $1",
-        )
-        .bind(case_id)
-        .fetch_all(&mut *self.tx)
-        .await?;
+        let org_domains =
+            sqlx::query_scalar("SELECT d.domain FROM cases c JOIN org_domains d ON d.org_id = c.customer_org_id WHERE c.id = $1")
+                .bind(case_id)
+                .fetch_all(&mut *self.tx)
+                .await?;
         let facts = CaseGuardFacts {
             participants,
             org_domains,
@@ -335,12 +528,10 @@ impl IngestTx<'_> {
         let mut org_by_domain = None;
         let mut candidate = domain;
         while !candidate.is_empty() {
-            let row = sqlx::query(
-                "SELECT o.id, o.name, o.is_staff FROM org_domains d JOIN organizations o ON o.id = d.org_id WHERE d.domain = $1",
-            )
-            .bind(candidate)
-            .fetch_optional(&mut *self.tx)
-            .await?;
+            let row = sqlx::query("SELECT o.id, o.name, o.is_staff FROM org_domains d JOIN organizations o ON o.id = d.org_id WHERE d.domain = $1")
+                .bind(candidate)
+                .fetch_optional(&mut *self.tx)
+                .await?;
             if let Some(row) = row {
                 org_by_domain = Some(DomainOrg {
                     id: row.try_get("id")?,
@@ -351,23 +542,21 @@ impl IngestTx<'_> {
             }
             candidate = candidate.split_once('.').map_or("", |(_, parent)| parent);
         }
-        Ok(SenderFacts {
-            known_contact: person.is_some(),
-            is_staff_member: match &person {
-                Some(row) => row.try_get::<i64, _>("is_staff")? != 0,
-                None => false,
-            },
-            person_org: match &person {
-                Some(row) => match row.try_get::<Option<i64>, _>("org_id")? {
-                    Some(id) => Some(DomainOrg {
-                        id,
-                        name: row.try_get("org_name")?,
-                        is_staff: row.try_get::<i64, _>("is_staff")? != 0,
-                    }),
-                    None => None,
-                },
+        let person_org = match &person {
+            Some(row) => match row.try_get::<Option<i64>, _>("org_id")? {
+                Some(id) => Some(DomainOrg {
+                    id,
+                    name: row.try_get("org_name")?,
+                    is_staff: row.try_get::<i64, _>("is_staff")? != 0,
+                }),
                 None => None,
             },
+            None => None,
+        };
+        Ok(SenderFacts {
+            known_contact: person.is_some(),
+            is_staff_member: person_org.as_ref().is_some_and(|org| org.is_staff),
+            person_org,
             org_by_domain,
         })
     }
@@ -404,21 +593,18 @@ impl IngestTx<'_> {
         .await
     }
 
-    /// Adds addresses to a case's participants.
+    /// Adds addresses to a case's participants (written at commit).
     pub async fn add_participants(&mut self, case_id: i64, addresses: &[String]) -> Result<()> {
-        let known = self
-            .guards
-            .get(&case_id)
-            .map(|facts| facts.participants.clone())
-            .unwrap_or_default();
-        for address in addresses.iter().filter(|address| !known.contains(address)) {
-            sqlx::query("INSERT INTO case_participants (case_id, address) VALUES ($1, $2) ON CONFLICT (case_id, address) DO NOTHING")
-                .bind(case_id)
-                .bind(address)
-                .execute(&mut *self.tx)
-                .await?;
-            if let Some(facts) = self.guards.get_mut(&case_id) {
+        // The guard cache is the truth for this batch, so it is loaded before it is added to.
+        self.guard_facts(case_id).await?;
+        let facts = self.guards.entry(case_id).or_default();
+        for address in addresses {
+            if !facts.participants.contains(address) {
                 facts.participants.push(address.clone());
+                self.pending_participants.push(vec![
+                    Param::Int(Some(case_id)),
+                    Param::Text(Some(address.clone())),
+                ]);
             }
         }
         Ok(())
@@ -443,70 +629,88 @@ impl IngestTx<'_> {
         Ok(id)
     }
 
-    /// Puts a message on a case, with its attachments and timeline entry; returns its row id.
+    /// Puts a message on a case, with its attachments and timeline entry (written at commit); returns its row id.
     pub async fn insert_message(&mut self, message: &NewMessage) -> Result<i64> {
+        let id = match self.next_message_id {
+            Some(id) => id,
+            None => {
+                sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(id), 0) + 1 FROM messages")
+                    .fetch_one(&mut *self.tx)
+                    .await?
+            }
+        };
+        self.next_message_id = Some(id + 1);
         let to = serde_json::to_string(&message.to)
             .map_err(|error| Error::Corrupt(error.to_string()))?;
         let cc = serde_json::to_string(&message.cc)
             .map_err(|error| Error::Corrupt(error.to_string()))?;
-        let row_id: i64 = sqlx::query_scalar(
-            "INSERT INTO messages (case_id, raw_sha256, message_id, fingerprint, direction, from_name, from_address, to_json, cc_json, \
-             subject, sent_at, sent_offset, body_text, quoted_from, matched_by, thread_index_root, problems_json, received_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
-        )
-        .bind(message.case_id)
-        .bind(&message.raw_sha256)
-        .bind(&message.message_id)
-        .bind(&message.fingerprint)
-        .bind(message.direction.as_str())
-        .bind(&message.from_name)
-        .bind(&message.from_address)
-        .bind(to)
-        .bind(cc)
-        .bind(&message.subject)
-        .bind(message.sent_at)
-        .bind(i64::from(message.sent_offset))
-        .bind(&message.body_text)
-        .bind(message.quoted_from.map(crate::to_i64))
-        .bind(message.matched_by.as_str())
-        .bind(&message.thread_index_root)
-        .bind(&message.problems_json)
-        .bind(message.received_at)
-        .fetch_one(&mut *self.tx)
-        .await?;
+        let text = |value: &str| Param::Text(Some(value.to_string()));
+        let optional = |value: &Option<String>| Param::Text(value.clone());
+        self.pending_messages.push(vec![
+            Param::Int(Some(id)),
+            Param::Int(Some(message.case_id)),
+            text(&message.raw_sha256),
+            optional(&message.message_id),
+            text(&message.fingerprint),
+            text(message.direction.as_str()),
+            optional(&message.from_name),
+            optional(&message.from_address),
+            Param::Text(Some(to)),
+            Param::Text(Some(cc)),
+            text(&message.subject),
+            Param::Int(Some(message.sent_at)),
+            Param::Int(Some(i64::from(message.sent_offset))),
+            text(&message.body_text),
+            Param::Int(message.quoted_from.map(crate::to_i64)),
+            text(message.matched_by.as_str()),
+            optional(&message.thread_index_root),
+            text(&message.problems_json),
+            Param::Int(Some(message.received_at)),
+        ]);
         for attachment in &message.attachments {
-            sqlx::query("INSERT INTO attachments (message_row_id, filename, content_type, size, sha256) VALUES ($1, $2, $3, $4, $5)")
-                .bind(row_id)
-                .bind(&attachment.filename)
-                .bind(&attachment.content_type)
-                .bind(crate::to_i64(attachment.size))
-                .bind(&attachment.sha256)
-                .execute(&mut *self.tx)
-                .await?;
+            self.pending_attachments.push(vec![
+                Param::Int(Some(id)),
+                text(&attachment.filename),
+                text(&attachment.content_type),
+                Param::Int(Some(crate::to_i64(attachment.size))),
+                text(&attachment.sha256),
+            ]);
         }
         let data = serde_json::json!({ "matched_by": message.matched_by.as_str() });
-        cases::insert_event(
-            &mut self.tx,
-            message.case_id,
-            message.direction,
-            message.sent_at,
-            message.actor.as_deref(),
-            Some(row_id),
-            &data,
-        )
-        .await?;
-        cases::touch(
-            &mut self.tx,
-            message.case_id,
-            message.sent_at.max(message.received_at),
-        )
-        .await?;
-        Ok(row_id)
+        self.pending_timeline.push(vec![
+            Param::Int(Some(message.case_id)),
+            text(message.direction.as_str()),
+            Param::Int(Some(message.sent_at)),
+            optional(&message.actor),
+            Param::Int(Some(id)),
+            Param::Text(Some(data.to_string())),
+        ]);
+        let touched = self.touched.entry(message.case_id).or_insert(i64::MIN);
+        *touched = (*touched).max(message.sent_at.max(message.received_at));
+        if let Some(message_id) = &message.message_id {
+            let facts = self.ids.entry(message_id.clone()).or_insert(IdFacts {
+                on_case: None,
+                in_quarantine: None,
+            });
+            facts.on_case = Some((
+                message.case_id,
+                message.fingerprint.clone(),
+                message.from_address.clone(),
+            ));
+        }
+        if let Some(root) = &message.thread_index_root {
+            self.thread_roots
+                .entry(root.clone())
+                .or_insert(message.case_id);
+        }
+        Ok(id)
     }
 
     /// Puts a message in quarantine; returns the entry's id.
     pub async fn quarantine(&mut self, entry: &NewQuarantine) -> Result<i64> {
-        Ok(sqlx::query_scalar(
+        // The entry names its raw message: those rows go first.
+        self.flush_raw().await?;
+        let id = sqlx::query_scalar(
             "INSERT INTO quarantine (raw_sha256, reason_code, reason, from_address, subject, message_id, fingerprint, origin, received_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
@@ -520,7 +724,17 @@ impl IngestTx<'_> {
         .bind(&entry.origin)
         .bind(entry.received_at)
         .fetch_one(&mut *self.tx)
-        .await?)
+        .await?;
+        if let (Some(message_id), Some(fingerprint)) = (&entry.message_id, &entry.fingerprint) {
+            let facts = self.ids.entry(message_id.clone()).or_insert(IdFacts {
+                on_case: None,
+                in_quarantine: None,
+            });
+            if facts.in_quarantine.is_none() {
+                facts.in_quarantine = Some((fingerprint.clone(), entry.from_address.clone()));
+            }
+        }
+        Ok(id)
     }
 
     /// An open quarantine entry, read under the writer lock so two people cannot both act on it.
@@ -559,8 +773,87 @@ impl IngestTx<'_> {
         Ok(())
     }
 
-    /// Writes the arrival counts and commits everything.
+    async fn flush_raw(&mut self) -> Result<()> {
+        let rows = std::mem::take(&mut self.pending_raw);
+        insert_rows(
+            &mut self.tx,
+            "raw_messages",
+            &["sha256", "size", "stored_at"],
+            &rows,
+            "",
+        )
+        .await
+    }
+
+    /// Writes everything the batch buffered, in foreign-key order, the arrival counts, and commits.
     pub async fn commit(mut self) -> Result<()> {
+        self.flush_raw().await?;
+        let messages = std::mem::take(&mut self.pending_messages);
+        let columns = [
+            "id",
+            "case_id",
+            "raw_sha256",
+            "message_id",
+            "fingerprint",
+            "direction",
+            "from_name",
+            "from_address",
+            "to_json",
+            "cc_json",
+            "subject",
+            "sent_at",
+            "sent_offset",
+            "body_text",
+            "quoted_from",
+            "matched_by",
+            "thread_index_root",
+            "problems_json",
+            "received_at",
+        ];
+        insert_rows(&mut self.tx, "messages", &columns, &messages, "").await?;
+        let attachments = std::mem::take(&mut self.pending_attachments);
+        insert_rows(
+            &mut self.tx,
+            "attachments",
+            &[
+                "message_row_id",
+                "filename",
+                "content_type",
+                "size",
+                "sha256",
+            ],
+            &attachments,
+            "",
+        )
+        .await?;
+        let timeline = std::mem::take(&mut self.pending_timeline);
+        insert_rows(
+            &mut self.tx,
+            "timeline",
+            &[
+                "case_id",
+                "kind",
+                "at",
+                "actor",
+                "message_row_id",
+                "data_json",
+            ],
+            &timeline,
+            "",
+        )
+        .await?;
+        let participants = std::mem::take(&mut self.pending_participants);
+        insert_rows(
+            &mut self.tx,
+            "case_participants",
+            &["case_id", "address"],
+            &participants,
+            "ON CONFLICT (case_id, address) DO NOTHING",
+        )
+        .await?;
+        for (case_id, at) in std::mem::take(&mut self.touched) {
+            cases::touch(&mut self.tx, case_id, at).await?;
+        }
         for (name, value) in [("received", self.received), ("duplicates", self.duplicates)] {
             if value > 0 {
                 sqlx::query("UPDATE counters SET value = value + $1 WHERE name = $2")
