@@ -49,6 +49,18 @@ pub struct App {
     pub view_zone: chrono_tz::Tz,
 }
 
+/// How the ingest path reads the messages of one file, without a store and without storing anything.
+pub fn mail_parse(
+    intake: &IntakeConfig,
+    path: &std::path::Path,
+) -> Result<Vec<intake::inspect::Inspection>, AppError> {
+    let arrivals = intake::files::read_arrivals(path)?;
+    Ok(arrivals
+        .iter()
+        .map(|arrival| intake::inspect::inspect(arrival, intake))
+        .collect())
+}
+
 /// Who is acting, for the timeline.
 pub const CLI_ACTOR: &str = "cli";
 
@@ -74,6 +86,11 @@ impl App {
     pub fn with_seed(mut self, seed: u64) -> App {
         self.rng = Mutex::new(StdRng::seed_from_u64(seed));
         self
+    }
+
+    /// The intake configuration.
+    pub fn intake(&self) -> &IntakeConfig {
+        &self.intake
     }
 
     /// Closes the store.
@@ -505,18 +522,6 @@ impl App {
     /// Where every stored message went (for scoring threading).
     pub async fn placements(&self) -> Result<Vec<store::timeline::Placement>, AppError> {
         Ok(self.store.placements().await?)
-    }
-
-    /// How the ingest path reads the messages of one file, without storing anything.
-    pub fn mail_parse(
-        &self,
-        path: &std::path::Path,
-    ) -> Result<Vec<intake::inspect::Inspection>, AppError> {
-        let arrivals = intake::files::read_arrivals(path)?;
-        Ok(arrivals
-            .iter()
-            .map(|arrival| intake::inspect::inspect(arrival, &self.intake))
-            .collect())
     }
 
     /// Checks the raw store against the database, orphan files and counts.

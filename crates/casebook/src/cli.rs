@@ -365,6 +365,21 @@ fn print_json(value: &impl serde::Serialize) -> Result<()> {
     Ok(())
 }
 
+/// `mail parse`: needs no store, so `main` runs it before opening one.
+pub fn mail_parse(
+    intake: &app::IntakeConfig,
+    file: &std::path::Path,
+    json: bool,
+    lang: Lang,
+) -> Result<()> {
+    let inspections = app::mail_parse(intake, file)?;
+    let value = match inspections.as_slice() {
+        [one] => serde_json::to_value(one)?,
+        many => serde_json::json!({ "messages": many }),
+    };
+    emit(json, &value, || render::inspections(&inspections, lang))
+}
+
 /// Prints a value as JSON, or its text for people.
 fn emit(json: bool, value: &impl serde::Serialize, text: impl FnOnce() -> String) -> Result<()> {
     if json {
@@ -420,12 +435,7 @@ pub async fn run(app: &App, command: Command, lang: Lang) -> Result<()> {
         }
         Command::Case(command) => run_case(app, command, lang).await,
         Command::Mail(MailCommand::Parse { file, json }) => {
-            let inspections = app.mail_parse(&file)?;
-            let value = match inspections.as_slice() {
-                [one] => serde_json::to_value(one)?,
-                many => serde_json::json!({ "messages": many }),
-            };
-            emit(json, &value, || render::inspections(&inspections, lang))
+            mail_parse(app.intake(), &file, json, lang)
         }
         Command::Backup { dest, json } => {
             let manifest = app.backup(&dest).await?;

@@ -32,6 +32,12 @@ fn main() -> ExitCode {
         }
     };
     let lang = config.lang;
+    if let cli::Command::Mail(cli::MailCommand::Parse { file, json }) = &args.command {
+        return match cli::mail_parse(&config.intake, file, *json, lang) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => report(&error, lang),
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
