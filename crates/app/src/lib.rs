@@ -249,6 +249,7 @@ impl App {
             number: None,
             token: TokenChoice::New {
                 prefix: self.intake.codec.token_prefix().to_string(),
+                start: self.intake.token_start,
             },
             title,
             priority: new.priority.unwrap_or(Priority::P3),
@@ -421,6 +422,7 @@ impl App {
             number: None,
             token: TokenChoice::New {
                 prefix: self.intake.codec.token_prefix().to_string(),
+                start: self.intake.token_start,
             },
             title,
             priority: record.priority,

@@ -56,7 +56,12 @@ pub enum Placement<C> {
 }
 
 /// Decides where a message goes.
-pub fn place<C: Clone>(facts: &ThreadingFacts<C>) -> Placement<C> {
+///
+/// A token is a bare sequence number, and two systems (the one Casebook replaced, and Casebook)
+/// can hand out the same one; a case number carries a random suffix. So when a subject names
+/// both and they disagree, the number decides: a token match counts only if the subject's
+/// number, if any, names the same case.
+pub fn place<C: Clone + PartialEq>(facts: &ThreadingFacts<C>) -> Placement<C> {
     let unknown_number = facts
         .number
         .as_ref()
@@ -76,7 +81,14 @@ pub fn place<C: Clone>(facts: &ThreadingFacts<C>) -> Placement<C> {
     if let Some(case) = &facts.by_references {
         return existing(case, MatchedBy::References);
     }
-    if let Some(case) = facts.token.as_ref().and_then(|lookup| lookup.case.as_ref()) {
+    let token_case = facts.token.as_ref().and_then(|lookup| lookup.case.as_ref());
+    let number_agrees = |case: &C| {
+        facts
+            .number
+            .as_ref()
+            .is_none_or(|lookup| lookup.case.as_ref() == Some(case))
+    };
+    if let Some(case) = token_case.filter(|case| number_agrees(case)) {
         return existing(case, MatchedBy::Token);
     }
     if let Some(case) = facts
@@ -176,7 +188,7 @@ mod tests {
             }),
             number: Some(LabelLookup {
                 label: number("CAS-00003-AAAAAA"),
-                case: Some(3),
+                case: Some(2),
             }),
             by_thread_index: Some(4),
         };
@@ -194,7 +206,7 @@ mod tests {
                 token: None,
                 ..all.clone()
             },
-            existing(3, MatchedBy::CaseNumber),
+            existing(2, MatchedBy::CaseNumber),
         );
         check(
             ThreadingFacts {
@@ -237,6 +249,54 @@ mod tests {
                 case: 7,
                 matched_by: MatchedBy::References,
                 new_number_alias: Some(number("CAS-03865-H7P3F1")),
+                new_token_alias: None,
+            },
+        );
+        // A token and a number that disagree: the number decides (the token may be another system's).
+        let token_of_2 = Some(LabelLookup {
+            label: token("CMIT:0000002"),
+            case: Some(2),
+        });
+        check(
+            ThreadingFacts {
+                token: token_of_2.clone(),
+                number: Some(LabelLookup {
+                    label: number("CAS-00003-AAAAAA"),
+                    case: Some(3),
+                }),
+                ..facts()
+            },
+            Placement::Existing {
+                case: 3,
+                matched_by: MatchedBy::CaseNumber,
+                new_number_alias: None,
+                new_token_alias: None,
+            },
+        );
+        check(
+            ThreadingFacts {
+                token: token_of_2.clone(),
+                number: unknown_number.clone(),
+                ..facts()
+            },
+            Placement::Adopt {
+                number: number("CAS-03865-H7P3F1"),
+                token: None,
+            },
+        );
+        check(
+            ThreadingFacts {
+                token: token_of_2,
+                number: Some(LabelLookup {
+                    label: number("CAS-00002-AAAAAA"),
+                    case: Some(2),
+                }),
+                ..facts()
+            },
+            Placement::Existing {
+                case: 2,
+                matched_by: MatchedBy::Token,
+                new_number_alias: None,
                 new_token_alias: None,
             },
         );

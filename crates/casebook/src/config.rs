@@ -82,6 +82,16 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
         }
     }
 
+    let mut token_start = IntakeConfig::default().token_start;
+    if let Some(text) = var("CASEBOOK_TOKEN_START") {
+        match text.parse::<u64>() {
+            Ok(value) if value > 0 => token_start = value,
+            _ => problems.push(format!(
+                "CASEBOOK_TOKEN_START '{text}' is not a positive whole number"
+            )),
+        }
+    }
+
     let mut limits = mail::Limits::default();
     for (name, slot) in [
         ("CASEBOOK_MAX_MESSAGE_BYTES", &mut limits.max_message_bytes),
@@ -113,6 +123,7 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
         codec,
         intake_addresses,
         default_stage,
+        token_start,
         ..IntakeConfig::default()
     };
     Ok(Config {

@@ -229,6 +229,7 @@ pub(crate) async fn place(
                     token.map_or(
                         TokenChoice::New {
                             prefix: config.codec.token_prefix().to_string(),
+                            start: config.token_start,
                         },
                         TokenChoice::Adopt,
                     ),
@@ -238,6 +239,7 @@ pub(crate) async fn place(
                     None,
                     TokenChoice::New {
                         prefix: config.codec.token_prefix().to_string(),
+                        start: config.token_start,
                     },
                     MatchedBy::NewCase,
                 ),

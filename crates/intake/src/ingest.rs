@@ -29,6 +29,9 @@ pub struct IntakeConfig {
     pub default_priority: Priority,
     /// Read message times as wall-clock times of this zone (`import --assume-zone`).
     pub assume_zone: Option<chrono_tz::Tz>,
+    /// The first tracking token Casebook makes. Above the 7-digit range by default, so that
+    /// tokens Casebook makes never meet those of the system it replaces (whose mail it imports).
+    pub token_start: u64,
 }
 
 impl Default for IntakeConfig {
@@ -40,6 +43,7 @@ impl Default for IntakeConfig {
             default_stage: "初次响应".to_string(),
             default_priority: Priority::P3,
             assume_zone: None,
+            token_start: 10_000_001,
         }
     }
 }

@@ -62,6 +62,8 @@ pub enum TokenChoice {
     New {
         /// The prefix, such as `CMIT`.
         prefix: String,
+        /// The value of the first token made; the sequence counts up from it.
+        start: u64,
     },
     /// No token.
     None,
@@ -502,8 +504,10 @@ pub(crate) async fn insert_case(
     };
     let token = match &new.token {
         TokenChoice::Adopt(token) => Some(token.clone()),
-        TokenChoice::New { prefix } => loop {
-            let value = store.next_seq(connection, "token_seq").await?;
+        TokenChoice::New { prefix, start } => loop {
+            let value = start
+                .saturating_add(store.next_seq(connection, "token_seq").await?)
+                .saturating_sub(1);
             let token = TrackingToken::new(prefix, value)
                 .map_err(|error| Error::Conflict(error.to_string()))?;
             if case_id_by_label(connection, &token.to_string())

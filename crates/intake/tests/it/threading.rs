@@ -289,10 +289,76 @@ async fn overlapping_imports_never_lose_or_double(db: TestDb) {
     assert_eq!(seen, expected, "every message exactly once");
 }
 
+/// At 100,000 messages the old system's tokens reached values Casebook had minted: a token that
+/// disagrees with the subject's case number must not pull mail onto the wrong case.
+async fn a_token_from_another_system_does_not_outvote_the_number(db: TestDb) {
+    let store = open(&db).await;
+    organizations(&store).await;
+    let low = intake::IntakeConfig {
+        token_start: 1,
+        ..crate::config()
+    };
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(11);
+    let opening = arrival(mail(
+        "xuda@acer.com",
+        "a new problem",
+        Some("n1@acer.com"),
+        "",
+        "x",
+    ));
+    let outcome = intake::ingest(&store, &low, vec![opening], crate::now(), &mut rng)
+        .await
+        .unwrap()
+        .remove(0);
+    let (ours, _, _) = on_case(&outcome);
+    assert_eq!(
+        store
+            .find_case(&ours)
+            .await
+            .unwrap()
+            .unwrap()
+            .tracking_token
+            .unwrap()
+            .to_string(),
+        "CMIT:0000001"
+    );
+
+    let history = mail(
+        "liqi@cmgos.com",
+        "[案例号: CAS-00777-OLDABC ] % |P3|Acer|old problem % 问题分析 CMIT:0000001",
+        Some("o1@cmgos.com"),
+        "",
+        "x",
+    );
+    let (number, matched_by, new_case) = on_case(&ingest_one(&store, history).await);
+    assert_eq!(
+        (number.as_str(), matched_by, new_case),
+        ("CAS-00777-OLDABC", MatchedBy::Adopted, true)
+    );
+    // With the default start, tokens Casebook makes sit above the 7-digit range.
+    let (fresh, _, _) = on_case(
+        &ingest_one(
+            &store,
+            mail("xuda@acer.com", "another", Some("n2@acer.com"), "", "x"),
+        )
+        .await,
+    );
+    let token = store
+        .find_case(&fresh)
+        .await
+        .unwrap()
+        .unwrap()
+        .tracking_token
+        .unwrap()
+        .to_string();
+    assert!(token.starts_with("CMIT:1000000"), "{token}");
+}
+
 testkit::backend_tests!(
     every_method_finds_the_case,
     history_keeps_its_numbers,
     duplicates_and_message_id_collisions,
     unreadable_input_is_kept_in_quarantine,
     overlapping_imports_never_lose_or_double,
+    a_token_from_another_system_does_not_outvote_the_number,
 );

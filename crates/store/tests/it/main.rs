@@ -21,6 +21,7 @@ fn new_case(title: &str) -> NewCase {
         number: None,
         token: TokenChoice::New {
             prefix: "CMIT".into(),
+            start: 1,
         },
         title: title.into(),
         priority: Priority::P3,
