@@ -23,7 +23,7 @@ use sqlx::Row;
 use crate::cases::{self, CaseRecord, NewCase, NumberMaker};
 use crate::quarantine::QuarantineRecord;
 use crate::timeline::{AttachmentRecord, StoredMailbox};
-use crate::{orgs, Error, Result, Store};
+use crate::{orgs, Backend, Error, Result, Store};
 
 /// A value for a multi-row insert, typed so that NULLs carry their column's type.
 #[derive(Debug, Clone)]
@@ -216,8 +216,21 @@ impl Store {
 /// Rows per multi-row statement: well under both backends' limits on bound values.
 const ROWS_PER_STATEMENT: usize = 200;
 
+/// The placeholder for the `n`th bound value (1-based).
+///
+/// SQLite looks a numbered parameter's name up by walking a list of all of them, and sqlx asks
+/// for every parameter's name, so `$N` makes binding quadratic in the number of values: with
+/// multi-row inserts it dominated the ingest profile. Anonymous `?` parameters have no names.
+fn placeholder(backend: Backend, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => "?".to_string(),
+        Backend::Postgres => format!("${n}"),
+    }
+}
+
 /// Runs `INSERT INTO table (columns) VALUES (…), (…) suffix` over `rows`, in chunks.
 async fn insert_rows(
+    backend: Backend,
     tx: &mut sqlx::AnyConnection,
     table: &str,
     columns: &[&str],
@@ -235,7 +248,7 @@ async fn insert_rows(
                 .iter()
                 .map(|_| {
                     n += 1;
-                    format!("${n}")
+                    placeholder(backend, n)
                 })
                 .collect();
             sql.push_str(&format!("({})", placeholders.join(", ")));
@@ -256,13 +269,15 @@ async fn insert_rows(
 
 /// Builds `IN ($1, …)` lookups over many keys, in chunks; returns the rows of every chunk.
 async fn select_in(
+    backend: Backend,
     tx: &mut sqlx::AnyConnection,
     sql_before_in: &str,
     keys: &[&str],
 ) -> Result<Vec<sqlx::any::AnyRow>> {
     let mut rows = Vec::new();
     for chunk in keys.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+        let placeholders: Vec<String> =
+            (1..=chunk.len()).map(|n| placeholder(backend, n)).collect();
         let sql = format!("{sql_before_in} IN ({})", placeholders.join(", "));
         let mut query = sqlx::query(&sql);
         for key in chunk {
@@ -283,6 +298,7 @@ impl IngestTx<'_> {
             .filter(|h| !self.raw_known.contains(*h))
             .collect();
         let found = select_in(
+            self.store.backend,
             &mut self.tx,
             "SELECT sha256 FROM raw_messages WHERE sha256",
             &hashes,
@@ -316,6 +332,7 @@ impl IngestTx<'_> {
             );
         }
         let rows = select_in(
+            self.store.backend,
             &mut self.tx,
             "SELECT message_id, case_id, fingerprint, from_address FROM messages WHERE message_id",
             &ids,
@@ -331,7 +348,7 @@ impl IngestTx<'_> {
                 ));
             }
         }
-        let rows = select_in(
+        let rows = select_in(self.store.backend,
             &mut self.tx,
             "SELECT message_id, fingerprint, from_address FROM quarantine WHERE fingerprint IS NOT NULL AND message_id",
             &ids,
@@ -776,6 +793,7 @@ impl IngestTx<'_> {
     async fn flush_raw(&mut self) -> Result<()> {
         let rows = std::mem::take(&mut self.pending_raw);
         insert_rows(
+            self.store.backend,
             &mut self.tx,
             "raw_messages",
             &["sha256", "size", "stored_at"],
@@ -810,9 +828,18 @@ impl IngestTx<'_> {
             "problems_json",
             "received_at",
         ];
-        insert_rows(&mut self.tx, "messages", &columns, &messages, "").await?;
+        insert_rows(
+            self.store.backend,
+            &mut self.tx,
+            "messages",
+            &columns,
+            &messages,
+            "",
+        )
+        .await?;
         let attachments = std::mem::take(&mut self.pending_attachments);
         insert_rows(
+            self.store.backend,
             &mut self.tx,
             "attachments",
             &[
@@ -828,6 +855,7 @@ impl IngestTx<'_> {
         .await?;
         let timeline = std::mem::take(&mut self.pending_timeline);
         insert_rows(
+            self.store.backend,
             &mut self.tx,
             "timeline",
             &[
@@ -844,6 +872,7 @@ impl IngestTx<'_> {
         .await?;
         let participants = std::mem::take(&mut self.pending_participants);
         insert_rows(
+            self.store.backend,
             &mut self.tx,
             "case_participants",
             &["case_id", "address"],
