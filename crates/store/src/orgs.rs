@@ -277,18 +277,22 @@ pub(crate) async fn contact_by_id(
     })
 }
 
+async fn person_by_address(connection: &mut AnyConnection, address: &str) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT person_id FROM person_addresses WHERE address = $1")
+            .bind(address.to_lowercase())
+            .fetch_optional(&mut *connection)
+            .await?,
+    )
+}
+
 pub(crate) async fn find_person(
     connection: &mut AnyConnection,
     address_or_name: &str,
 ) -> Result<Option<i64>> {
     let key = address_or_name.trim();
-    let by_address: Option<i64> =
-        sqlx::query_scalar("SELECT person_id FROM person_addresses WHERE address = $1")
-            .bind(key.to_lowercase())
-            .fetch_optional(&mut *connection)
-            .await?;
-    if by_address.is_some() {
-        return Ok(by_address);
+    if let Some(id) = person_by_address(connection, key).await? {
+        return Ok(Some(id));
     }
     Ok(sqlx::query_scalar(
         "SELECT p.id FROM person_names n JOIN people p ON p.id = n.person_id WHERE n.name = $1 AND p.merged_into IS NULL ORDER BY p.id LIMIT 1",
@@ -316,13 +320,8 @@ async fn find_person_strict(
         .fetch_optional(&mut *connection)
         .await?);
     }
-    let by_address: Option<i64> =
-        sqlx::query_scalar("SELECT person_id FROM person_addresses WHERE address = $1")
-            .bind(key.to_lowercase())
-            .fetch_optional(&mut *connection)
-            .await?;
-    if by_address.is_some() {
-        return Ok(by_address);
+    if let Some(id) = person_by_address(connection, key).await? {
+        return Ok(Some(id));
     }
     let ids: Vec<i64> = sqlx::query_scalar(
         "SELECT DISTINCT p.id FROM person_names n JOIN people p ON p.id = n.person_id \
