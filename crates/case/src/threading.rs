@@ -28,6 +28,9 @@ pub struct ThreadingFacts<C> {
     pub number: Option<LabelLookup<CaseNumber, C>>,
     /// The case of a message sharing this message's Thread-Index root, if any.
     pub by_thread_index: Option<C>,
+    /// A case Casebook opened itself whose title and participants match, for a subject whose
+    /// number Casebook does not know (see [`titles_match`]).
+    pub by_title: Option<C>,
 }
 
 /// Where a message goes.
@@ -101,13 +104,47 @@ pub fn place<C: Clone + PartialEq>(facts: &ThreadingFacts<C>) -> Placement<C> {
     if let Some(case) = &facts.by_thread_index {
         return existing(case, MatchedBy::ThreadIndex);
     }
-    match unknown_number {
-        Some(number) => Placement::Adopt {
+    match (unknown_number, &facts.by_title) {
+        // A partner wrote first and Casebook opened a case; the earlier system numbered the same
+        // problem, and its number now arrives in a message that references nothing.
+        (Some(number), Some(case)) => Placement::Existing {
+            case: case.clone(),
+            matched_by: MatchedBy::Title,
+            new_number_alias: Some(number),
+            new_token_alias: unknown_token,
+        },
+        (Some(number), None) => Placement::Adopt {
             number,
             token: unknown_token,
         },
-        None => Placement::NewCase,
+        (None, _) => Placement::NewCase,
     }
+}
+
+/// Whether two case titles name the same problem: one contains the other, ignoring case, white
+/// space and bracketed tags such as `[Acer]`, and the shorter has at least eight characters.
+pub fn titles_match(a: &str, b: &str) -> bool {
+    let normalise = |text: &str| -> String {
+        let mut out = String::new();
+        let mut depth = 0usize;
+        for c in text.chars() {
+            match c {
+                '[' | '【' => depth += 1,
+                ']' | '】' => depth = depth.saturating_sub(1),
+                _ if depth > 0 => {}
+                _ if c.is_whitespace() => {}
+                _ => out.extend(c.to_lowercase()),
+            }
+        }
+        out
+    };
+    let (a, b) = (normalise(a), normalise(b));
+    let (short, long) = if a.chars().count() <= b.chars().count() {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    short.chars().count() >= 8 && long.contains(&short)
 }
 
 /// Decodes an Outlook Thread-Index header and returns its 22-byte root in hex.
@@ -162,6 +199,7 @@ mod tests {
             token: None,
             number: None,
             by_thread_index: None,
+            by_title: None,
         }
     }
 
@@ -191,6 +229,7 @@ mod tests {
                 case: Some(2),
             }),
             by_thread_index: Some(4),
+            by_title: Some(5),
         };
         check(all.clone(), existing(1, MatchedBy::References));
         check(
@@ -308,6 +347,55 @@ mod tests {
             },
             Placement::NewCase,
         );
+    }
+
+    #[test]
+    fn a_number_first_seen_without_references_joins_the_case_its_title_names() {
+        let unknown_number = Some(LabelLookup {
+            label: number("CAS-01341-ERCE9K"),
+            case: None,
+        });
+        check(
+            ThreadingFacts {
+                number: unknown_number.clone(),
+                by_title: Some(9),
+                ..facts()
+            },
+            Placement::Existing {
+                case: 9,
+                matched_by: MatchedBy::Title,
+                new_number_alias: Some(number("CAS-01341-ERCE9K")),
+                new_token_alias: None,
+            },
+        );
+        // Without a number the title decides nothing.
+        check(
+            ThreadingFacts {
+                by_title: Some(9),
+                ..facts()
+            },
+            Placement::NewCase,
+        );
+    }
+
+    #[test]
+    fn titles() {
+        assert!(titles_match(
+            "[Acer] Latitude 1283 PC reset fails",
+            "Latitude 1283 PC reset fails"
+        ));
+        assert!(titles_match(
+            "系统重置失败问题",
+            "【Acer】 系统重置 失败问题"
+        ));
+        assert!(
+            !titles_match("reset", "reset fails"),
+            "too short to mean anything"
+        );
+        assert!(!titles_match(
+            "Latitude 1283 PC reset fails",
+            "Latitude 1283 boots slowly"
+        ));
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub enum MatchedBy {
     CaseNumber,
     /// Outlook's Thread-Index shared its root with a message on the case.
     ThreadIndex,
+    /// The subject named a number Casebook did not know, and the title and participants of a case
+    /// Casebook had opened named the same problem: the number became that case's alias.
+    Title,
     /// The email named no case and opened a new one.
     NewCase,
     /// The email named a number from an earlier system; the case was created with it.
@@ -81,6 +84,7 @@ identifiers!(MatchedBy {
     Token => "token",
     CaseNumber => "case_number",
     ThreadIndex => "thread_index",
+    Title => "title",
     NewCase => "new_case",
     Adopted => "adopted",
     Import => "import",

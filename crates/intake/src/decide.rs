@@ -147,12 +147,25 @@ pub(crate) async fn place(
                 Some(root) => tx.case_by_thread_index(&root).await?,
                 None => None,
             };
-            threading::place(&ThreadingFacts {
+            let mut facts = ThreadingFacts {
                 by_references,
                 token,
                 number,
                 by_thread_index,
-            })
+                by_title: None,
+            };
+            let placement = threading::place(&facts);
+            if matches!(placement, Placement::Adopt { .. }) {
+                facts.by_title =
+                    case_by_title(tx, mail, &subject, &sender_facts, config, now).await?;
+                if facts.by_title.is_some() {
+                    threading::place(&facts)
+                } else {
+                    placement
+                }
+            } else {
+                placement
+            }
         }
     };
 
@@ -390,6 +403,49 @@ pub(crate) async fn place(
         matched_by,
         new_case,
     })
+}
+
+/// How far back a case may have been opened for a number to join it by title.
+const TITLE_WINDOW_DAYS: i64 = 120;
+
+/// A case Casebook opened itself that this message's title and people point at (for a number it does not know).
+async fn case_by_title(
+    tx: &mut IngestTx<'_>,
+    mail: &ParsedMail,
+    subject: &case::subject::ParsedSubject,
+    sender_facts: &SenderFacts,
+    config: &IntakeConfig,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, store::Error> {
+    let customer = match &subject.customer {
+        Some(name) => tx.org_by_name(name).await?,
+        None => None,
+    };
+    let customer = customer.or_else(|| {
+        sender_facts
+            .person_org
+            .iter()
+            .chain(sender_facts.org_by_domain.iter())
+            .find(|org| !org.is_staff)
+            .map(|org| org.id)
+    });
+    let Some(customer) = customer else {
+        return Ok(None);
+    };
+    let addresses: Vec<String> = mail
+        .from
+        .iter()
+        .chain(&mail.to)
+        .chain(&mail.cc)
+        .filter_map(|mailbox| mailbox.address.as_deref())
+        .filter_map(|address| address.parse::<Address>().ok())
+        .filter(|address| !config.intake_addresses.contains(address))
+        .map(|address| address.to_string())
+        .collect();
+    let (sent_at, _) = sent_time(mail, config, now);
+    let since = sent_at.saturating_sub(TITLE_WINDOW_DAYS * 86_400 * 1_000_000);
+    tx.case_by_title(customer, &subject.title, &addresses, since)
+        .await
 }
 
 fn refusal_code(refusal: &GuardRefusal) -> &'static str {

@@ -521,7 +521,8 @@ pub(crate) async fn insert_case(
     };
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO cases (number, title, priority, customer_org_id, customer_name, product, version, status, stage, \
-         tracking_token, split_from, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+         tracking_token, split_from, created_at, updated_at, number_origin) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13) RETURNING id",
     )
     .bind(number.to_string())
     .bind(&new.title)
@@ -535,6 +536,7 @@ pub(crate) async fn insert_case(
     .bind(token.as_ref().map(ToString::to_string))
     .bind(new.split_from)
     .bind(now)
+    .bind(if new.number.is_some() { "adopted" } else { "minted" })
     .fetch_one(&mut *connection)
     .await?;
     add_label(

@@ -465,6 +465,43 @@ impl IngestTx<'_> {
         .await?)
     }
 
+    /// A case Casebook numbered itself, for this customer, opened since `since`, whose title
+    /// matches `title` and among whose participants is one of `addresses`; only if exactly one.
+    pub async fn case_by_title(
+        &mut self,
+        customer_org_id: i64,
+        title: &str,
+        addresses: &[String],
+        since: i64,
+    ) -> Result<Option<i64>> {
+        let candidates: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT c.id, c.title FROM cases c WHERE c.customer_org_id = $1 AND c.created_at >= $2 AND c.merged_into IS NULL \
+             AND c.number_origin = 'minted' \
+             AND NOT EXISTS (SELECT 1 FROM case_labels l WHERE l.case_id = c.id AND l.kind = 'alias' AND l.label LIKE 'CAS-%')",
+        )
+        .bind(customer_org_id)
+        .bind(since)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let mut found = Vec::new();
+        for (case_id, case_title) in candidates {
+            if !case::threading::titles_match(&case_title, title) {
+                continue;
+            }
+            let participants = self.guard_facts(case_id).await?.participants;
+            if addresses
+                .iter()
+                .any(|address| participants.contains(address))
+            {
+                found.push(case_id);
+            }
+        }
+        Ok(match found.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        })
+    }
+
     /// The case itself.
     pub async fn case_record(&mut self, case_id: i64) -> Result<CaseRecord> {
         cases::case_by_id(&mut self.tx, case_id).await

@@ -25,6 +25,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_timeline_message_index.sql"),
         postgres: include_str!("../migrations/postgres/0002_timeline_message_index.sql"),
     },
+    Migration {
+        version: 3,
+        name: "case_number_origin",
+        sqlite: include_str!("../migrations/sqlite/0003_case_number_origin.sql"),
+        postgres: include_str!("../migrations/postgres/0003_case_number_origin.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

@@ -442,11 +442,11 @@ async fn a_generated_support_mailbox(db: TestDb) {
             }
         }
     }
-    // Ratchet: 371 of 376 today. The 5 left belong to a partner-started case whose number first
-    // appears in a message that references nothing (see the note on the robustness issue).
+    // Every case message on its case. Five of them need the title rule: a partner-started case
+    // whose number first appears in a message that references nothing.
     assert_eq!(total, 376);
-    assert!(
-        right >= 371,
+    assert_eq!(
+        right, total,
         "threading fell to {right} of {total} messages on the right case"
     );
 }
