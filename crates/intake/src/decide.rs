@@ -155,7 +155,9 @@ pub(crate) async fn place(
                 by_title: None,
             };
             let placement = threading::place(&facts);
-            if matches!(placement, Placement::Adopt { .. }) {
+            // Only a reply: the first message of a case the earlier system opened names its new
+            // number without a reply prefix, and may share its title with another of the customer's cases.
+            if matches!(placement, Placement::Adopt { .. }) && subject.reply_depth > 0 {
                 facts.by_title =
                     case_by_title(tx, mail, &subject, &sender_facts, config, now).await?;
                 if facts.by_title.is_some() {
