@@ -563,7 +563,7 @@ fn compare_talon(
 
 /// sisimai: bounces must be recognised as bounces, and its two non-bounces must not.
 fn compare_sisimai(messages: &[Message], row: &mut Row, mismatches: &mut Vec<Mismatch>) {
-    row.fields = "bounce or not (failed recipients and reasons: not compared yet)".into();
+    row.fields = "bounce or not, auto-replies counted as sisimai does (failed recipients and reasons: not compared yet)".into();
     for message in messages {
         let Some(inspection) = &message.inspection else {
             continue;
@@ -573,26 +573,10 @@ fn compare_sisimai(messages: &[Message], row: &mut Row, mismatches: &mut Vec<Mis
         } else {
             "bounce"
         };
-        let actual = match inspection.auto_submitted.as_deref() {
-            Some(signal)
-                if signal == "bounce"
-                    || signal.starts_with("auto-submitted")
-                    || signal.starts_with("x-auto")
-                    || signal.starts_with("precedence") =>
-            {
-                "bounce"
-            }
-            _ => "not a bounce",
-        };
-        let actual = if expected == "not a bounce"
-            && inspection
-                .auto_submitted
-                .as_deref()
-                .is_some_and(|s| s.contains("auto-replied"))
-        {
-            "not a bounce"
+        let actual = if inspection.auto_submitted.is_some() {
+            "bounce"
         } else {
-            actual
+            "not a bounce"
         };
         record(
             row,

@@ -513,6 +513,45 @@ fn to_chrono(date: &mail_parser::DateTime) -> Option<MailDate> {
     naive.and_local_timezone(offset).single()
 }
 
+/// Senders (address local part or display name, lower-case) that only send delivery reports.
+const BOUNCE_SENDERS: &[&str] = &[
+    "mailer-daemon",
+    "postmaster",
+    "mail delivery system",
+    "mail delivery subsystem",
+    "mmsc ndr administrator",
+];
+
+/// Subject phrases of delivery reports from MTAs that do not send RFC 3464 reports.
+const BOUNCE_SUBJECTS: &[&str] = &[
+    "mail delivery failed",
+    "returned mail",
+    "undeliverable",
+    "undelivered mail",
+    "delivery status notification",
+    "failure notice",
+    "delivery failure",
+    "could not be delivered",
+    "non-delivery",
+    "nondeliverable",
+    "delivery has failed",
+    "メールエラー通知",
+    "退信",
+    "系统退信",
+];
+
+/// Subject beginnings of automatic replies (RFC 3834 is often not followed).
+const AUTO_REPLY_SUBJECTS: &[&str] = &[
+    "automatic reply",
+    "auto:",
+    "autoreply",
+    "auto reply",
+    "out of office",
+    "自动回复",
+    "自動応答",
+    "自動返信",
+];
+
 fn auto_submitted(message: &mail_parser::Message<'_>) -> Option<String> {
     if let Some(value) = message.header_raw("Auto-Submitted") {
         let value = value.trim().to_ascii_lowercase();
@@ -520,17 +559,19 @@ fn auto_submitted(message: &mail_parser::Message<'_>) -> Option<String> {
             return Some(format!("auto-submitted: {value}"));
         }
     }
-    let is_report = message.content_type().is_some_and(|ct| {
-        ct.ctype().eq_ignore_ascii_case("multipart")
-            && ct
-                .subtype()
-                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+    let report_part = message.parts.iter().any(|part| {
+        part.content_type().is_some_and(|ct| {
+            let subtype = ct.subtype().unwrap_or("").to_ascii_lowercase();
+            (ct.ctype().eq_ignore_ascii_case("multipart") && subtype == "report")
+                || (ct.ctype().eq_ignore_ascii_case("message")
+                    && (subtype == "delivery-status" || subtype == "feedback-report"))
+        })
     });
-    if is_report {
+    if report_part || message.header_raw("X-Failed-Recipients").is_some() {
         return Some("bounce".to_string());
     }
-    for header in ["X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"] {
-        if header != "X-Auto-Response-Suppress" && message.header_raw(header).is_some() {
+    for header in ["X-Autoreply", "X-Autorespond"] {
+        if message.header_raw(header).is_some() {
             return Some(format!("{}: yes", header.to_ascii_lowercase()));
         }
     }
@@ -540,14 +581,37 @@ fn auto_submitted(message: &mail_parser::Message<'_>) -> Option<String> {
             return Some(format!("precedence: {precedence}"));
         }
     }
-    let sender = message
-        .from()
-        .and_then(|from| from.first())
+    let from = message.from().and_then(|from| from.first());
+    let local = from
         .and_then(|addr| addr.address())
-        .unwrap_or("");
-    let local = sender.split('@').next().unwrap_or("").to_ascii_lowercase();
-    if local == "mailer-daemon" || local == "postmaster" {
+        .unwrap_or("")
+        .split('@')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let name = from
+        .and_then(|addr| addr.name())
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if BOUNCE_SENDERS
+        .iter()
+        .any(|sender| local == *sender || name == *sender)
+    {
         return Some("bounce".to_string());
+    }
+    let subject = message.subject().unwrap_or("").trim().to_lowercase();
+    if BOUNCE_SUBJECTS
+        .iter()
+        .any(|phrase| subject.contains(phrase))
+    {
+        return Some("bounce".to_string());
+    }
+    if AUTO_REPLY_SUBJECTS
+        .iter()
+        .any(|start| subject.starts_with(start))
+    {
+        return Some("auto-reply: subject".to_string());
     }
     None
 }
@@ -762,6 +826,33 @@ Content-Transfer-Encoding: base64\n\naGVsbG8=\n--XX--\n",
         );
         assert_eq!(
             parse("From: a@b.c\nAuto-Submitted: no\n\nx").auto_submitted,
+            None
+        );
+        assert_eq!(
+            parse("From: MAILER-DAEMON <>\nSubject: hi\n\nx")
+                .auto_submitted
+                .as_deref(),
+            Some("bounce")
+        );
+        assert_eq!(
+            parse("From: a@b.c\nSubject: Undeliverable Message\n\nx")
+                .auto_submitted
+                .as_deref(),
+            Some("bounce")
+        );
+        assert_eq!(
+            parse("From: a@b.c\nSubject: Automatic reply: hello\n\nx")
+                .auto_submitted
+                .as_deref(),
+            Some("auto-reply: subject")
+        );
+        assert_eq!(
+            parse("From: a@b.c\nSubject: Delivery schedule for the BIOS update\n\nx")
+                .auto_submitted,
+            None
+        );
+        assert_eq!(
+            parse("From: a@b.c\nSubject: 日志已上传\n\nx").auto_submitted,
             None
         );
     }
