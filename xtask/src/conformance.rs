@@ -397,64 +397,27 @@ fn compare_mail_parser(
 }
 
 fn expected_date(date: &Value) -> Option<String> {
-    let field = |name: &str| date[name].as_i64();
+    let field = |name: &str| {
+        date[name]
+            .as_i64()
+            .and_then(|value| u32::try_from(value).ok())
+    };
     let sign = if date["tz_before_gmt"].as_bool()? {
         -1
     } else {
         1
     };
-    let offset = sign * (field("tz_hour")? * 3600 + field("tz_minute")? * 60);
-    let naive = chrono_date(
-        field("year")?,
+    let offset = chrono::FixedOffset::east_opt(
+        sign * i32::try_from(field("tz_hour")? * 3600 + field("tz_minute")? * 60).ok()?,
+    )?;
+    let local = chrono::NaiveDate::from_ymd_opt(
+        i32::try_from(field("year")?).ok()?,
         field("month")?,
         field("day")?,
-        field("hour")?,
-        field("minute")?,
-        field("second")?,
-    )?;
-    let utc = naive - offset;
-    let days = utc.div_euclid(86_400);
-    let seconds = utc.rem_euclid(86_400);
-    let (year, month, day) = civil_from_days(days);
-    Some(format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.000Z",
-        seconds / 3600,
-        seconds % 3600 / 60,
-        seconds % 60
-    ))
-}
-
-/// Seconds since the epoch of a civil date-time (Howard Hinnant's algorithm).
-fn chrono_date(
-    year: i64,
-    month: i64,
-    day: i64,
-    hour: i64,
-    minute: i64,
-    second: i64,
-) -> Option<i64> {
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return None;
-    }
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some((era * 146_097 + doe - 719_468) * 86_400 + hour * 3600 + minute * 60 + second)
-}
-
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
+    )?
+    .and_hms_opt(field("hour")?, field("minute")?, field("second")?)?;
+    let utc = local.and_local_timezone(offset).single()?.to_utc();
+    Some(utc.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
 }
 
 /// Kopano: subject, body and sender-name expectations per file.

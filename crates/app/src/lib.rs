@@ -25,7 +25,7 @@ use rand::SeedableRng;
 use store::cases::{NewCase, TokenChoice};
 use store::Store;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, SystemClock};
 pub use error::{AppError, ErrorCode};
 pub use i18n::Lang;
 pub use import::{ImportProgress, ImportSummary};
@@ -80,12 +80,6 @@ impl App {
             rng: Mutex::new(StdRng::from_os_rng()),
             view_zone,
         })
-    }
-
-    /// Uses a seeded random source (tests: reproducible case numbers).
-    pub fn with_seed(mut self, seed: u64) -> App {
-        self.rng = Mutex::new(StdRng::seed_from_u64(seed));
-        self
     }
 
     /// The intake configuration.

@@ -132,22 +132,6 @@ impl TrackingToken {
     pub fn prefix(&self) -> &str {
         &self.prefix
     }
-
-    /// Finds the last token with this prefix inside a longer text (the subject
-    /// template puts the token at the end, after the title).
-    pub fn find_in(text: &str, prefix: &str) -> Option<TrackingToken> {
-        let pattern = regex::Regex::new(&format!(
-            r"(?i)\b{}[:：]\s?([0-9]{{4,18}})\b",
-            regex::escape(prefix)
-        ))
-        .ok()?;
-        let captures = pattern.captures_iter(text).last()?;
-        let digits = captures.get(1)?.as_str();
-        Some(TrackingToken {
-            prefix: prefix.to_ascii_uppercase(),
-            digits: digits.to_string(),
-        })
-    }
 }
 
 impl FromStr for TrackingToken {
@@ -296,12 +280,15 @@ mod tests {
             TrackingToken::new("CMIT", 1804).map(|t| t.to_string()),
             Ok("CMIT:0001804".to_string())
         );
+        let codec = crate::subject::SubjectCodec::default();
         assert_eq!(
-            TrackingToken::find_in("初次响应 CMIT:0001804", "CMIT").map(|t| t.to_string()),
+            codec
+                .find_token("初次响应 CMIT:0001804")
+                .map(|t| t.to_string()),
             Some("CMIT:0001804".to_string())
         );
-        assert_eq!(TrackingToken::find_in("xCMIT:0001804", "CMIT"), None);
-        assert_eq!(TrackingToken::find_in("RE: hello", "CMIT"), None);
+        assert_eq!(codec.find_token("xCMIT:0001804"), None);
+        assert_eq!(codec.find_token("RE: hello"), None);
         assert!("CMIT:12".parse::<TrackingToken>().is_err());
         assert!(":0001804".parse::<TrackingToken>().is_err());
     }
