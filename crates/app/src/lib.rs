@@ -35,7 +35,7 @@ pub use intake::{IntakeConfig, Outcome};
 pub use mail::Mailbox;
 pub use store::backup::Manifest as BackupManifest;
 pub use store::cases::CaseEdit;
-pub use store::check::CheckReport;
+pub use store::check::{CheckOptions, CheckReport};
 pub use store::stats::Stats;
 pub use store::StoreConfig;
 
@@ -487,8 +487,10 @@ impl App {
             .quarantine_entry(id)
             .await?
             .ok_or_else(|| AppError::quarantine_not_found(id))?;
-        let key = store::blob::BlobKey::new(store::blob::BlobKind::Raw, &entry.raw_sha256);
-        let raw = self.store.blobs().get(&key).await?;
+        let raw = self
+            .store
+            .read_blob(store::blob::BlobKind::Raw, &entry.raw_sha256)
+            .await?;
         Ok((entry.into(), raw))
     }
 
@@ -520,9 +522,12 @@ impl App {
         Ok(self.store.placements().await?)
     }
 
-    /// Checks the raw store against the database, orphan files and counts.
-    pub async fn check(&self) -> Result<store::check::CheckReport, AppError> {
-        Ok(self.store.check().await?)
+    /// Checks the raw store against the database, orphan blobs and counts.
+    pub async fn check(
+        &self,
+        options: store::check::CheckOptions,
+    ) -> Result<store::check::CheckReport, AppError> {
+        Ok(self.store.check(options).await?)
     }
 
     /// Writes a consistent backup of the database and the files into a new folder.

@@ -80,8 +80,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Check the store: raw messages and attachments against the database, orphan files, counts.
+    /// Check the store: raw messages and attachments against the database, orphan blobs, counts.
     Check {
+        /// Also read every blob back and compare its SHA-256 with its name.
+        #[arg(long)]
+        verify: bool,
+        /// Delete packs and files no row refers to (left by an interrupted import).
+        #[arg(long)]
+        remove_orphans: bool,
         /// Print as JSON.
         #[arg(long)]
         json: bool,
@@ -449,8 +455,17 @@ pub async fn run(app: &App, command: Command, lang: Lang) -> Result<()> {
                 render::manifest(&manifest, lang.pick("restored", "已恢复"))
             })
         }
-        Command::Check { json } => {
-            let report = app.check().await?;
+        Command::Check {
+            verify,
+            remove_orphans,
+            json,
+        } => {
+            let report = app
+                .check(app::CheckOptions {
+                    verify,
+                    remove_orphans,
+                })
+                .await?;
             emit(json, &report, || render::check(&report, lang))?;
             if report.ok() {
                 Ok(())

@@ -409,24 +409,42 @@ pub fn inspections(inspections: &[app::Inspection], lang: Lang) -> String {
 /// The integrity check's findings.
 pub fn check(report: &app::CheckReport, lang: Lang) -> String {
     let mut out = format!(
-        "{}: {} {}, {} {}, {} {}\n",
+        "{}: {} {}, {} {}; {} {}, {} {}\n",
         lang.pick("checked", "已检查"),
         report.raw_rows,
         lang.pick("raw messages", "封原始邮件"),
         report.attachment_rows,
         lang.pick("attachments", "个附件"),
+        report.packs,
+        lang.pick("packs", "个数据包"),
         report.blob_files,
-        lang.pick("files", "个文件"),
+        lang.pick("single files", "个单独文件"),
     );
+    if report.verified > 0 {
+        let _ = writeln!(
+            out,
+            "{} {}",
+            report.verified,
+            lang.pick("blobs read back and hashed", "个数据块已读回并校验")
+        );
+    }
     if !report.orphan_blobs.is_empty() {
         let _ = writeln!(
             out,
             "{} {}",
             report.orphan_blobs.len(),
             lang.pick(
-                "files no row refers to (left by an interrupted import; importing the same mail again adopts them)",
-                "个文件没有数据库记录（中断的导入留下的；再次导入同一邮件即可）"
+                "packs or files no row refers to (left by an interrupted import; `casebook check --remove-orphans` deletes them)",
+                "个数据包或文件没有数据库记录（中断的导入留下的；`casebook check --remove-orphans` 可删除）"
             )
+        );
+    }
+    if !report.removed.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} {}",
+            report.removed.len(),
+            lang.pick("orphan packs or files deleted", "个无主数据包或文件已删除")
         );
     }
     for error in &report.errors {

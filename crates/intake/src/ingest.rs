@@ -7,8 +7,7 @@ use mail::{ParsedMail, Unreadable};
 use rand::Rng;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use store::blob::{BlobKey, BlobKind};
-use store::ingest::NewQuarantine;
+use store::ingest::{ArrivalBlobs, NewQuarantine};
 use store::Store;
 
 use crate::decide::{self, Mode, Placed};
@@ -150,6 +149,7 @@ pub async fn ingest(
     now: DateTime<Utc>,
     rng: &mut (impl Rng + Send),
 ) -> Result<Vec<Outcome>, Error> {
+    let started = std::time::Instant::now();
     // Parse on every core; the order of the batch is kept.
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -180,22 +180,7 @@ pub async fn ingest(
             .collect()
     });
 
-    // Nothing is decided before the raw bytes (and attachments) are on disk.
-    let mut blobs: Vec<(BlobKey, &[u8])> = Vec::new();
-    for (item, bytes) in &prepared {
-        blobs.push((BlobKey::new(BlobKind::Raw, &item.sha256), bytes.as_slice()));
-        if let Ok(mail) = &item.parsed {
-            for attachment in &mail.attachments {
-                blobs.push((
-                    BlobKey::new(BlobKind::Attachment, &attachment.sha256),
-                    attachment.bytes.as_slice(),
-                ));
-            }
-        }
-    }
-    store.blobs().put_durable(&blobs).await?;
-    drop(blobs);
-
+    let parsed = std::time::Instant::now();
     let mut make_number = |seq: u64| CaseNumber::generate(seq, rng);
     let mut tx = store.begin_ingest().await?;
     // What the batch's hashes and Message-IDs already are, in a few queries rather than one per message.
@@ -212,6 +197,31 @@ pub async fn ingest(
         }
     }
     tx.prefetch(&hashes, &message_ids).await?;
+    let prefetched = std::time::Instant::now();
+    // Nothing is decided before the raw bytes (and attachments) are on disk.
+    let attachments: Vec<Vec<(&str, &[u8])>> = prepared
+        .iter()
+        .map(|(item, _)| match &item.parsed {
+            Ok(mail) => mail
+                .attachments
+                .iter()
+                .map(|a| (a.sha256.as_str(), a.bytes.as_slice()))
+                .collect(),
+            Err(_) => Vec::new(),
+        })
+        .collect();
+    let blobs: Vec<ArrivalBlobs<'_>> = prepared
+        .iter()
+        .zip(&attachments)
+        .map(|((item, bytes), attachments)| ArrivalBlobs {
+            sha256: &item.sha256,
+            bytes,
+            attachments,
+        })
+        .collect();
+    tx.store_blobs(&blobs).await?;
+    drop(blobs);
+    let stored = std::time::Instant::now();
     let mut outcomes = Vec::with_capacity(prepared.len());
     let mode = Mode {
         apply_guard: true,
@@ -241,7 +251,18 @@ pub async fn ingest(
         }
         outcomes.push(outcome);
     }
+    let placed = std::time::Instant::now();
     tx.commit().await?;
+    tracing::debug!(
+        target: "casebook::timing",
+        arrivals = outcomes.len(),
+        parse_us = (parsed - started).as_micros(),
+        prefetch_us = (prefetched - parsed).as_micros(),
+        blobs_us = (stored - prefetched).as_micros(),
+        place_us = (placed - stored).as_micros(),
+        commit_us = placed.elapsed().as_micros(),
+        "batch written"
+    );
     Ok(outcomes)
 }
 

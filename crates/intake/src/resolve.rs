@@ -9,7 +9,6 @@ use case::CaseNumber;
 use chrono::{DateTime, Utc};
 use mail::ParsedMail;
 use rand::Rng;
-use store::blob::{BlobKey, BlobKind};
 use store::Store;
 
 use crate::decide::{self, Mode, Placed};
@@ -49,10 +48,7 @@ pub async fn decide(
     let mut make_number = |seq: u64| CaseNumber::generate(seq, rng);
     let mut tx = store.begin_ingest().await?;
     let entry = tx.open_quarantine_entry(id).await?;
-    let raw = store
-        .blobs()
-        .get(&BlobKey::new(BlobKind::Raw, &entry.raw_sha256))
-        .await?;
+    let raw = tx.read_raw(&entry.raw_sha256).await?;
     let (kind, parsed) = reread(&raw, config);
     let forced_case = match &decision {
         Decision::Attach(label) => Some(tx.case_by_label(label).await?.ok_or_else(|| {

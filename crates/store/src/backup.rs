@@ -4,19 +4,22 @@
 //! SQLite, REPEATABLE READ on PostgreSQL), so it is consistent while imports
 //! or a server keep writing, and writes each table as JSON Lines under
 //! `db/`, the sequences and counts in `manifest.json`, and every blob the
-//! snapshot names under `blobs/`. Blobs are content-addressed and never
-//! deleted, so copying them after the snapshot is still consistent.
+//! snapshot names under `blobs/`, a file per blob (whether the store keeps
+//! them in packs or not). Blobs are content-addressed and never deleted, so
+//! copying them after the snapshot is still consistent.
 //!
 //! A restore goes into an empty store of either backend: rows keep their
-//! ids, sequences are set past them, blobs are written durably first.
+//! ids, sequences are set past them, blobs are written durably into packs
+//! first and the rows say where they now lie.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufWriter, Write};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use sqlx::{Column, Row};
 
-use crate::blob::{BlobKey, BlobKind};
+use crate::blob::{self, BlobKey, BlobKind, PackLocation};
 use crate::{Backend, Error, Result, Store};
 
 /// The backup format's version.
@@ -147,26 +150,14 @@ impl Store {
         let counters = sqlx::query_as::<_, (String, i64)>("SELECT name, value FROM counters WHERE name IN ('received', 'duplicates') ORDER BY name")
             .fetch_all(&mut *tx)
             .await?;
-        let raw: Vec<String> = sqlx::query_scalar("SELECT sha256 FROM raw_messages")
-            .fetch_all(&mut *tx)
-            .await?;
-        let attachments: Vec<String> =
-            sqlx::query_scalar("SELECT DISTINCT sha256 FROM attachments")
-                .fetch_all(&mut *tx)
-                .await?;
+        // Where each blob lies, read in the same snapshot.
+        let named = blob::named_blobs(&mut tx).await?;
         tx.commit().await?;
 
         let mut blobs = 0;
-        for key in raw
-            .iter()
-            .map(|sha| BlobKey::new(BlobKind::Raw, sha))
-            .chain(
-                attachments
-                    .iter()
-                    .map(|sha| BlobKey::new(BlobKind::Attachment, sha)),
-            )
-        {
-            let bytes = self.blobs.get(&key).await?;
+        for (kind, sha, location) in named {
+            let key = BlobKey::new(kind, &sha);
+            let bytes = self.blobs.read(&key, location.as_ref()).await?;
             let path = dest.join("blobs").join(key.as_str());
             std::fs::create_dir_all(path.parent().unwrap_or(dest)).map_err(io(&path))?;
             std::fs::write(&path, bytes).map_err(io(&path))?;
@@ -223,11 +214,13 @@ impl Store {
             return Err(Error::Conflict("the target store is not empty; restore into a new data directory (and a new database)".into()));
         }
 
-        // Blobs first: no row may name a blob that is not durable.
+        // Packs are written under the writer lock (see `check`), and before the rows that name them.
+        let mut tx = self.write_tx().await?;
         let root = src.join("blobs");
-        for kind in ["raw", "att"] {
+        let mut locations: HashMap<(BlobKind, String), PackLocation> = HashMap::new();
+        for (folder, kind) in [("raw", BlobKind::Raw), ("att", BlobKind::Attachment)] {
             let mut files = Vec::new();
-            collect_files(&root.join(kind), &mut files)?;
+            collect_files(&root.join(folder), &mut files)?;
             for chunk in files.chunks(256) {
                 let mut loaded = Vec::with_capacity(chunk.len());
                 for file in chunk {
@@ -236,25 +229,19 @@ impl Store {
                         .and_then(|name| name.to_str())
                         .unwrap_or_default()
                         .to_string();
-                    let blob_kind = if kind == "raw" {
-                        BlobKind::Raw
-                    } else {
-                        BlobKind::Attachment
-                    };
-                    loaded.push((
-                        BlobKey::new(blob_kind, &sha),
-                        std::fs::read(file).map_err(io(file))?,
-                    ));
+                    loaded.push((sha, std::fs::read(file).map_err(io(file))?));
                 }
-                let borrowed: Vec<(BlobKey, &[u8])> = loaded
+                let keyed: Vec<(BlobKey, &[u8])> = loaded
                     .iter()
-                    .map(|(key, bytes)| (key.clone(), bytes.as_slice()))
+                    .map(|(sha, bytes)| (BlobKey::new(kind, sha), bytes.as_slice()))
                     .collect();
-                self.blobs.put_durable(&borrowed).await?;
+                let written = self.blobs.write_pack(&keyed).await?;
+                for ((sha, _), location) in loaded.into_iter().zip(written) {
+                    locations.insert((kind, sha), location);
+                }
             }
         }
 
-        let mut tx = self.write_tx().await?;
         for (table, deferred) in TABLES {
             let path = src.join("db").join(format!("{table}.jsonl"));
             let file = std::fs::File::open(&path).map_err(io(&path))?;
@@ -262,9 +249,27 @@ impl Store {
             let mut second_pass = Vec::new();
             for line in std::io::BufReader::new(file).lines() {
                 let line = line.map_err(io(&path))?;
-                let record: serde_json::Map<String, serde_json::Value> =
+                let mut record: serde_json::Map<String, serde_json::Value> =
                     serde_json::from_str(&line)
                         .map_err(|error| Error::Corrupt(format!("{}: {error}", path.display())))?;
+                if *table == "raw_messages" {
+                    // The blob lies where this restore put it, not where the source had it.
+                    let sha = record
+                        .get("sha256")
+                        .and_then(|v| v.as_str())
+                        .unwrap_or_default()
+                        .to_string();
+                    let location =
+                        locations
+                            .get(&(BlobKind::Raw, sha.clone()))
+                            .ok_or_else(|| {
+                                Error::Corrupt(format!(
+                                    "the backup has no blob for raw message {sha}"
+                                ))
+                            })?;
+                    record.insert("pack".into(), location.pack.clone().into());
+                    record.insert("pack_offset".into(), location.offset.into());
+                }
                 let columns: Vec<&String> = record.keys().collect();
                 let placeholders: Vec<String> =
                     (1..=columns.len()).map(|n| format!("${n}")).collect();
@@ -305,6 +310,17 @@ impl Store {
                 sqlx::query(&format!("UPDATE {table} SET {column} = $1 WHERE id = $2"))
                     .bind(target)
                     .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        for ((kind, sha), location) in &locations {
+            if *kind == BlobKind::Attachment {
+                sqlx::query("INSERT INTO attachment_blobs (sha256, size, pack, pack_offset) VALUES ($1, $2, $3, $4)")
+                    .bind(sha)
+                    .bind(crate::to_i64(location.size))
+                    .bind(&location.pack)
+                    .bind(crate::to_i64(location.offset))
                     .execute(&mut *tx)
                     .await?;
             }

@@ -1,18 +1,22 @@
-//! The integrity check: the raw store against the database, orphan files, counts.
+//! The integrity check: the raw store against the database, orphan blobs, counts.
 //!
 //! Errors are things that must not happen: a row that names a blob that is
-//! not there, counts that do not add up, a database that fails its own
-//! check. Orphan blobs (stored, then the process died before the commit that
-//! would have referenced them) are reported but are not errors: importing
-//! the same mail again adopts them.
+//! not there (a missing pack, a pack too short, a missing file), a blob whose
+//! bytes do not hash to its name (with `verify`), counts that do not add up,
+//! a database that fails its own check. Orphans (a pack or file that no row
+//! names, left when a process died between writing blobs and committing) are
+//! reported but are not errors; `remove_orphans` deletes them. It does so
+//! under the writer lock, and packs are only written under that lock, so an
+//! import in progress never loses the pack it is about to commit.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use futures::StreamExt;
 use object_store::path::Path as ObjectPath;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
-use crate::blob::{BlobKey, BlobKind};
+use crate::blob::{self, BlobKey, BlobKind};
 use crate::{Backend, Error, Result, Store};
 
 /// What the check found.
@@ -20,12 +24,18 @@ use crate::{Backend, Error, Result, Store};
 pub struct CheckReport {
     /// Raw messages recorded in the database.
     pub raw_rows: u64,
-    /// Attachments recorded in the database.
+    /// Distinct attachments recorded in the database.
     pub attachment_rows: u64,
-    /// Blob files found.
+    /// Pack files found.
+    pub packs: u64,
+    /// Blob files of their own found (stores written before packs).
     pub blob_files: u64,
-    /// Blob files no row refers to (left by an interrupted import).
+    /// Blobs read back and hashed (with `verify`).
+    pub verified: u64,
+    /// Packs and files no row refers to (left by an interrupted import).
     pub orphan_blobs: Vec<String>,
+    /// Orphans deleted (with `remove_orphans`).
+    pub removed: Vec<String>,
     /// Problems that must not happen.
     pub errors: Vec<String>,
 }
@@ -37,31 +47,46 @@ impl CheckReport {
     }
 }
 
+/// What the check does besides looking.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CheckOptions {
+    /// Read every blob back and compare its SHA-256 with its name.
+    pub verify: bool,
+    /// Delete packs and files that no row refers to.
+    pub remove_orphans: bool,
+}
+
 impl Store {
     /// Checks the raw store against the database, and the counts.
-    pub async fn check(&self) -> Result<CheckReport> {
+    pub async fn check(&self, options: CheckOptions) -> Result<CheckReport> {
         let mut report = CheckReport::default();
-        let raw: Vec<String> = sqlx::query_scalar("SELECT sha256 FROM raw_messages")
-            .fetch_all(&self.pool)
-            .await?;
-        let attachments: Vec<String> =
-            sqlx::query_scalar("SELECT DISTINCT sha256 FROM attachments")
-                .fetch_all(&self.pool)
-                .await?;
-        report.raw_rows = raw.len() as u64;
-        report.attachment_rows = attachments.len() as u64;
-        let mut expected: HashSet<String> = raw
+        // Under the writer lock when orphans are to go: no pack is being written meanwhile.
+        let mut tx = if options.remove_orphans {
+            self.write_tx().await?
+        } else {
+            self.pool.begin().await?
+        };
+        let blobs = blob::named_blobs(&mut tx).await?;
+        let mut referenced_packs: HashSet<String> =
+            sqlx::query_scalar("SELECT DISTINCT pack FROM attachment_blobs")
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .collect();
+        report.raw_rows = blobs
             .iter()
-            .map(|sha| BlobKey::new(BlobKind::Raw, sha).as_str().to_string())
-            .collect();
-        expected.extend(
-            attachments
-                .iter()
-                .map(|sha| BlobKey::new(BlobKind::Attachment, sha).as_str().to_string()),
-        );
+            .filter(|(kind, _, _)| *kind == BlobKind::Raw)
+            .count() as u64;
+        report.attachment_rows = blobs.len() as u64 - report.raw_rows;
+        for (_, _, location) in &blobs {
+            if let Some(location) = location {
+                referenced_packs.insert(location.pack.clone());
+            }
+        }
 
-        let mut found = HashSet::new();
-        for prefix in ["raw", "att"] {
+        let mut packs: HashMap<String, u64> = HashMap::new();
+        let mut files: HashSet<String> = HashSet::new();
+        for prefix in ["packs", "raw", "att"] {
             let prefix = ObjectPath::from(prefix);
             let mut listing = self.blobs.inner().list(Some(&prefix));
             while let Some(meta) = listing.next().await {
@@ -78,20 +103,86 @@ impl Store {
                 {
                     continue;
                 }
-                found.insert(key);
+                if key.starts_with("packs/") {
+                    packs.insert(key, meta.size);
+                } else {
+                    files.insert(key);
+                }
             }
         }
-        report.blob_files = found.len() as u64;
-        let mut missing: Vec<&String> = expected.difference(&found).collect();
-        missing.sort();
-        for key in missing {
-            report.errors.push(format!(
-                "the database refers to blob {key}, which is not in the blob store"
-            ));
+        report.packs = packs.len() as u64;
+        report.blob_files = files.len() as u64;
+
+        let mut expected_files = HashSet::new();
+        for (kind, sha, location) in &blobs {
+            let key = BlobKey::new(*kind, sha);
+            match location {
+                Some(location) => match packs.get(&location.pack) {
+                    None => report.errors.push(format!(
+                        "the database puts blob {} in pack {}, which is not in the blob store",
+                        key.as_str(),
+                        location.pack
+                    )),
+                    Some(size) if location.offset + location.size > *size => {
+                        report.errors.push(format!(
+                            "the database puts blob {} at bytes {}..{} of pack {}, which has only {size} bytes",
+                            key.as_str(),
+                            location.offset,
+                            location.offset + location.size,
+                            location.pack
+                        ))
+                    }
+                    Some(_) => {}
+                },
+                None => {
+                    if !files.contains(key.as_str()) {
+                        report.errors.push(format!(
+                            "the database refers to blob {}, which is not in the blob store",
+                            key.as_str()
+                        ));
+                    }
+                    expected_files.insert(key.as_str().to_string());
+                }
+            }
         }
-        let mut orphans: Vec<String> = found.difference(&expected).cloned().collect();
+        let mut orphans: Vec<String> = packs
+            .keys()
+            .filter(|pack| !referenced_packs.contains(*pack))
+            .chain(files.iter().filter(|file| !expected_files.contains(*file)))
+            .cloned()
+            .collect();
         orphans.sort();
-        report.orphan_blobs = orphans;
+        if options.remove_orphans {
+            for orphan in &orphans {
+                self.blobs.remove(orphan).await?;
+                report.removed.push(orphan.clone());
+            }
+        } else {
+            report.orphan_blobs = orphans;
+        }
+        tx.commit().await?;
+
+        if options.verify {
+            for (kind, sha, location) in &blobs {
+                let key = BlobKey::new(*kind, sha);
+                if report
+                    .errors
+                    .iter()
+                    .any(|error| error.contains(key.as_str()))
+                {
+                    continue;
+                }
+                let bytes = self.blobs.read(&key, location.as_ref()).await?;
+                let actual = hex::encode(Sha256::digest(&bytes));
+                if &actual != sha {
+                    report.errors.push(format!(
+                        "blob {} reads back with SHA-256 {actual}: its bytes are damaged",
+                        key.as_str()
+                    ));
+                }
+                report.verified += 1;
+            }
+        }
 
         let stats = self.stats().await?;
         if stats.received != stats.messages + stats.quarantined + stats.duplicates {

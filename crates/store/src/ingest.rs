@@ -20,6 +20,7 @@ use std::collections::{HashMap, HashSet};
 use case::{CaseNumber, EntryKind, MatchedBy};
 use sqlx::Row;
 
+use crate::blob::{self, BlobKey, BlobKind, PackLocation};
 use crate::cases::{self, CaseRecord, NewCase, NumberMaker};
 use crate::quarantine::QuarantineRecord;
 use crate::timeline::{AttachmentRecord, StoredMailbox};
@@ -58,12 +59,15 @@ pub struct IngestTx<'s> {
     raw_known: HashSet<String>,
     /// Raw hashes known not to be stored before this batch.
     raw_absent: HashSet<String>,
+    /// Where this batch's pack put each raw message it holds.
+    raw_locations: HashMap<String, PackLocation>,
     /// Message-IDs looked up (prefetched or asked), and what they are.
     ids: HashMap<String, IdFacts>,
     /// Thread-Index roots of this batch's messages.
     thread_roots: HashMap<String, i64>,
     next_message_id: Option<i64>,
     pending_raw: Vec<Vec<Param>>,
+    pending_attachment_blobs: Vec<Vec<Param>>,
     pending_messages: Vec<Vec<Param>>,
     pending_attachments: Vec<Vec<Param>>,
     pending_timeline: Vec<Vec<Param>>,
@@ -71,6 +75,17 @@ pub struct IngestTx<'s> {
     touched: HashMap<i64, i64>,
     received: i64,
     duplicates: i64,
+}
+
+/// The bytes of one arrival to store: the raw message and its decoded attachments.
+#[derive(Debug, Clone, Copy)]
+pub struct ArrivalBlobs<'a> {
+    /// SHA-256 of the raw bytes.
+    pub sha256: &'a str,
+    /// The raw bytes.
+    pub bytes: &'a [u8],
+    /// Each attachment's SHA-256 and bytes.
+    pub attachments: &'a [(&'a str, &'a [u8])],
 }
 
 /// What is stored under a Message-ID already.
@@ -198,10 +213,12 @@ impl Store {
             numbers: HashMap::new(),
             raw_known: HashSet::new(),
             raw_absent: HashSet::new(),
+            raw_locations: HashMap::new(),
             ids: HashMap::new(),
             thread_roots: HashMap::new(),
             next_message_id: None,
             pending_raw: Vec::new(),
+            pending_attachment_blobs: Vec::new(),
             pending_messages: Vec::new(),
             pending_attachments: Vec::new(),
             pending_timeline: Vec::new(),
@@ -398,14 +415,92 @@ impl IngestTx<'_> {
                 return Ok(false);
             }
         }
-        self.raw_absent.remove(sha256);
-        self.raw_known.insert(sha256.to_string());
-        self.pending_raw.push(vec![
+        let location = self.raw_locations.get(sha256).ok_or_else(|| {
+            Error::Corrupt(format!(
+                "raw message {sha256} was to be recorded before its bytes were stored"
+            ))
+        })?;
+        let row = vec![
             Param::Text(Some(sha256.to_string())),
             Param::Int(Some(crate::to_i64(size))),
             Param::Int(Some(now)),
-        ]);
+            Param::Text(Some(location.pack.clone())),
+            Param::Int(Some(crate::to_i64(location.offset))),
+        ];
+        self.raw_absent.remove(sha256);
+        self.raw_known.insert(sha256.to_string());
+        self.pending_raw.push(row);
         Ok(true)
+    }
+
+    /// Writes the batch's new blobs into one durable pack: each raw message not stored before,
+    /// with its attachments that are not stored yet. Call after [`IngestTx::prefetch`] and
+    /// before [`IngestTx::record_raw`]; the locations are written at commit.
+    pub async fn store_blobs(&mut self, arrivals: &[ArrivalBlobs<'_>]) -> Result<()> {
+        let mut raw_hashes: Vec<String> = arrivals.iter().map(|a| a.sha256.to_string()).collect();
+        raw_hashes.retain(|sha| !self.raw_known.contains(sha) && !self.raw_absent.contains(sha));
+        if !raw_hashes.is_empty() {
+            self.prefetch(&raw_hashes, &[]).await?;
+        }
+        let fresh: Vec<&ArrivalBlobs<'_>> = arrivals
+            .iter()
+            .filter(|a| !self.raw_known.contains(a.sha256))
+            .collect();
+        let mut candidates: Vec<&str> = fresh
+            .iter()
+            .flat_map(|a| a.attachments.iter().map(|(sha, _)| *sha))
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        let stored: HashSet<String> = select_in(
+            self.store.backend,
+            &mut self.tx,
+            "SELECT sha256 FROM attachment_blobs WHERE sha256",
+            &candidates,
+        )
+        .await?
+        .iter()
+        .map(|row| row.try_get("sha256"))
+        .collect::<std::result::Result<_, _>>()?;
+        let mut keys: Vec<(BlobKind, &str)> = Vec::new();
+        let mut blobs: Vec<(BlobKey, &[u8])> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
+        for arrival in fresh {
+            if seen.insert(arrival.sha256) {
+                keys.push((BlobKind::Raw, arrival.sha256));
+                blobs.push((BlobKey::new(BlobKind::Raw, arrival.sha256), arrival.bytes));
+            }
+            for &(sha, bytes) in arrival.attachments {
+                if !stored.contains(sha) && seen.insert(sha) {
+                    keys.push((BlobKind::Attachment, sha));
+                    blobs.push((BlobKey::new(BlobKind::Attachment, sha), bytes));
+                }
+            }
+        }
+        let locations = self.store.blobs.write_pack(&blobs).await?;
+        for ((kind, sha), location) in keys.into_iter().zip(locations) {
+            match kind {
+                BlobKind::Raw => {
+                    self.raw_locations.insert(sha.to_string(), location);
+                }
+                BlobKind::Attachment => self.pending_attachment_blobs.push(vec![
+                    Param::Text(Some(sha.to_string())),
+                    Param::Int(Some(crate::to_i64(location.size))),
+                    Param::Text(Some(location.pack)),
+                    Param::Int(Some(crate::to_i64(location.offset))),
+                ]),
+            }
+        }
+        Ok(())
+    }
+
+    /// A raw message's bytes, read inside this transaction.
+    pub async fn read_raw(&mut self, sha256: &str) -> Result<Vec<u8>> {
+        let location = blob::blob_location(&mut *self.tx, BlobKind::Raw, sha256).await?;
+        self.store
+            .blobs
+            .read(&BlobKey::new(BlobKind::Raw, sha256), location.as_ref())
+            .await
     }
 
     /// What is stored under this Message-ID, on a case or in quarantine.
@@ -833,7 +928,7 @@ impl IngestTx<'_> {
             self.store.backend,
             &mut self.tx,
             "raw_messages",
-            &["sha256", "size", "stored_at"],
+            &["sha256", "size", "stored_at", "pack", "pack_offset"],
             &rows,
             "",
         )
@@ -843,6 +938,16 @@ impl IngestTx<'_> {
     /// Writes everything the batch buffered, in foreign-key order, the arrival counts, and commits.
     pub async fn commit(mut self) -> Result<()> {
         self.flush_raw().await?;
+        let attachment_blobs = std::mem::take(&mut self.pending_attachment_blobs);
+        insert_rows(
+            self.store.backend,
+            &mut self.tx,
+            "attachment_blobs",
+            &["sha256", "size", "pack", "pack_offset"],
+            &attachment_blobs,
+            "ON CONFLICT (sha256) DO NOTHING",
+        )
+        .await?;
         let messages = std::mem::take(&mut self.pending_messages);
         let columns = [
             "id",

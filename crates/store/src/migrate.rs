@@ -31,6 +31,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_case_number_origin.sql"),
         postgres: include_str!("../migrations/postgres/0003_case_number_origin.sql"),
     },
+    Migration {
+        version: 4,
+        name: "blob_packs",
+        sqlite: include_str!("../migrations/sqlite/0004_blob_packs.sql"),
+        postgres: include_str!("../migrations/postgres/0004_blob_packs.sql"),
+    },
 ];
 
 pub(crate) async fn run(store: &Store) -> Result<()> {

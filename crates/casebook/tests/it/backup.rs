@@ -151,11 +151,17 @@ Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filen
         "everything comes back ({} to the other backend)",
         db.backend
     );
+    // Every blob reads back from the restored store byte for byte: a backup of it holds the same files.
+    let again = backup.path().join("again");
+    json(&target, &["backup", path(&again), "--json"]);
     assert_eq!(
-        files(&db.dir.path().join("blobs")),
-        files(&target.dir.path().join("blobs")),
-        "every file, byte for byte"
+        files(&dest.join("blobs")),
+        files(&again.join("blobs")),
+        "every blob, byte for byte"
     );
+    assert_eq!(files(&dest.join("blobs")).len(), 12);
+    let verified = json(&target, &["check", "--verify", "--json"]);
+    assert_eq!(verified["verified"].as_u64(), Some(12), "{verified}");
     assert_eq!(
         json(&target, &["check", "--json"])["errors"],
         serde_json::json!([])

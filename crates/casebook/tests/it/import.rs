@@ -362,12 +362,72 @@ Date: Mon, 1 Mar 2021 10:00:00 +0800\nContent-Type: multipart/mixed; boundary=B\
     assert_eq!(distinct.len(), total as usize, "every message exactly once");
     let check = json(&db, &["check", "--json"]);
     assert_eq!(check["errors"], serde_json::json!([]), "{check}");
-    assert_eq!(
-        check["orphan_blobs"],
-        serde_json::json!([]),
-        "importing again adopts what a killed run left: {check}"
-    );
     assert_eq!(check["raw_rows"].as_u64(), Some(total));
+    // Packs a killed run wrote but never committed are orphans: reported, then removed.
+    let orphans = check["orphan_blobs"].clone();
+    let cleaned = json(&db, &["check", "--remove-orphans", "--json"]);
+    assert_eq!(cleaned["removed"], orphans, "{cleaned}");
+    let verified = json(&db, &["check", "--verify", "--json"]);
+    assert_eq!(verified["errors"], serde_json::json!([]), "{verified}");
+    assert_eq!(
+        verified["orphan_blobs"],
+        serde_json::json!([]),
+        "{verified}"
+    );
+    assert_eq!(
+        verified["verified"].as_u64(),
+        Some(total + verified["attachment_rows"].as_u64().unwrap()),
+        "every blob read back with its own hash: {verified}"
+    );
+}
+
+/// `casebook check` finds a damaged, a truncated and a missing pack.
+async fn check_finds_damaged_blobs(db: TestDb) {
+    json(&db, &["import", path(&testkit::seed_path()), "--json"]);
+    let clean = json(&db, &["check", "--verify", "--json"]);
+    assert_eq!(clean["errors"], serde_json::json!([]), "{clean}");
+    assert_eq!(clean["verified"].as_u64(), Some(9), "{clean}");
+    let mut packs = Vec::new();
+    let mut folders = vec![db.data_dir().join("blobs").join("packs")];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                packs.push(path);
+            }
+        }
+    }
+    assert_eq!(packs.len(), 1, "one batch, one pack: {packs:?}");
+    let pack = &packs[0];
+    let bytes = std::fs::read(pack).unwrap();
+    let errors = |args: &[&str]| {
+        let output = casebook(&db, args);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{args:?} should find problems"
+        );
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        report["errors"].to_string()
+    };
+
+    let mut damaged = bytes.clone();
+    let middle = damaged.len() / 2;
+    damaged[middle] ^= 0x20;
+    std::fs::write(pack, &damaged).unwrap();
+    assert!(
+        json(&db, &["check", "--json"])["errors"] == serde_json::json!([]),
+        "a flipped bit is only seen by reading back"
+    );
+    assert!(errors(&["check", "--verify", "--json"]).contains("damaged"));
+
+    std::fs::write(pack, &bytes[..bytes.len() / 2]).unwrap();
+    assert!(errors(&["check", "--json"]).contains("which has only"));
+
+    std::fs::remove_file(pack).unwrap();
+    assert!(errors(&["check", "--json"]).contains("which is not in the blob store"));
 }
 
 fn sha256(path: &Path) -> String {
@@ -460,4 +520,5 @@ testkit::backend_tests!(
     mail_parse_shows_what_ingest_sees,
     a_killed_import_loses_nothing,
     a_generated_support_mailbox,
+    check_finds_damaged_blobs,
 );

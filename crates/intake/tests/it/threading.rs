@@ -209,11 +209,7 @@ async fn unreadable_input_is_kept_in_quarantine(db: TestDb) {
         assert_eq!(code, "unreadable");
         let entry = store.quarantine_entry(id).await.unwrap().unwrap();
         let raw = store
-            .blobs()
-            .get(&store::blob::BlobKey::new(
-                store::blob::BlobKind::Raw,
-                &entry.raw_sha256,
-            ))
+            .read_blob(store::blob::BlobKind::Raw, &entry.raw_sha256)
             .await
             .unwrap();
         assert_eq!(raw, bytes, "the raw bytes are kept");
