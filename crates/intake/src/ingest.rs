@@ -7,7 +7,7 @@ use mail::{ParsedMail, Unreadable};
 use rand::Rng;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use store::ingest::{ArrivalBlobs, NewQuarantine};
+use store::ingest::{ArrivalBlobs, BatchKeys, NewQuarantine};
 use store::Store;
 
 use crate::decide::{self, Mode, Placed};
@@ -97,6 +97,8 @@ pub enum Outcome {
 }
 
 struct Prepared {
+    /// What placing it will look up: subject labels, sender, Thread-Index root.
+    keys: BatchKeys,
     sha256: String,
     size: u64,
     fingerprint: String,
@@ -117,9 +119,24 @@ pub(crate) fn read(
     }
 }
 
-fn prepare(arrival: RawArrival, limits: &mail::Limits) -> (Prepared, Vec<u8>) {
+fn prepare(arrival: RawArrival, config: &IntakeConfig) -> (Prepared, Vec<u8>) {
     let sha256 = hex::encode(Sha256::digest(&arrival.bytes));
-    let parsed = read(&arrival.bytes, arrival.kind, limits);
+    let parsed = read(&arrival.bytes, arrival.kind, &config.limits);
+    let mut keys = BatchKeys::default();
+    if let Ok(mail) = &parsed {
+        let subject = config.codec.parse(&mail.subject);
+        keys.labels
+            .extend(subject.token.map(|token| token.to_string()));
+        keys.labels
+            .extend(subject.number.map(|number| number.to_string()));
+        keys.senders
+            .extend(decide::sender_address(mail).map(|address| address.to_string()));
+        keys.thread_roots.extend(
+            mail.thread_index
+                .as_deref()
+                .and_then(case::threading::thread_index_root),
+        );
+    }
     let fingerprint = match arrival.kind {
         ArrivalKind::Mail => mail::content_fingerprint(&arrival.bytes),
         ArrivalKind::ExportChunk => sha256.clone(),
@@ -127,6 +144,7 @@ fn prepare(arrival: RawArrival, limits: &mail::Limits) -> (Prepared, Vec<u8>) {
     let size = u64::try_from(arrival.bytes.len()).unwrap_or(u64::MAX);
     (
         Prepared {
+            keys,
             sha256,
             size,
             fingerprint,
@@ -161,7 +179,6 @@ pub async fn ingest(
         let tail = rest.split_off(chunk_size.min(rest.len()));
         chunks.push(std::mem::replace(&mut rest, tail));
     }
-    let limits = config.limits;
     let prepared: Vec<(Prepared, Vec<u8>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = chunks
             .into_iter()
@@ -169,7 +186,7 @@ pub async fn ingest(
                 scope.spawn(move || {
                     chunk
                         .into_iter()
-                        .map(|arrival| prepare(arrival, &limits))
+                        .map(|arrival| prepare(arrival, config))
                         .collect::<Vec<_>>()
                 })
             })
@@ -197,6 +214,14 @@ pub async fn ingest(
         }
     }
     tx.prefetch(&hashes, &message_ids).await?;
+    let mut keys = BatchKeys::default();
+    for (item, _) in &prepared {
+        keys.labels.extend(item.keys.labels.iter().cloned());
+        keys.senders.extend(item.keys.senders.iter().cloned());
+        keys.thread_roots
+            .extend(item.keys.thread_roots.iter().cloned());
+    }
+    tx.prefetch_facts(&keys).await?;
     let prefetched = std::time::Instant::now();
     // Nothing is decided before the raw bytes (and attachments) are on disk.
     let attachments: Vec<Vec<(&str, &[u8])>> = prepared

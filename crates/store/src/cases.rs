@@ -519,26 +519,7 @@ pub(crate) async fn insert_case(
         },
         TokenChoice::None => None,
     };
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO cases (number, title, priority, customer_org_id, customer_name, product, version, status, stage, \
-         tracking_token, split_from, created_at, updated_at, number_origin) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13) RETURNING id",
-    )
-    .bind(number.to_string())
-    .bind(&new.title)
-    .bind(new.priority.as_str())
-    .bind(new.customer_org_id)
-    .bind(&new.customer)
-    .bind(&new.product)
-    .bind(&new.version)
-    .bind(Status::New.as_str())
-    .bind(&new.stage)
-    .bind(token.as_ref().map(ToString::to_string))
-    .bind(new.split_from)
-    .bind(now)
-    .bind(if new.number.is_some() { "adopted" } else { "minted" })
-    .fetch_one(&mut *connection)
-    .await?;
+    let id = insert_case_row(connection, new, &number, token.as_ref(), now).await?;
     add_label(
         connection,
         &number.to_string(),
@@ -566,6 +547,36 @@ pub(crate) async fn insert_case(
     )
     .await?;
     Ok(id)
+}
+
+/// Writes a new case's row; returns its id.
+pub(crate) async fn insert_case_row(
+    connection: &mut AnyConnection,
+    new: &NewCase,
+    number: &CaseNumber,
+    token: Option<&TrackingToken>,
+    now: i64,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO cases (number, title, priority, customer_org_id, customer_name, product, version, status, stage, \
+         tracking_token, split_from, created_at, updated_at, number_origin) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13) RETURNING id",
+    )
+    .bind(number.to_string())
+    .bind(&new.title)
+    .bind(new.priority.as_str())
+    .bind(new.customer_org_id)
+    .bind(&new.customer)
+    .bind(&new.product)
+    .bind(&new.version)
+    .bind(Status::New.as_str())
+    .bind(&new.stage)
+    .bind(token.map(ToString::to_string))
+    .bind(new.split_from)
+    .bind(now)
+    .bind(if new.number.is_some() { "adopted" } else { "minted" })
+    .fetch_one(&mut *connection)
+    .await?)
 }
 
 pub(crate) async fn insert_event(

@@ -17,11 +17,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use case::{CaseNumber, EntryKind, MatchedBy};
+use case::{CaseNumber, EntryKind, MatchedBy, Status, TrackingToken};
 use sqlx::Row;
 
 use crate::blob::{self, BlobKey, BlobKind, PackLocation};
-use crate::cases::{self, CaseRecord, NewCase, NumberMaker};
+use crate::cases::{self, NewCase, NumberMaker, TokenChoice};
 use crate::quarantine::QuarantineRecord;
 use crate::timeline::{AttachmentRecord, StoredMailbox};
 use crate::{orgs, Backend, Error, Result, Store};
@@ -50,7 +50,20 @@ struct IdFacts {
 pub struct IngestTx<'s> {
     store: &'s Store,
     tx: sqlx::Transaction<'static, sqlx::Any>,
-    staff_domains: Option<Vec<String>>,
+    /// Organizations by domain and by name (read once per transaction: the ingest path never adds one).
+    orgs: Option<OrgDirectory>,
+    /// Labels looked up or added by this batch: the case each names, or `None`.
+    labels: HashMap<String, Option<i64>>,
+    /// Cases that got an alias shaped like a case number in this batch.
+    number_aliased: HashSet<i64>,
+    /// Values of `case_seq` that labels hold: a window read from the database, and this batch's.
+    seq_window: (u64, u64),
+    taken_seqs: HashSet<u64>,
+    /// The last value this batch gave out of each sequence (written at commit).
+    sequences: HashMap<&'static str, u64>,
+    /// People by address (`None`: nobody has it), and names known to be theirs.
+    person_ids: HashMap<String, Option<i64>>,
+    person_names: HashMap<i64, HashSet<String>>,
     senders: HashMap<String, SenderFacts>,
     guards: HashMap<i64, CaseGuardFacts>,
     people: HashMap<(String, Option<String>), i64>,
@@ -64,7 +77,7 @@ pub struct IngestTx<'s> {
     /// Message-IDs looked up (prefetched or asked), and what they are.
     ids: HashMap<String, IdFacts>,
     /// Thread-Index roots of this batch's messages.
-    thread_roots: HashMap<String, i64>,
+    thread_roots: HashMap<String, Option<i64>>,
     next_message_id: Option<i64>,
     pending_raw: Vec<Vec<Param>>,
     pending_attachment_blobs: Vec<Vec<Param>>,
@@ -72,6 +85,8 @@ pub struct IngestTx<'s> {
     pending_attachments: Vec<Vec<Param>>,
     pending_timeline: Vec<Vec<Param>>,
     pending_participants: Vec<Vec<Param>>,
+    pending_labels: Vec<Vec<Param>>,
+    pending_person_names: Vec<Vec<Param>>,
     touched: HashMap<i64, i64>,
     received: i64,
     duplicates: i64,
@@ -206,7 +221,14 @@ impl Store {
         Ok(IngestTx {
             store: self,
             tx: self.write_tx().await?,
-            staff_domains: None,
+            orgs: None,
+            labels: HashMap::new(),
+            number_aliased: HashSet::new(),
+            seq_window: (0, 0),
+            taken_seqs: HashSet::new(),
+            sequences: HashMap::new(),
+            person_ids: HashMap::new(),
+            person_names: HashMap::new(),
             senders: HashMap::new(),
             guards: HashMap::new(),
             people: HashMap::new(),
@@ -223,6 +245,8 @@ impl Store {
             pending_attachments: Vec::new(),
             pending_timeline: Vec::new(),
             pending_participants: Vec::new(),
+            pending_labels: Vec::new(),
+            pending_person_names: Vec::new(),
             touched: HashMap::new(),
             received: 0,
             duplicates: 0,
@@ -284,12 +308,105 @@ async fn insert_rows(
     Ok(())
 }
 
+/// Moves each case's `updated_at` forward to at least the given time, in a few statements.
+async fn touch_cases(
+    backend: Backend,
+    tx: &mut sqlx::AnyConnection,
+    touched: &[(i64, i64)],
+) -> Result<()> {
+    for chunk in touched.chunks(ROWS_PER_STATEMENT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                format!(
+                    "({}, {})",
+                    placeholder(backend, 2 * i + 1),
+                    placeholder(backend, 2 * i + 2)
+                )
+            })
+            .collect();
+        let sql = format!(
+            "UPDATE cases SET updated_at = CASE WHEN updated_at > v.at THEN updated_at ELSE v.at END \
+             FROM (SELECT column1 AS id, column2 AS at FROM (VALUES {}) AS t) AS v WHERE cases.id = v.id",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (case_id, at) in chunk {
+            query = query.bind(*case_id).bind(*at);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// Organizations by domain and by name key.
+#[derive(Debug, Clone, Default)]
+struct OrgDirectory {
+    by_domain: HashMap<String, DomainOrg>,
+    by_name_key: HashMap<String, i64>,
+}
+
+impl OrgDirectory {
+    /// The organization of an address's domain or its nearest parent domain.
+    fn by_address(&self, address: &str) -> Option<DomainOrg> {
+        let mut candidate = address.rsplit_once('@').map_or("", |(_, domain)| domain);
+        while !candidate.is_empty() {
+            if let Some(org) = self.by_domain.get(candidate) {
+                return Some(org.clone());
+            }
+            candidate = candidate.split_once('.').map_or("", |(_, parent)| parent);
+        }
+        None
+    }
+
+    /// An organization's domains.
+    fn domains_of(&self, org: i64) -> Vec<String> {
+        let mut domains: Vec<String> = self
+            .by_domain
+            .iter()
+            .filter(|(_, found)| found.id == org)
+            .map(|(domain, _)| domain.clone())
+            .collect();
+        domains.sort();
+        domains
+    }
+}
+
+/// What a batch will ask about, for [`IngestTx::prefetch_facts`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchKeys {
+    /// Case numbers and tokens found in subjects.
+    pub labels: Vec<String>,
+    /// Sender addresses.
+    pub senders: Vec<String>,
+    /// Outlook Thread-Index roots (hex).
+    pub thread_roots: Vec<String>,
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// A key of an `IN (…)` lookup: text or an id.
+trait InKey: Sync {
+    fn bind_to<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q>;
+}
+
+impl InKey for &str {
+    fn bind_to<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        query.bind(*self)
+    }
+}
+
+impl InKey for i64 {
+    fn bind_to<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        query.bind(*self)
+    }
+}
+
 /// Builds `IN ($1, …)` lookups over many keys, in chunks; returns the rows of every chunk.
-async fn select_in(
+async fn select_in<K: InKey>(
     backend: Backend,
     tx: &mut sqlx::AnyConnection,
     sql_before_in: &str,
-    keys: &[&str],
+    keys: &[K],
 ) -> Result<Vec<sqlx::any::AnyRow>> {
     let mut rows = Vec::new();
     for chunk in keys.chunks(500) {
@@ -298,7 +415,7 @@ async fn select_in(
         let sql = format!("{sql_before_in} IN ({})", placeholders.join(", "));
         let mut query = sqlx::query(&sql);
         for key in chunk {
-            query = query.bind(*key);
+            query = key.bind_to(query);
         }
         rows.extend(query.fetch_all(&mut *tx).await?);
     }
@@ -542,22 +659,257 @@ impl IngestTx<'_> {
         }))
     }
 
+    /// Reads, in a few queries, what the batch will ask about its labels (subject numbers and
+    /// tokens), senders and Thread-Index roots, and about the cases those and the prefetched
+    /// Message-IDs point at. Lookups of other keys still work, one query each.
+    pub async fn prefetch_facts(&mut self, keys: &BatchKeys) -> Result<()> {
+        let labels: Vec<String> = keys
+            .labels
+            .iter()
+            .map(|l| cases::canonical_label(l))
+            .collect();
+        self.load_labels(&labels).await?;
+        self.load_thread_roots(&keys.thread_roots).await?;
+        self.load_people(&keys.senders).await?;
+        let mut case_ids: Vec<i64> = self.labels.values().flatten().copied().collect();
+        case_ids.extend(self.thread_roots.values().flatten().copied());
+        case_ids.extend(
+            self.ids
+                .values()
+                .filter_map(|facts| facts.on_case.as_ref().map(|(case_id, _, _)| *case_id)),
+        );
+        self.load_cases(&case_ids).await
+    }
+
+    async fn load_labels(&mut self, labels: &[String]) -> Result<()> {
+        let mut wanted: Vec<&str> = labels
+            .iter()
+            .map(String::as_str)
+            .filter(|label| !self.labels.contains_key(*label))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let rows = select_in(
+            self.store.backend,
+            &mut self.tx,
+            "SELECT label, case_id FROM case_labels WHERE label",
+            &wanted,
+        )
+        .await?;
+        for label in &wanted {
+            self.labels.insert((*label).to_string(), None);
+        }
+        for row in rows {
+            self.labels
+                .insert(row.try_get("label")?, Some(row.try_get("case_id")?));
+        }
+        Ok(())
+    }
+
+    async fn load_thread_roots(&mut self, roots: &[String]) -> Result<()> {
+        let mut wanted: Vec<&str> = roots
+            .iter()
+            .map(String::as_str)
+            .filter(|root| !self.thread_roots.contains_key(*root))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let rows = select_in(
+            self.store.backend,
+            &mut self.tx,
+            "SELECT thread_index_root, case_id, id FROM messages WHERE thread_index_root",
+            &wanted,
+        )
+        .await?;
+        // The case of the first message with the root.
+        let mut first: HashMap<String, (i64, i64)> = HashMap::new();
+        for row in rows {
+            let (root, case_id, id): (String, i64, i64) = (
+                row.try_get("thread_index_root")?,
+                row.try_get("case_id")?,
+                row.try_get("id")?,
+            );
+            let entry = first.entry(root).or_insert((id, case_id));
+            if id < entry.0 {
+                *entry = (id, case_id);
+            }
+        }
+        for root in wanted {
+            let case_id = first.get(root).map(|(_, case_id)| *case_id);
+            self.thread_roots.insert(root.to_string(), case_id);
+        }
+        Ok(())
+    }
+
+    /// Reads the numbers, customers' domains and participants of cases the batch has not seen.
+    async fn load_cases(&mut self, case_ids: &[i64]) -> Result<()> {
+        let mut wanted: Vec<i64> = case_ids
+            .iter()
+            .copied()
+            .filter(|id| !self.guards.contains_key(id))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let rows = select_in(
+            self.store.backend,
+            &mut self.tx,
+            "SELECT id, number, customer_org_id FROM cases WHERE id",
+            &wanted,
+        )
+        .await?;
+        let directory = self.org_directory().await?.clone();
+        let mut loaded = HashMap::new();
+        for row in rows {
+            let id: i64 = row.try_get("id")?;
+            let text: String = row.try_get("number")?;
+            let number: CaseNumber = text
+                .parse()
+                .map_err(|_| Error::Corrupt(format!("case {id} has number '{text}'")))?;
+            self.numbers.insert(id, number);
+            let org: Option<i64> = row.try_get("customer_org_id")?;
+            loaded.insert(
+                id,
+                CaseGuardFacts {
+                    participants: Vec::new(),
+                    org_domains: org.map(|org| directory.domains_of(org)).unwrap_or_default(),
+                },
+            );
+        }
+        let rows = select_in(
+            self.store.backend,
+            &mut self.tx,
+            "SELECT case_id, address FROM case_participants WHERE case_id",
+            &wanted,
+        )
+        .await?;
+        for row in rows {
+            if let Some(facts) = loaded.get_mut(&row.try_get::<i64, _>("case_id")?) {
+                facts.participants.push(row.try_get("address")?);
+            }
+        }
+        self.guards.extend(loaded);
+        Ok(())
+    }
+
+    /// People with these addresses, with their organizations; fills the sender facts and the people cache.
+    async fn load_people(&mut self, addresses: &[String]) -> Result<()> {
+        let mut wanted: Vec<&str> = addresses
+            .iter()
+            .map(String::as_str)
+            .filter(|address| !self.person_ids.contains_key(*address))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let rows = select_in(
+            self.store.backend,
+            &mut self.tx,
+            "SELECT a.address, p.id, o.id AS org_id, o.name AS org_name, COALESCE(o.is_staff, 0) AS is_staff \
+             FROM person_addresses a JOIN people p ON p.id = a.person_id LEFT JOIN organizations o ON o.id = p.org_id \
+             WHERE a.address",
+            &wanted,
+        )
+        .await?;
+        let mut found: HashMap<String, (i64, Option<DomainOrg>)> = HashMap::new();
+        for row in rows {
+            let org = match row.try_get::<Option<i64>, _>("org_id")? {
+                Some(id) => Some(DomainOrg {
+                    id,
+                    name: row.try_get("org_name")?,
+                    is_staff: row.try_get::<i64, _>("is_staff")? != 0,
+                }),
+                None => None,
+            };
+            found.insert(row.try_get("address")?, (row.try_get("id")?, org));
+        }
+        let people: Vec<i64> = found.values().map(|(id, _)| *id).collect();
+        for row in select_in(
+            self.store.backend,
+            &mut self.tx,
+            "SELECT person_id, name FROM person_names WHERE person_id",
+            &people,
+        )
+        .await?
+        {
+            self.person_names
+                .entry(row.try_get("person_id")?)
+                .or_default()
+                .insert(row.try_get("name")?);
+        }
+        let directory = self.org_directory().await?.clone();
+        for address in wanted {
+            let person = found.remove(address);
+            self.person_ids
+                .insert(address.to_string(), person.as_ref().map(|(id, _)| *id));
+            let person_org = person.and_then(|(_, org)| org);
+            self.senders.insert(
+                address.to_string(),
+                SenderFacts {
+                    known_contact: self.person_ids.get(address).is_some_and(Option::is_some),
+                    is_staff_member: person_org.as_ref().is_some_and(|org| org.is_staff),
+                    person_org,
+                    org_by_domain: directory.by_address(address),
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// Organizations by domain and name, read on first use.
+    async fn org_directory(&mut self) -> Result<&OrgDirectory> {
+        if self.orgs.is_none() {
+            let mut directory = OrgDirectory::default();
+            let rows = sqlx::query(
+                "SELECT o.id, o.name, o.name_key, o.is_staff, d.domain FROM organizations o \
+                 LEFT JOIN org_domains d ON d.org_id = o.id",
+            )
+            .fetch_all(&mut *self.tx)
+            .await?;
+            for row in rows {
+                let org = DomainOrg {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    is_staff: row.try_get::<i64, _>("is_staff")? != 0,
+                };
+                directory
+                    .by_name_key
+                    .insert(row.try_get("name_key")?, org.id);
+                if let Some(domain) = row.try_get::<Option<String>, _>("domain")? {
+                    directory.by_domain.insert(domain, org);
+                }
+            }
+            self.orgs = Some(directory);
+        }
+        Ok(self.orgs.get_or_insert_with(OrgDirectory::default))
+    }
+
     /// The case a label points at.
     pub async fn case_by_label(&mut self, label: &str) -> Result<Option<i64>> {
-        cases::case_id_by_label(&mut self.tx, &cases::canonical_label(label)).await
+        let label = cases::canonical_label(label);
+        if let Some(case_id) = self.labels.get(&label) {
+            return Ok(*case_id);
+        }
+        self.load_labels(std::slice::from_ref(&label)).await?;
+        Ok(self.labels.get(&label).copied().flatten())
     }
 
     /// The case of a message with this Thread-Index root.
     pub async fn case_by_thread_index(&mut self, root: &str) -> Result<Option<i64>> {
-        if let Some(case_id) = self.thread_roots.get(root) {
-            return Ok(Some(*case_id));
+        if !self.thread_roots.contains_key(root) {
+            self.load_thread_roots(&[root.to_string()]).await?;
         }
-        Ok(sqlx::query_scalar(
-            "SELECT case_id FROM messages WHERE thread_index_root = $1 ORDER BY id LIMIT 1",
-        )
-        .bind(root)
-        .fetch_optional(&mut *self.tx)
-        .await?)
+        Ok(self.thread_roots.get(root).copied().flatten())
     }
 
     /// A case Casebook numbered itself, for this customer, opened since `since`, whose title
@@ -580,7 +932,10 @@ impl IngestTx<'_> {
         .await?;
         let mut found = Vec::new();
         for (case_id, case_title) in candidates {
-            if !case::threading::titles_match(&case_title, title) {
+            // Aliases this batch gave are not written yet.
+            if self.number_aliased.contains(&case_id)
+                || !case::threading::titles_match(&case_title, title)
+            {
                 continue;
             }
             let participants = self.guard_facts(case_id).await?.participants;
@@ -597,149 +952,210 @@ impl IngestTx<'_> {
         })
     }
 
-    /// The case itself.
-    pub async fn case_record(&mut self, case_id: i64) -> Result<CaseRecord> {
-        cases::case_by_id(&mut self.tx, case_id).await
-    }
-
     /// The case's number.
     pub async fn case_number(&mut self, case_id: i64) -> Result<CaseNumber> {
-        if let Some(number) = self.numbers.get(&case_id) {
-            return Ok(number.clone());
+        if !self.numbers.contains_key(&case_id) {
+            self.load_cases(&[case_id]).await?;
         }
-        let text: String = sqlx::query_scalar("SELECT number FROM cases WHERE id = $1")
-            .bind(case_id)
-            .fetch_one(&mut *self.tx)
-            .await?;
-        let number: CaseNumber = text
-            .parse()
-            .map_err(|_| Error::Corrupt(format!("case {case_id} has number '{text}'")))?;
-        self.numbers.insert(case_id, number.clone());
-        Ok(number)
+        self.numbers.get(&case_id).cloned().ok_or(Error::NotFound {
+            what: "case",
+            label: case_id.to_string(),
+        })
     }
 
     /// What the guard needs about a case.
     pub async fn guard_facts(&mut self, case_id: i64) -> Result<CaseGuardFacts> {
-        if let Some(facts) = self.guards.get(&case_id) {
-            return Ok(facts.clone());
+        if !self.guards.contains_key(&case_id) {
+            self.load_cases(&[case_id]).await?;
         }
-        let participants =
-            sqlx::query_scalar("SELECT address FROM case_participants WHERE case_id = $1")
-                .bind(case_id)
-                .fetch_all(&mut *self.tx)
-                .await?;
-        let org_domains =
-            sqlx::query_scalar("SELECT d.domain FROM cases c JOIN org_domains d ON d.org_id = c.customer_org_id WHERE c.id = $1")
-                .bind(case_id)
-                .fetch_all(&mut *self.tx)
-                .await?;
-        let facts = CaseGuardFacts {
-            participants,
-            org_domains,
-        };
-        self.guards.insert(case_id, facts.clone());
-        Ok(facts)
+        self.guards.get(&case_id).cloned().ok_or(Error::NotFound {
+            what: "case",
+            label: case_id.to_string(),
+        })
     }
 
-    /// The staff organization's domains (read once per transaction).
+    /// The staff organizations' domains.
     pub async fn staff_domains(&mut self) -> Result<Vec<String>> {
-        if let Some(domains) = &self.staff_domains {
-            return Ok(domains.clone());
-        }
-        let domains: Vec<String> =
-            sqlx::query_scalar("SELECT d.domain FROM org_domains d JOIN organizations o ON o.id = d.org_id WHERE o.is_staff = 1")
-                .fetch_all(&mut *self.tx)
-                .await?;
-        self.staff_domains = Some(domains.clone());
+        let directory = self.org_directory().await?;
+        let mut domains: Vec<String> = directory
+            .by_domain
+            .iter()
+            .filter(|(_, org)| org.is_staff)
+            .map(|(domain, _)| domain.clone())
+            .collect();
+        domains.sort();
         Ok(domains)
     }
 
     /// What is known about a sender address.
     pub async fn sender_facts(&mut self, address: &str) -> Result<SenderFacts> {
-        if let Some(facts) = self.senders.get(address) {
-            return Ok(facts.clone());
+        if !self.senders.contains_key(address) {
+            self.person_ids.remove(address);
+            self.load_people(&[address.to_string()]).await?;
         }
-        let facts = self.read_sender_facts(address).await?;
-        self.senders.insert(address.to_string(), facts.clone());
-        Ok(facts)
-    }
-
-    async fn read_sender_facts(&mut self, address: &str) -> Result<SenderFacts> {
-        let person = sqlx::query(
-            "SELECT p.id, o.id AS org_id, o.name AS org_name, COALESCE(o.is_staff, 0) AS is_staff FROM person_addresses a \
-             JOIN people p ON p.id = a.person_id LEFT JOIN organizations o ON o.id = p.org_id WHERE a.address = $1",
-        )
-        .bind(address)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        let domain = address.rsplit_once('@').map_or("", |(_, domain)| domain);
-        // The address's domain and each parent domain, most specific first.
-        let mut org_by_domain = None;
-        let mut candidate = domain;
-        while !candidate.is_empty() {
-            let row = sqlx::query("SELECT o.id, o.name, o.is_staff FROM org_domains d JOIN organizations o ON o.id = d.org_id WHERE d.domain = $1")
-                .bind(candidate)
-                .fetch_optional(&mut *self.tx)
-                .await?;
-            if let Some(row) = row {
-                org_by_domain = Some(DomainOrg {
-                    id: row.try_get("id")?,
-                    name: row.try_get("name")?,
-                    is_staff: row.try_get::<i64, _>("is_staff")? != 0,
-                });
-                break;
-            }
-            candidate = candidate.split_once('.').map_or("", |(_, parent)| parent);
-        }
-        let person_org = match &person {
-            Some(row) => match row.try_get::<Option<i64>, _>("org_id")? {
-                Some(id) => Some(DomainOrg {
-                    id,
-                    name: row.try_get("org_name")?,
-                    is_staff: row.try_get::<i64, _>("is_staff")? != 0,
-                }),
-                None => None,
-            },
-            None => None,
-        };
-        Ok(SenderFacts {
-            known_contact: person.is_some(),
-            is_staff_member: person_org.as_ref().is_some_and(|org| org.is_staff),
-            person_org,
-            org_by_domain,
-        })
+        Ok(self.senders.get(address).cloned().unwrap_or_default())
     }
 
     /// The id of the organization with this name (case-insensitive).
     pub async fn org_by_name(&mut self, name: &str) -> Result<Option<i64>> {
-        Ok(
-            sqlx::query_scalar("SELECT id FROM organizations WHERE name_key = $1")
-                .bind(name.trim().to_lowercase())
-                .fetch_optional(&mut *self.tx)
-                .await?,
-        )
+        let key = name.trim().to_lowercase();
+        Ok(self.org_directory().await?.by_name_key.get(&key).copied())
     }
 
-    /// Creates a case; returns its id.
+    /// The next value of a sequence, given out in memory and written at commit (under the writer lock).
+    async fn next_seq(&mut self, name: &'static str) -> Result<u64> {
+        let last = match self.sequences.get(name) {
+            Some(last) => *last,
+            None => match self.store.backend {
+                Backend::Sqlite => crate::to_u64(
+                    sqlx::query_scalar("SELECT value FROM counters WHERE name = $1")
+                        .bind(name)
+                        .fetch_one(&mut *self.tx)
+                        .await?,
+                ),
+                Backend::Postgres => {
+                    let (last, called): (i64, bool) =
+                        sqlx::query_as(&format!("SELECT last_value, is_called FROM {name}"))
+                            .fetch_one(&mut *self.tx)
+                            .await?;
+                    crate::to_u64(if called { last } else { last - 1 })
+                }
+            },
+        };
+        self.sequences.insert(name, last + 1);
+        Ok(last + 1)
+    }
+
+    /// Whether a label holds this `case_seq` value (an adopted number with the same sequence part).
+    async fn seq_taken(&mut self, seq: u64) -> Result<bool> {
+        const WINDOW: u64 = 4096;
+        if self.taken_seqs.contains(&seq) {
+            return Ok(true);
+        }
+        if seq >= self.seq_window.0 && seq < self.seq_window.1 {
+            return Ok(false);
+        }
+        let found: Vec<i64> =
+            sqlx::query_scalar("SELECT seq FROM case_labels WHERE seq >= $1 AND seq < $2")
+                .bind(crate::to_i64(seq))
+                .bind(crate::to_i64(seq + WINDOW))
+                .fetch_all(&mut *self.tx)
+                .await?;
+        self.taken_seqs.extend(found.into_iter().map(crate::to_u64));
+        self.seq_window = (seq, seq + WINDOW);
+        Ok(self.taken_seqs.contains(&seq))
+    }
+
+    /// Points a label at a case (written at commit); false if the label is taken.
+    async fn put_label(
+        &mut self,
+        label: String,
+        kind: &str,
+        case_id: i64,
+        seq: Option<u64>,
+    ) -> Result<bool> {
+        if self.case_by_label(&label).await?.is_some() {
+            return Ok(false);
+        }
+        if let Some(seq) = seq {
+            self.taken_seqs.insert(seq);
+        }
+        if kind == "alias" && label.starts_with("CAS-") {
+            self.number_aliased.insert(case_id);
+        }
+        self.pending_labels.push(vec![
+            Param::Text(Some(label.clone())),
+            Param::Text(Some(kind.to_string())),
+            Param::Int(Some(case_id)),
+            Param::Int(seq.map(crate::to_i64)),
+        ]);
+        self.labels.insert(label, Some(case_id));
+        Ok(true)
+    }
+
+    /// Creates a case; returns its id. Its labels and first timeline entry are written at commit.
     pub async fn create_case(
         &mut self,
         new: &NewCase,
         make_number: NumberMaker<'_>,
         now: i64,
     ) -> Result<i64> {
-        cases::insert_case(self.store, &mut self.tx, new, make_number, None, now).await
+        let number = match &new.number {
+            Some(number) => {
+                if self.case_by_label(&number.to_string()).await?.is_some() {
+                    return Err(Error::Conflict(format!(
+                        "the case number {number} is taken"
+                    )));
+                }
+                number.clone()
+            }
+            None => loop {
+                // Skip sequence values that adopted history already uses.
+                let seq = self.next_seq("case_seq").await?;
+                if self.seq_taken(seq).await? {
+                    continue;
+                }
+                let number = make_number(seq);
+                if self.case_by_label(&number.to_string()).await?.is_none() {
+                    break number;
+                }
+            },
+        };
+        let token = match &new.token {
+            TokenChoice::Adopt(token) => Some(token.clone()),
+            TokenChoice::New { prefix, start } => loop {
+                let value = start
+                    .saturating_add(self.next_seq("token_seq").await?)
+                    .saturating_sub(1);
+                let token = TrackingToken::new(prefix, value)
+                    .map_err(|error| Error::Conflict(error.to_string()))?;
+                if self.case_by_label(&token.to_string()).await?.is_none() {
+                    break Some(token);
+                }
+            },
+            TokenChoice::None => None,
+        };
+        if let Some(token) = &token {
+            if self.case_by_label(&token.to_string()).await?.is_some() {
+                return Err(Error::Conflict(format!(
+                    "the tracking token {token} is taken by another case"
+                )));
+            }
+        }
+        let id = cases::insert_case_row(&mut self.tx, new, &number, token.as_ref(), now).await?;
+        self.put_label(number.to_string(), "number", id, Some(number.seq()))
+            .await?;
+        if let Some(token) = &token {
+            self.put_label(token.to_string(), "token", id, None).await?;
+        }
+        let data = serde_json::json!({ "event": "created", "to": Status::New.as_str() });
+        self.pending_timeline.push(vec![
+            Param::Int(Some(id)),
+            Param::Text(Some(EntryKind::StatusChange.as_str().to_string())),
+            Param::Int(Some(now)),
+            Param::Text(None),
+            Param::Int(None),
+            Param::Text(Some(data.to_string())),
+        ]);
+        let org_domains = match new.customer_org_id {
+            Some(org) => self.org_directory().await?.domains_of(org),
+            None => Vec::new(),
+        };
+        self.numbers.insert(id, number);
+        self.guards.insert(
+            id,
+            CaseGuardFacts {
+                participants: Vec::new(),
+                org_domains,
+            },
+        );
+        Ok(id)
     }
 
     /// Points another label (an alias found in mail) at a case; a label already taken is left alone.
     pub async fn add_alias(&mut self, case_id: i64, label: &str) -> Result<bool> {
-        cases::add_label(
-            &mut self.tx,
-            &cases::canonical_label(label),
-            "alias",
-            case_id,
-            None,
-        )
-        .await
+        self.put_label(cases::canonical_label(label), "alias", case_id, None)
+            .await
     }
 
     /// Adds addresses to a case's participants (written at commit).
@@ -770,10 +1186,33 @@ impl IngestTx<'_> {
         if let Some(id) = self.people.get(&key) {
             return Ok(*id);
         }
+        if let Some(address) = address {
+            if !self.person_ids.contains_key(address) {
+                self.load_people(&[address.to_string()]).await?;
+            }
+            if let Some(Some(id)) = self.person_ids.get(address).copied() {
+                let names = self.person_names.entry(id).or_default();
+                if !name.is_empty() && name != address && names.insert(name.to_string()) {
+                    self.pending_person_names.push(vec![
+                        Param::Int(Some(id)),
+                        Param::Text(Some(name.to_string())),
+                    ]);
+                }
+                self.people.insert(key, id);
+                return Ok(id);
+            }
+        }
         let id = orgs::ensure_person(&mut self.tx, name, address, now).await?;
         self.people.insert(key, id);
-        if let Some(facts) = address.and_then(|address| self.senders.get_mut(address)) {
-            facts.known_contact = true;
+        self.person_names
+            .entry(id)
+            .or_default()
+            .insert(name.to_string());
+        if let Some(address) = address {
+            self.person_ids.insert(address.to_string(), Some(id));
+            if let Some(facts) = self.senders.get_mut(address) {
+                facts.known_contact = true;
+            }
         }
         Ok(id)
     }
@@ -848,9 +1287,8 @@ impl IngestTx<'_> {
             ));
         }
         if let Some(root) = &message.thread_index_root {
-            self.thread_roots
-                .entry(root.clone())
-                .or_insert(message.case_id);
+            let first = self.thread_roots.entry(root.clone()).or_insert(None);
+            first.get_or_insert(message.case_id);
         }
         Ok(id)
     }
@@ -1022,8 +1460,44 @@ impl IngestTx<'_> {
             "ON CONFLICT (case_id, address) DO NOTHING",
         )
         .await?;
-        for (case_id, at) in std::mem::take(&mut self.touched) {
-            cases::touch(&mut self.tx, case_id, at).await?;
+        let labels = std::mem::take(&mut self.pending_labels);
+        insert_rows(
+            self.store.backend,
+            &mut self.tx,
+            "case_labels",
+            &["label", "kind", "case_id", "seq"],
+            &labels,
+            "",
+        )
+        .await?;
+        let names = std::mem::take(&mut self.pending_person_names);
+        insert_rows(
+            self.store.backend,
+            &mut self.tx,
+            "person_names",
+            &["person_id", "name"],
+            &names,
+            "ON CONFLICT (person_id, name) DO NOTHING",
+        )
+        .await?;
+        let touched: Vec<(i64, i64)> = std::mem::take(&mut self.touched).into_iter().collect();
+        touch_cases(self.store.backend, &mut self.tx, &touched).await?;
+        for (name, value) in std::mem::take(&mut self.sequences) {
+            match self.store.backend {
+                Backend::Sqlite => {
+                    sqlx::query("UPDATE counters SET value = $1 WHERE name = $2")
+                        .bind(crate::to_i64(value))
+                        .bind(name)
+                        .execute(&mut *self.tx)
+                        .await?;
+                }
+                Backend::Postgres => {
+                    sqlx::query(&format!("SELECT setval('{name}', $1)"))
+                        .bind(crate::to_i64(value))
+                        .execute(&mut *self.tx)
+                        .await?;
+                }
+            }
         }
         for (name, value) in [("received", self.received), ("duplicates", self.duplicates)] {
             if value > 0 {
