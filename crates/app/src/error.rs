@@ -88,6 +88,9 @@ impl AppError {
         }
     }
 
+    pub(crate) fn internal(detail: String) -> AppError {
+        AppError::new(ErrorCode::Internal, json!({ "detail": detail }))
+    }
     pub(crate) fn case_not_found(label: &str) -> AppError {
         AppError::new(ErrorCode::CaseNotFound, json!({ "case": label }))
     }

@@ -7,10 +7,10 @@ use serde::Serialize;
 
 use crate::{App, AppError};
 
-/// Arrivals per transaction.
-const BATCH_MESSAGES: usize = 256;
-/// Raw bytes per transaction.
-const BATCH_BYTES: usize = 64 * 1024 * 1024;
+/// The reading and parsing threads' nice value (higher is lower priority).
+const READER_NICE: i32 = 10;
+/// Raw bytes per transaction (two batches are in memory at once, a third being read).
+const BATCH_BYTES: usize = 24 * 1024 * 1024;
 
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -160,61 +160,103 @@ impl App {
             messages_done: 0,
         };
         let mut summary = ImportSummary::default();
-        let mut batch: Vec<RawArrival> = Vec::new();
-        let mut batch_bytes = 0;
         let mut rng = self.rng();
         let started = std::time::Instant::now();
         let mut timing = Timing::default();
-        for (file, size) in files.iter().zip(sizes) {
-            let arrivals = intake::files::read_arrivals(file)?;
-            summary.files += 1;
-            for arrival in arrivals {
-                batch_bytes += arrival.bytes.len();
-                batch.push(arrival);
-                if batch.len() >= BATCH_MESSAGES || batch_bytes >= BATCH_BYTES {
-                    self.flush(&config, &mut batch, &mut summary, &mut state, &mut rng)
+        // Files are read and parsed on other threads while this one writes: the batch after
+        // the one being written is prepared meanwhile, and at most one waits.
+        let (sender, mut receiver) = tokio::sync::mpsc::channel(1);
+        let reader_config = config.clone();
+        let reader = std::thread::Builder::new()
+            .name("casebook-import-reader".into())
+            .spawn(move || read_batches(&files, &sizes, &reader_config, &sender))
+            .map_err(|error| {
+                AppError::internal(format!("cannot start the import reader: {error}"))
+            })?;
+        while let Some(cut) = receiver.recv().await {
+            let cut: Cut = cut?;
+            summary.files = cut.files_done;
+            state.bytes_done = cut.bytes_done;
+            if !cut.batch.is_empty() {
+                let count = u64::try_from(cut.batch.len()).unwrap_or(u64::MAX);
+                let outcomes =
+                    intake::ingest_prepared(&self.store, &config, cut.batch, self.now(), &mut rng)
                         .await?;
-                    timing
-                        .samples
-                        .push((state.messages_done, started.elapsed().as_secs_f64()));
-                    batch_bytes = 0;
-                    progress(state);
+                for outcome in outcomes {
+                    summary.record(outcome);
                 }
+                state.messages_done += count;
+                timing
+                    .samples
+                    .push((state.messages_done, started.elapsed().as_secs_f64()));
             }
-            state.bytes_done += size;
+            progress(state);
         }
-        self.flush(&config, &mut batch, &mut summary, &mut state, &mut rng)
-            .await?;
-        timing
-            .samples
-            .push((state.messages_done, started.elapsed().as_secs_f64()));
-        progress(state);
+        if reader.join().is_err() {
+            return Err(AppError::internal("the import reader failed".into()));
+        }
         summary.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         summary.first_tenth_per_second = timing.rate(0.0, 0.1);
         summary.last_tenth_per_second = timing.rate(0.9, 1.0);
         Ok(summary)
     }
+}
 
-    async fn flush(
-        &self,
-        config: &intake::IntakeConfig,
-        batch: &mut Vec<RawArrival>,
-        summary: &mut ImportSummary,
-        state: &mut ImportProgress,
-        rng: &mut rand::rngs::StdRng,
-    ) -> Result<(), AppError> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let arrivals = std::mem::take(batch);
-        let count = u64::try_from(arrivals.len()).unwrap_or(u64::MAX);
-        let outcomes = intake::ingest(&self.store, config, arrivals, self.now(), rng).await?;
-        for outcome in outcomes {
-            summary.record(outcome);
-        }
-        state.messages_done += count;
-        Ok(())
+/// A prepared batch and how far the reading had got when it was cut.
+struct Cut {
+    batch: intake::PreparedBatch,
+    files_done: u64,
+    bytes_done: u64,
+}
+
+/// Reads the files, cuts batches and prepares them; stops when the writer is gone.
+fn read_batches(
+    files: &[PathBuf],
+    sizes: &[u64],
+    config: &intake::IntakeConfig,
+    sender: &tokio::sync::mpsc::Sender<Result<Cut, AppError>>,
+) {
+    // Writing is the critical path: when both compete for a core, the writer goes first and
+    // parsing fills the time the writer waits on the disk. Threads this one starts inherit it.
+    if let Err(error) =
+        rustix::process::setpriority_process(Some(rustix::thread::gettid()), READER_NICE)
+    {
+        tracing::debug!(%error, "could not lower the import reader's priority");
     }
+    let mut batch: Vec<RawArrival> = Vec::new();
+    let mut batch_bytes = 0;
+    let mut files_done = 0;
+    let mut bytes_done = 0;
+    let send = |batch: Vec<RawArrival>, files_done: u64, bytes_done: u64| {
+        let cut = Cut {
+            batch: intake::prepare(config, batch),
+            files_done,
+            bytes_done,
+        };
+        sender.blocking_send(Ok(cut)).is_ok()
+    };
+    for (file, size) in files.iter().zip(sizes) {
+        let arrivals = match intake::files::read_arrivals(file) {
+            Ok(arrivals) => arrivals,
+            Err(error) => {
+                let _ = sender.blocking_send(Err(error.into()));
+                return;
+            }
+        };
+        files_done += 1;
+        for arrival in arrivals {
+            batch_bytes += arrival.bytes.len();
+            batch.push(arrival);
+            if batch.len() >= config.batch_messages.max(1) || batch_bytes >= BATCH_BYTES {
+                if !send(std::mem::take(&mut batch), files_done, bytes_done) {
+                    return;
+                }
+                batch_bytes = 0;
+            }
+        }
+        bytes_done += size;
+    }
+    send(batch, files_done, bytes_done);
 }
 
 #[cfg(test)]

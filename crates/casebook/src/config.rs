@@ -92,6 +92,16 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
         }
     }
 
+    let mut batch_messages = IntakeConfig::default().batch_messages;
+    if let Some(text) = var("CASEBOOK_IMPORT_BATCH") {
+        match text.parse::<usize>() {
+            Ok(value) if value > 0 => batch_messages = value,
+            _ => problems.push(format!(
+                "CASEBOOK_IMPORT_BATCH '{text}' is not a positive whole number"
+            )),
+        }
+    }
+
     let mut limits = mail::Limits::default();
     for (name, slot) in [
         ("CASEBOOK_MAX_MESSAGE_BYTES", &mut limits.max_message_bytes),
@@ -124,6 +134,7 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
         intake_addresses,
         default_stage,
         token_start,
+        batch_messages,
         ..IntakeConfig::default()
     };
     Ok(Config {

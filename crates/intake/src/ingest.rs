@@ -31,6 +31,8 @@ pub struct IntakeConfig {
     /// The first tracking token Casebook makes. Above the 7-digit range by default, so that
     /// tokens Casebook makes never meet those of the system it replaces (whose mail it imports).
     pub token_start: u64,
+    /// Arrivals per transaction when importing.
+    pub batch_messages: usize,
 }
 
 impl Default for IntakeConfig {
@@ -43,6 +45,7 @@ impl Default for IntakeConfig {
             default_priority: Priority::P3,
             assume_zone: None,
             token_start: 10_000_001,
+            batch_messages: 1024,
         }
     }
 }
@@ -119,28 +122,48 @@ pub(crate) fn read(
     }
 }
 
-fn prepare(arrival: RawArrival, config: &IntakeConfig) -> (Prepared, Vec<u8>) {
+fn prepare_one(arrival: RawArrival, config: &IntakeConfig) -> (Prepared, Vec<u8>) {
     let sha256 = hex::encode(Sha256::digest(&arrival.bytes));
-    let parsed = read(&arrival.bytes, arrival.kind, &config.limits);
-    let mut keys = BatchKeys::default();
-    if let Ok(mail) = &parsed {
-        let subject = config.codec.parse(&mail.subject);
-        keys.labels
-            .extend(subject.token.map(|token| token.to_string()));
-        keys.labels
-            .extend(subject.number.map(|number| number.to_string()));
-        keys.senders
-            .extend(decide::sender_address(mail).map(|address| address.to_string()));
-        keys.thread_roots.extend(
-            mail.thread_index
-                .as_deref()
-                .and_then(case::threading::thread_index_root),
-        );
-    }
-    let fingerprint = match arrival.kind {
-        ArrivalKind::Mail => mail::content_fingerprint(&arrival.bytes),
-        ArrivalKind::ExportChunk => sha256.clone(),
+    // A parser bug must not lose the message: it is quarantined as unreadable, bytes kept.
+    let read_all = || {
+        let parsed = read(&arrival.bytes, arrival.kind, &config.limits);
+        let mut keys = BatchKeys::default();
+        if let Ok(mail) = &parsed {
+            let subject = config.codec.parse(&mail.subject);
+            keys.labels
+                .extend(subject.token.map(|token| token.to_string()));
+            keys.labels
+                .extend(subject.number.map(|number| number.to_string()));
+            keys.senders
+                .extend(decide::sender_address(mail).map(|address| address.to_string()));
+            keys.thread_roots.extend(
+                mail.thread_index
+                    .as_deref()
+                    .and_then(case::threading::thread_index_root),
+            );
+        }
+        let fingerprint = match arrival.kind {
+            ArrivalKind::Mail => mail::content_fingerprint(&arrival.bytes),
+            ArrivalKind::ExportChunk => sha256.clone(),
+        };
+        (parsed, keys, fingerprint)
     };
+    let (parsed, keys, fingerprint) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+        read_all,
+    ))
+    .unwrap_or_else(|payload| {
+        let detail = payload
+            .downcast_ref::<&str>()
+            .map(|text| (*text).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".to_string());
+        tracing::error!(origin = %arrival.origin, %detail, "the parser failed on a message");
+        (
+            Err(Unreadable::ParserFailed { detail }),
+            BatchKeys::default(),
+            sha256.clone(),
+        )
+    });
     let size = u64::try_from(arrival.bytes.len()).unwrap_or(u64::MAX);
     (
         Prepared {
@@ -156,6 +179,67 @@ fn prepare(arrival: RawArrival, config: &IntakeConfig) -> (Prepared, Vec<u8>) {
     )
 }
 
+/// A batch of arrivals hashed and parsed, ready for [`ingest_prepared`].
+pub struct PreparedBatch {
+    items: Vec<(Prepared, Vec<u8>)>,
+    /// How long hashing and parsing took.
+    parse_time: std::time::Duration,
+}
+
+impl PreparedBatch {
+    /// How many arrivals it holds.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+/// Hashes and parses a batch on every core, keeping its order. Pure CPU work: an import
+/// prepares the next batch while the last one is written.
+pub fn prepare(config: &IntakeConfig, arrivals: Vec<RawArrival>) -> PreparedBatch {
+    let started = std::time::Instant::now();
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(arrivals.len().max(1));
+    let chunk_size = arrivals.len().div_ceil(workers).max(1);
+    let mut chunks: Vec<Vec<RawArrival>> = Vec::new();
+    let mut rest = arrivals;
+    while !rest.is_empty() {
+        let tail = rest.split_off(chunk_size.min(rest.len()));
+        chunks.push(std::mem::replace(&mut rest, tail));
+    }
+    let items = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                scope.spawn(move || {
+                    chunk
+                        .into_iter()
+                        .map(|arrival| prepare_one(arrival, config))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| {
+                // Parser panics are caught per message; anything else is a bug to surface.
+                handle
+                    .join()
+                    .unwrap_or_else(|payload| std::panic::resume_unwind(payload))
+            })
+            .collect()
+    });
+    PreparedBatch {
+        items,
+        parse_time: started.elapsed(),
+    }
+}
+
 /// Takes a batch of arrivals in: raw bytes stored and fsynced first, then one transaction for the batch.
 ///
 /// Returns one outcome per arrival, in order. An error means nothing of the
@@ -167,37 +251,19 @@ pub async fn ingest(
     now: DateTime<Utc>,
     rng: &mut (impl Rng + Send),
 ) -> Result<Vec<Outcome>, Error> {
-    let started = std::time::Instant::now();
-    // Parse on every core; the order of the batch is kept.
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(arrivals.len().max(1));
-    let chunk_size = arrivals.len().div_ceil(workers).max(1);
-    let mut chunks: Vec<Vec<RawArrival>> = Vec::new();
-    let mut rest = arrivals;
-    while !rest.is_empty() {
-        let tail = rest.split_off(chunk_size.min(rest.len()));
-        chunks.push(std::mem::replace(&mut rest, tail));
-    }
-    let prepared: Vec<(Prepared, Vec<u8>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .into_iter()
-                        .map(|arrival| prepare(arrival, config))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| handle.join().unwrap_or_default())
-            .collect()
-    });
+    ingest_prepared(store, config, prepare(config, arrivals), now, rng).await
+}
 
-    let parsed = std::time::Instant::now();
+/// Writes a prepared batch: raw bytes stored and fsynced first, then one transaction.
+pub async fn ingest_prepared(
+    store: &Store,
+    config: &IntakeConfig,
+    batch: PreparedBatch,
+    now: DateTime<Utc>,
+    rng: &mut (impl Rng + Send),
+) -> Result<Vec<Outcome>, Error> {
+    let prepared = batch.items;
+    let started = std::time::Instant::now();
     let mut make_number = |seq: u64| CaseNumber::generate(seq, rng);
     let mut tx = store.begin_ingest().await?;
     // What the batch's hashes and Message-IDs already are, in a few queries rather than one per message.
@@ -281,8 +347,8 @@ pub async fn ingest(
     tracing::debug!(
         target: "casebook::timing",
         arrivals = outcomes.len(),
-        parse_us = (parsed - started).as_micros(),
-        prefetch_us = (prefetched - parsed).as_micros(),
+        parse_us = batch.parse_time.as_micros(),
+        prefetch_us = (prefetched - started).as_micros(),
         blobs_us = (stored - prefetched).as_micros(),
         place_us = (placed - stored).as_micros(),
         commit_us = placed.elapsed().as_micros(),

@@ -19,4 +19,6 @@ pub mod inspect;
 pub mod resolve;
 
 pub use error::Error;
-pub use ingest::{ingest, ArrivalKind, IntakeConfig, Outcome, RawArrival};
+pub use ingest::{
+    ingest, ingest_prepared, prepare, ArrivalKind, IntakeConfig, Outcome, PreparedBatch, RawArrival,
+};

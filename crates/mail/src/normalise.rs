@@ -111,6 +111,12 @@ pub enum Unreadable {
     /// Nothing but white space.
     #[error("the message is empty")]
     Empty,
+    /// The parser failed on it (a bug to report; the raw bytes are kept).
+    #[error("the parser failed on this message ({detail}); please report it")]
+    ParserFailed {
+        /// What the failure said.
+        detail: String,
+    },
     /// No header could be found: this is not a mail message.
     #[error("no mail headers found: this is not an RFC 5322 message, an mbox or a thread export")]
     NoHeaders,

@@ -111,8 +111,20 @@ impl BlobStore {
     /// Writes blobs into one new pack and makes it durable before returning; returns each
     /// blob's location, in order. Writes nothing for an empty list.
     pub async fn write_pack(&self, blobs: &[(BlobKey, &[u8])]) -> Result<Vec<PackLocation>> {
+        let (locations, durable) = self.start_pack(blobs).await?;
+        durable.wait().await?;
+        Ok(locations)
+    }
+
+    /// Writes blobs into one new pack; returns each blob's location, in order, and the flush
+    /// to wait for before anything may refer to them. The flush runs while the caller goes
+    /// on (an ingest batch decides meanwhile, and waits before it commits).
+    pub async fn start_pack(
+        &self,
+        blobs: &[(BlobKey, &[u8])],
+    ) -> Result<(Vec<PackLocation>, PendingFlush)> {
         if blobs.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), PendingFlush(None)));
         }
         let id: [u8; 12] = rand::rng().random();
         let id = hex::encode(id);
@@ -133,15 +145,9 @@ impl BlobStore {
         }
         if let Some(root) = &self.local_root {
             let path = root.join(&pack);
-            let owned: Vec<(String, Vec<u8>)> = headers
-                .into_iter()
-                .zip(blobs)
-                .map(|(header, (_, bytes))| (header, bytes.to_vec()))
-                .collect();
-            tokio::task::spawn_blocking(move || write_local_pack(&path, &owned))
-                .await
-                .map_err(|error| Error::Corrupt(format!("pack write task failed: {error}")))??;
-            return Ok(locations);
+            let file = write_local_pack(&path, headers.iter().zip(blobs.iter().map(|(_, b)| *b)))?;
+            let flush = tokio::task::spawn_blocking(move || sync_local_pack(&path, &file));
+            return Ok((locations, PendingFlush(Some(flush))));
         }
         let mut body = Vec::with_capacity(usize::try_from(offset).unwrap_or(0));
         for (header, (_, bytes)) in headers.iter().zip(blobs) {
@@ -156,7 +162,7 @@ impl BlobStore {
                 key: pack.clone(),
                 source,
             })?;
-        Ok(locations)
+        Ok((locations, PendingFlush(None)))
     }
 
     /// Deletes a pack or a blob file (an orphan the check found under the writer lock).
@@ -219,34 +225,62 @@ impl PackLocation {
     }
 }
 
-/// Writes a new pack file and makes it and its folders' entries durable.
-fn write_local_pack(path: &Path, records: &[(String, Vec<u8>)]) -> Result<()> {
+/// A pack's flush to disk, running; [`PendingFlush::wait`] returns when the pack is durable.
+#[derive(Debug)]
+pub struct PendingFlush(Option<tokio::task::JoinHandle<Result<()>>>);
+
+impl PendingFlush {
+    /// Waits until the pack is durable.
+    pub async fn wait(self) -> Result<()> {
+        match self.0 {
+            Some(handle) => handle
+                .await
+                .map_err(|error| Error::Corrupt(format!("pack flush task failed: {error}")))?,
+            None => Ok(()),
+        }
+    }
+}
+
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Writes a new pack file (into the page cache) and returns it open for the flush.
+fn write_local_pack<'a>(
+    path: &Path,
+    records: impl Iterator<Item = (&'a String, &'a [u8])>,
+) -> Result<std::fs::File> {
     use std::io::Write;
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| Error::Io { path, source }
-    };
     let folder = path.parent().unwrap_or(path);
-    std::fs::create_dir_all(folder).map_err(io(folder))?;
+    std::fs::create_dir_all(folder).map_err(io_error(folder))?;
     let file = std::fs::File::options()
         .write(true)
         .create_new(true)
         .open(path)
-        .map_err(io(path))?;
+        .map_err(io_error(path))?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, &file);
     for (header, bytes) in records {
-        out.write_all(header.as_bytes()).map_err(io(path))?;
-        out.write_all(bytes).map_err(io(path))?;
-        out.write_all(b"\n").map_err(io(path))?;
+        out.write_all(header.as_bytes()).map_err(io_error(path))?;
+        out.write_all(bytes).map_err(io_error(path))?;
+        out.write_all(b"\n").map_err(io_error(path))?;
     }
-    out.flush().map_err(io(path))?;
+    out.flush().map_err(io_error(path))?;
     drop(out);
-    file.sync_data().map_err(io(path))?;
+    Ok(file)
+}
+
+/// Makes a written pack and its folders' entries durable.
+fn sync_local_pack(path: &Path, file: &std::fs::File) -> Result<()> {
+    file.sync_data().map_err(io_error(path))?;
     // The new name, and the fan-out folder's if it is new, must survive a crash too.
+    let folder = path.parent().unwrap_or(path);
     for dir in [Some(folder), folder.parent()].into_iter().flatten() {
         std::fs::File::open(dir)
             .and_then(|handle| handle.sync_all())
-            .map_err(io(dir))?;
+            .map_err(io_error(dir))?;
     }
     Ok(())
 }

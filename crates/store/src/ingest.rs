@@ -20,7 +20,7 @@ use std::collections::{HashMap, HashSet};
 use case::{CaseNumber, EntryKind, MatchedBy, Status, TrackingToken};
 use sqlx::Row;
 
-use crate::blob::{self, BlobKey, BlobKind, PackLocation};
+use crate::blob::{self, BlobKey, BlobKind, PackLocation, PendingFlush};
 use crate::cases::{self, NewCase, NumberMaker, TokenChoice};
 use crate::quarantine::QuarantineRecord;
 use crate::timeline::{AttachmentRecord, StoredMailbox};
@@ -79,6 +79,8 @@ pub struct IngestTx<'s> {
     /// Thread-Index roots of this batch's messages.
     thread_roots: HashMap<String, Option<i64>>,
     next_message_id: Option<i64>,
+    /// Packs being flushed; the commit waits for them.
+    pending_flushes: Vec<PendingFlush>,
     pending_raw: Vec<Vec<Param>>,
     pending_attachment_blobs: Vec<Vec<Param>>,
     pending_messages: Vec<Vec<Param>>,
@@ -239,6 +241,7 @@ impl Store {
             ids: HashMap::new(),
             thread_roots: HashMap::new(),
             next_message_id: None,
+            pending_flushes: Vec::new(),
             pending_raw: Vec::new(),
             pending_attachment_blobs: Vec::new(),
             pending_messages: Vec::new(),
@@ -382,44 +385,40 @@ pub struct BatchKeys {
     pub thread_roots: Vec<String>,
 }
 
-type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
-
 /// A key of an `IN (…)` lookup: text or an id.
-trait InKey: Sync {
-    fn bind_to<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q>;
+trait InKey: serde::Serialize + Sync {
+    /// How PostgreSQL casts a JSON array element to the key's column type.
+    const PG_CAST: &'static str;
 }
 
 impl InKey for &str {
-    fn bind_to<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
-        query.bind(*self)
-    }
+    const PG_CAST: &'static str = "";
 }
 
 impl InKey for i64 {
-    fn bind_to<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
-        query.bind(*self)
-    }
+    const PG_CAST: &'static str = "::bigint";
 }
 
-/// Builds `IN ($1, …)` lookups over many keys, in chunks; returns the rows of every chunk.
+/// Runs `sql_before_in IN (…keys)` with the keys bound as one JSON array: one statement
+/// text whatever the number of keys, so it is prepared once and cached.
 async fn select_in<K: InKey>(
     backend: Backend,
     tx: &mut sqlx::AnyConnection,
     sql_before_in: &str,
     keys: &[K],
 ) -> Result<Vec<sqlx::any::AnyRow>> {
-    let mut rows = Vec::new();
-    for chunk in keys.chunks(500) {
-        let placeholders: Vec<String> =
-            (1..=chunk.len()).map(|n| placeholder(backend, n)).collect();
-        let sql = format!("{sql_before_in} IN ({})", placeholders.join(", "));
-        let mut query = sqlx::query(&sql);
-        for key in chunk {
-            query = key.bind_to(query);
-        }
-        rows.extend(query.fetch_all(&mut *tx).await?);
+    if keys.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(rows)
+    let sql = match backend {
+        Backend::Sqlite => format!("{sql_before_in} IN (SELECT value FROM json_each(?))"),
+        Backend::Postgres => format!(
+            "{sql_before_in} IN (SELECT value{} FROM json_array_elements_text($1::json))",
+            K::PG_CAST
+        ),
+    };
+    let array = serde_json::to_string(keys).map_err(|error| Error::Corrupt(error.to_string()))?;
+    Ok(sqlx::query(&sql).bind(array).fetch_all(&mut *tx).await?)
 }
 
 impl IngestTx<'_> {
@@ -594,7 +593,8 @@ impl IngestTx<'_> {
                 }
             }
         }
-        let locations = self.store.blobs.write_pack(&blobs).await?;
+        let (locations, flush) = self.store.blobs.start_pack(&blobs).await?;
+        self.pending_flushes.push(flush);
         for ((kind, sha), location) in keys.into_iter().zip(locations) {
             match kind {
                 BlobKind::Raw => {
@@ -1375,6 +1375,10 @@ impl IngestTx<'_> {
 
     /// Writes everything the batch buffered, in foreign-key order, the arrival counts, and commits.
     pub async fn commit(mut self) -> Result<()> {
+        // No row may name a blob before its pack is durable.
+        for flush in std::mem::take(&mut self.pending_flushes) {
+            flush.wait().await?;
+        }
         self.flush_raw().await?;
         let attachment_blobs = std::mem::take(&mut self.pending_attachment_blobs);
         insert_rows(

@@ -325,6 +325,7 @@ Date: Mon, 1 Mar 2021 10:00:00 +0800\nContent-Type: multipart/mixed; boundary=B\
     let mut partial = false;
     for delay in [30, 90, 200, 400, 700, 1_000, 1_500, 2_500] {
         let mut child = command(&db, &["import", path(&file)])
+            .env("CASEBOOK_IMPORT_BATCH", "128")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
