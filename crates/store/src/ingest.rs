@@ -15,7 +15,7 @@
 //! Message ids are given out here, under the writer lock: every message row
 //! is written by this module.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use case::{CaseNumber, EntryKind, MatchedBy, Status, TrackingToken};
 use sqlx::Row;
@@ -59,8 +59,17 @@ pub struct IngestTx<'s> {
     /// Values of `case_seq` that labels hold: a window read from the database, and this batch's.
     seq_window: (u64, u64),
     taken_seqs: HashSet<u64>,
-    /// The last value this batch gave out of each sequence (written at commit).
+    /// The last value this batch took from each sequence, and the last it used (written at commit).
     sequences: HashMap<&'static str, u64>,
+    used_sequences: HashMap<&'static str, u64>,
+    /// Case numbers and tokens taken from the sequences and checked free, not used yet.
+    reserved_numbers: VecDeque<CaseNumber>,
+    reserved_tokens: VecDeque<(u64, TrackingToken)>,
+    /// Ids for new cases: the next one (SQLite), or ids reserved from the identity (PostgreSQL).
+    next_case_id: Option<i64>,
+    reserved_case_ids: VecDeque<i64>,
+    /// Cases this batch opened (written at commit): what `case_by_title` must see of them.
+    new_cases: Vec<OpenedCase>,
     /// People by address (`None`: nobody has it), and names known to be theirs.
     person_ids: HashMap<String, Option<i64>>,
     person_names: HashMap<i64, HashSet<String>>,
@@ -87,6 +96,7 @@ pub struct IngestTx<'s> {
     pending_attachments: Vec<Vec<Param>>,
     pending_timeline: Vec<Vec<Param>>,
     pending_participants: Vec<Vec<Param>>,
+    pending_cases: Vec<Vec<Param>>,
     pending_labels: Vec<Vec<Param>>,
     pending_person_names: Vec<Vec<Param>>,
     touched: HashMap<i64, i64>,
@@ -229,6 +239,12 @@ impl Store {
             seq_window: (0, 0),
             taken_seqs: HashSet::new(),
             sequences: HashMap::new(),
+            used_sequences: HashMap::new(),
+            reserved_numbers: VecDeque::new(),
+            reserved_tokens: VecDeque::new(),
+            next_case_id: None,
+            reserved_case_ids: VecDeque::new(),
+            new_cases: Vec::new(),
             person_ids: HashMap::new(),
             person_names: HashMap::new(),
             senders: HashMap::new(),
@@ -248,6 +264,7 @@ impl Store {
             pending_attachments: Vec::new(),
             pending_timeline: Vec::new(),
             pending_participants: Vec::new(),
+            pending_cases: Vec::new(),
             pending_labels: Vec::new(),
             pending_person_names: Vec::new(),
             touched: HashMap::new(),
@@ -339,6 +356,19 @@ async fn touch_cases(
         query.execute(&mut *tx).await?;
     }
     Ok(())
+}
+
+/// How many case numbers, tokens or case ids to take from a sequence at once.
+const RESERVE: usize = 64;
+
+/// A case opened by this batch, not written yet.
+#[derive(Debug, Clone)]
+struct OpenedCase {
+    id: i64,
+    customer_org_id: Option<i64>,
+    created_at: i64,
+    title: String,
+    minted: bool,
 }
 
 /// Organizations by domain and by name key.
@@ -930,6 +960,17 @@ impl IngestTx<'_> {
         .bind(since)
         .fetch_all(&mut *self.tx)
         .await?;
+        let mut candidates = candidates;
+        candidates.extend(
+            self.new_cases
+                .iter()
+                .filter(|case| {
+                    case.minted
+                        && case.customer_org_id == Some(customer_org_id)
+                        && case.created_at >= since
+                })
+                .map(|case| (case.id, case.title.clone())),
+        );
         let mut found = Vec::new();
         for (case_id, case_title) in candidates {
             // Aliases this batch gave are not written yet.
@@ -1073,7 +1114,99 @@ impl IngestTx<'_> {
         Ok(true)
     }
 
-    /// Creates a case; returns its id. Its labels and first timeline entry are written at commit.
+    /// The next case number from the sequence that no label holds. Numbers are reserved a
+    /// few dozen at a time and checked in one query; the sequence records only those used.
+    async fn next_minted_number(&mut self, make_number: NumberMaker<'_>) -> Result<CaseNumber> {
+        while self.reserved_numbers.is_empty() {
+            let mut candidates = Vec::with_capacity(RESERVE);
+            while candidates.len() < RESERVE {
+                // Skip sequence values that adopted history already uses.
+                let seq = self.next_seq("case_seq").await?;
+                if !self.seq_taken(seq).await? {
+                    candidates.push(make_number(seq));
+                }
+            }
+            let labels: Vec<String> = candidates.iter().map(ToString::to_string).collect();
+            self.load_labels(&labels).await?;
+            self.reserved_numbers = candidates
+                .into_iter()
+                .filter(|number| self.labels.get(&number.to_string()) == Some(&None))
+                .collect();
+        }
+        let number = self
+            .reserved_numbers
+            .pop_front()
+            .ok_or_else(|| Error::Corrupt("no case number reserved".into()))?;
+        self.used_sequences.insert("case_seq", number.seq());
+        Ok(number)
+    }
+
+    /// The next tracking token from the sequence that no label holds (reserved like numbers).
+    async fn next_token(&mut self, prefix: &str, start: u64) -> Result<TrackingToken> {
+        if self
+            .reserved_tokens
+            .front()
+            .is_some_and(|(_, token)| token.prefix() != prefix)
+        {
+            self.reserved_tokens.clear();
+        }
+        while self.reserved_tokens.is_empty() {
+            let mut candidates = Vec::with_capacity(RESERVE);
+            for _ in 0..RESERVE {
+                let seq = self.next_seq("token_seq").await?;
+                let value = start.saturating_add(seq).saturating_sub(1);
+                let token = TrackingToken::new(prefix, value)
+                    .map_err(|error| Error::Conflict(error.to_string()))?;
+                candidates.push((seq, token));
+            }
+            let labels: Vec<String> = candidates.iter().map(|(_, t)| t.to_string()).collect();
+            self.load_labels(&labels).await?;
+            self.reserved_tokens = candidates
+                .into_iter()
+                .filter(|(_, token)| self.labels.get(&token.to_string()) == Some(&None))
+                .collect();
+        }
+        let (seq, token) = self
+            .reserved_tokens
+            .pop_front()
+            .ok_or_else(|| Error::Corrupt("no tracking token reserved".into()))?;
+        self.used_sequences.insert("token_seq", seq);
+        Ok(token)
+    }
+
+    /// An id for a new case, given out under the writer lock.
+    async fn next_case_id(&mut self) -> Result<i64> {
+        match self.store.backend {
+            Backend::Sqlite => {
+                let id = match self.next_case_id {
+                    Some(id) => id,
+                    None => {
+                        sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(id), 0) + 1 FROM cases")
+                            .fetch_one(&mut *self.tx)
+                            .await?
+                    }
+                };
+                self.next_case_id = Some(id + 1);
+                Ok(id)
+            }
+            Backend::Postgres => {
+                if self.reserved_case_ids.is_empty() {
+                    let ids: Vec<i64> = sqlx::query_scalar(
+                        "SELECT nextval(pg_get_serial_sequence('cases', 'id')) FROM generate_series(1, $1)",
+                    )
+                    .bind(crate::to_i64(RESERVE as u64))
+                    .fetch_all(&mut *self.tx)
+                    .await?;
+                    self.reserved_case_ids.extend(ids);
+                }
+                self.reserved_case_ids
+                    .pop_front()
+                    .ok_or_else(|| Error::Corrupt("no case id reserved".into()))
+            }
+        }
+    }
+
+    /// Creates a case; returns its id. The case, its labels and its first timeline entry are written at commit.
     pub async fn create_case(
         &mut self,
         new: &NewCase,
@@ -1089,40 +1222,50 @@ impl IngestTx<'_> {
                 }
                 number.clone()
             }
-            None => loop {
-                // Skip sequence values that adopted history already uses.
-                let seq = self.next_seq("case_seq").await?;
-                if self.seq_taken(seq).await? {
-                    continue;
-                }
-                let number = make_number(seq);
-                if self.case_by_label(&number.to_string()).await?.is_none() {
-                    break number;
-                }
-            },
+            None => self.next_minted_number(make_number).await?,
         };
         let token = match &new.token {
-            TokenChoice::Adopt(token) => Some(token.clone()),
-            TokenChoice::New { prefix, start } => loop {
-                let value = start
-                    .saturating_add(self.next_seq("token_seq").await?)
-                    .saturating_sub(1);
-                let token = TrackingToken::new(prefix, value)
-                    .map_err(|error| Error::Conflict(error.to_string()))?;
-                if self.case_by_label(&token.to_string()).await?.is_none() {
-                    break Some(token);
+            TokenChoice::Adopt(token) => {
+                if self.case_by_label(&token.to_string()).await?.is_some() {
+                    return Err(Error::Conflict(format!(
+                        "the tracking token {token} is taken by another case"
+                    )));
                 }
-            },
+                Some(token.clone())
+            }
+            TokenChoice::New { prefix, start } => Some(self.next_token(prefix, *start).await?),
             TokenChoice::None => None,
         };
-        if let Some(token) = &token {
-            if self.case_by_label(&token.to_string()).await?.is_some() {
-                return Err(Error::Conflict(format!(
-                    "the tracking token {token} is taken by another case"
-                )));
-            }
-        }
-        let id = cases::insert_case_row(&mut self.tx, new, &number, token.as_ref(), now).await?;
+        let id = self.next_case_id().await?;
+        let text = |value: &str| Param::Text(Some(value.to_string()));
+        self.pending_cases.push(vec![
+            Param::Int(Some(id)),
+            text(&number.to_string()),
+            text(&new.title),
+            text(new.priority.as_str()),
+            Param::Int(new.customer_org_id),
+            text(&new.customer),
+            Param::Text(new.product.clone()),
+            Param::Text(new.version.clone()),
+            text(Status::New.as_str()),
+            text(&new.stage),
+            Param::Text(token.as_ref().map(ToString::to_string)),
+            Param::Int(new.split_from),
+            Param::Int(Some(now)),
+            Param::Int(Some(now)),
+            text(if new.number.is_some() {
+                "adopted"
+            } else {
+                "minted"
+            }),
+        ]);
+        self.new_cases.push(OpenedCase {
+            id,
+            customer_org_id: new.customer_org_id,
+            created_at: now,
+            title: new.title.clone(),
+            minted: new.number.is_none(),
+        });
         self.put_label(number.to_string(), "number", id, Some(number.seq()))
             .await?;
         if let Some(token) = &token {
@@ -1131,7 +1274,7 @@ impl IngestTx<'_> {
         let data = serde_json::json!({ "event": "created", "to": Status::New.as_str() });
         self.pending_timeline.push(vec![
             Param::Int(Some(id)),
-            Param::Text(Some(EntryKind::StatusChange.as_str().to_string())),
+            text(EntryKind::StatusChange.as_str()),
             Param::Int(Some(now)),
             Param::Text(None),
             Param::Int(None),
@@ -1348,6 +1491,7 @@ impl IngestTx<'_> {
         case_id: Option<i64>,
         now: i64,
     ) -> Result<()> {
+        self.flush_cases().await?;
         sqlx::query(
             "UPDATE quarantine SET resolved_at = $1, resolution = $2, case_id = $3 WHERE id = $4",
         )
@@ -1356,6 +1500,37 @@ impl IngestTx<'_> {
         .bind(case_id)
         .bind(id)
         .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Writes the cases this batch opened (rows that name them may follow).
+    async fn flush_cases(&mut self) -> Result<()> {
+        let cases = std::mem::take(&mut self.pending_cases);
+        insert_rows(
+            self.store.backend,
+            &mut self.tx,
+            "cases",
+            &[
+                "id",
+                "number",
+                "title",
+                "priority",
+                "customer_org_id",
+                "customer_name",
+                "product",
+                "version",
+                "status",
+                "stage",
+                "tracking_token",
+                "split_from",
+                "created_at",
+                "updated_at",
+                "number_origin",
+            ],
+            &cases,
+            "",
+        )
         .await?;
         Ok(())
     }
@@ -1379,6 +1554,7 @@ impl IngestTx<'_> {
         for flush in std::mem::take(&mut self.pending_flushes) {
             flush.wait().await?;
         }
+        self.flush_cases().await?;
         self.flush_raw().await?;
         let attachment_blobs = std::mem::take(&mut self.pending_attachment_blobs);
         insert_rows(
@@ -1486,7 +1662,7 @@ impl IngestTx<'_> {
         .await?;
         let touched: Vec<(i64, i64)> = std::mem::take(&mut self.touched).into_iter().collect();
         touch_cases(self.store.backend, &mut self.tx, &touched).await?;
-        for (name, value) in std::mem::take(&mut self.sequences) {
+        for (name, value) in std::mem::take(&mut self.used_sequences) {
             match self.store.backend {
                 Backend::Sqlite => {
                     sqlx::query("UPDATE counters SET value = $1 WHERE name = $2")

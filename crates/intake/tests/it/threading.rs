@@ -350,7 +350,67 @@ async fn a_token_from_another_system_does_not_outvote_the_number(db: TestDb) {
     assert!(token.starts_with("CMIT:1000000"), "{token}");
 }
 
+/// Numbers and tokens are reserved a few dozen at a time, but only those used are taken:
+/// across batches, and for a case opened by hand afterwards, they stay contiguous.
+async fn numbers_and_tokens_stay_contiguous_across_batches(db: TestDb) {
+    let store = open(&db).await;
+    organizations(&store).await;
+    let mut seen = Vec::new();
+    for batch in 0..3 {
+        let arrivals = (0..2)
+            .map(|n| {
+                arrival(mail(
+                    "xuda@acer.com",
+                    &format!("problem {batch}-{n}"),
+                    Some(&format!("c{batch}-{n}@acer.com")),
+                    "",
+                    "x",
+                ))
+            })
+            .collect();
+        for outcome in ingest(&store, arrivals).await {
+            let (number, _, new_case) = on_case(&outcome);
+            assert!(new_case);
+            let case = store.find_case(&number).await.unwrap().unwrap();
+            seen.push((case.number.seq(), case.tracking_token.unwrap().to_string()));
+        }
+    }
+    let mut make_number = |seq: u64| case::CaseNumber::generate(seq, &mut rand::rng());
+    let by_hand = store
+        .create_case(
+            store::cases::NewCase {
+                number: None,
+                token: store::cases::TokenChoice::New {
+                    prefix: "CMIT".into(),
+                    start: crate::config().token_start,
+                },
+                title: "by hand".into(),
+                priority: case::Priority::P3,
+                customer_org_id: None,
+                customer: "Acer".into(),
+                stage: "初次响应".into(),
+                product: None,
+                version: None,
+                split_from: None,
+            },
+            &mut make_number,
+            None,
+            0,
+        )
+        .await
+        .unwrap();
+    seen.push((
+        by_hand.number.seq(),
+        by_hand.tracking_token.unwrap().to_string(),
+    ));
+    let expected: Vec<(u64, String)> = (1..=7)
+        .map(|n| (n, format!("CMIT:{}", 10_000_000 + n)))
+        .collect();
+    assert_eq!(seen, expected);
+}
+
 testkit::backend_tests!(
+    numbers_and_tokens_stay_contiguous_across_batches,
     every_method_finds_the_case,
     history_keeps_its_numbers,
     duplicates_and_message_id_collisions,
