@@ -31,6 +31,8 @@ pub struct ImportSummary {
     pub quarantined: u64,
     /// The cases touched, in first-touched order.
     pub cases: Vec<String>,
+    #[serde(skip)]
+    seen_cases: std::collections::HashSet<String>,
     /// The quarantine entries made, with their reasons.
     pub quarantine: Vec<QuarantinedItem>,
     /// How long the import took, in milliseconds.
@@ -111,7 +113,7 @@ impl ImportSummary {
                 } else {
                     self.threaded += 1;
                 }
-                if !self.cases.contains(&case) {
+                if self.seen_cases.insert(case.clone()) {
                     self.cases.push(case);
                 }
             }
