@@ -409,12 +409,10 @@ pub fn inspections(inspections: &[app::Inspection], lang: Lang) -> String {
 /// The integrity check's findings.
 pub fn check(report: &app::CheckReport, lang: Lang) -> String {
     let mut out = format!(
-        "{}: {} {}, {} {}; {} {}, {} {}\n",
+        "{}: {} {}; {} {}, {} {}\n",
         lang.pick("checked", "已检查"),
         report.raw_rows,
         lang.pick("raw messages", "封原始邮件"),
-        report.attachment_rows,
-        lang.pick("attachments", "个附件"),
         report.packs,
         lang.pick("packs", "个数据包"),
         report.blob_files,
@@ -425,7 +423,10 @@ pub fn check(report: &app::CheckReport, lang: Lang) -> String {
             out,
             "{} {}",
             report.verified,
-            lang.pick("blobs read back and hashed", "个数据块已读回并校验")
+            lang.pick(
+                "raw messages read back and hashed",
+                "封原始邮件已读回并校验"
+            )
         );
     }
     if !report.orphan_blobs.is_empty() {

@@ -7,7 +7,7 @@ use mail::{ParsedMail, Unreadable};
 use rand::Rng;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use store::ingest::{ArrivalBlobs, BatchKeys, NewQuarantine};
+use store::ingest::{BatchKeys, NewQuarantine};
 use store::Store;
 
 use crate::decide::{self, Mode, Placed};
@@ -289,29 +289,13 @@ pub async fn ingest_prepared(
     }
     tx.prefetch_facts(&keys).await?;
     let prefetched = std::time::Instant::now();
-    // Nothing is decided before the raw bytes (and attachments) are on disk.
-    let attachments: Vec<Vec<(&str, &[u8])>> = prepared
+    // Nothing is decided before the raw bytes are on their way to disk (and the commit waits for them).
+    let raw: Vec<(&str, &[u8])> = prepared
         .iter()
-        .map(|(item, _)| match &item.parsed {
-            Ok(mail) => mail
-                .attachments
-                .iter()
-                .map(|a| (a.sha256.as_str(), a.bytes.as_slice()))
-                .collect(),
-            Err(_) => Vec::new(),
-        })
+        .map(|(item, bytes)| (item.sha256.as_str(), bytes.as_slice()))
         .collect();
-    let blobs: Vec<ArrivalBlobs<'_>> = prepared
-        .iter()
-        .zip(&attachments)
-        .map(|((item, bytes), attachments)| ArrivalBlobs {
-            sha256: &item.sha256,
-            bytes,
-            attachments,
-        })
-        .collect();
-    tx.store_blobs(&blobs).await?;
-    drop(blobs);
+    tx.store_raw(&raw).await?;
+    drop(raw);
     let stored = std::time::Instant::now();
     let mut outcomes = Vec::with_capacity(prepared.len());
     let mode = Mode {

@@ -127,3 +127,14 @@ pub fn inspect(arrival: &RawArrival, config: &IntakeConfig) -> Inspection {
     }
     inspection
 }
+
+/// An attachment's bytes, read again from the raw message that carried it: the one whose
+/// SHA-256 is `sha256` (attachments are not stored apart from their messages).
+pub fn attachment(raw: &[u8], config: &IntakeConfig, sha256: &str) -> Option<Vec<u8>> {
+    mail::normalise(raw, &config.limits)
+        .ok()?
+        .attachments
+        .into_iter()
+        .find(|attachment| attachment.sha256 == sha256)
+        .map(|attachment| attachment.bytes)
+}

@@ -218,7 +218,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let root = src.join("blobs");
         let mut locations: HashMap<(BlobKind, String), PackLocation> = HashMap::new();
-        for (folder, kind) in [("raw", BlobKind::Raw), ("att", BlobKind::Attachment)] {
+        for (folder, kind) in [("raw", BlobKind::Raw)] {
             let mut files = Vec::new();
             collect_files(&root.join(folder), &mut files)?;
             for chunk in files.chunks(256) {
@@ -310,17 +310,6 @@ impl Store {
                 sqlx::query(&format!("UPDATE {table} SET {column} = $1 WHERE id = $2"))
                     .bind(target)
                     .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-        for ((kind, sha), location) in &locations {
-            if *kind == BlobKind::Attachment {
-                sqlx::query("INSERT INTO attachment_blobs (sha256, size, pack, pack_offset) VALUES ($1, $2, $3, $4)")
-                    .bind(sha)
-                    .bind(crate::to_i64(location.size))
-                    .bind(&location.pack)
-                    .bind(crate::to_i64(location.offset))
                     .execute(&mut *tx)
                     .await?;
             }

@@ -1,11 +1,13 @@
-//! The blob store: raw messages and attachments, content-addressed by SHA-256.
+//! The blob store: raw messages, content-addressed by SHA-256.
 //!
-//! An ingest batch writes its new blobs into one pack: a file of records
-//! `casebook-blob <key> <size>\n<bytes>\n`, written and fsynced (with its
-//! folder) before the transaction that records where each blob lies
-//! (`raw_messages.pack`, `attachment_blobs`). One file per batch rather than
-//! one per blob: creating tens of thousands of small files dominated the
-//! ingest profile, and on S3-compatible storage a pack is one PUT. A crash
+//! An ingest batch writes its new raw messages into one pack: a file of
+//! records `casebook-blob <key> <size>\n<bytes>\n`, written and fsynced (with
+//! its folder) before the transaction that records where each lies
+//! (`raw_messages.pack`, `pack_offset`). One file per batch rather than one
+//! per message: creating tens of thousands of small files dominated the
+//! ingest profile, and on S3-compatible storage a pack is one PUT.
+//! Attachments are not stored apart: they are read from their raw message
+//! (their SHA-256, recorded at ingest, tells that the bytes are theirs). A crash
 //! between the pack and the commit leaves an orphan pack that no row names;
 //! importing again writes the blobs anew. Packs are never rewritten.
 //!
@@ -28,8 +30,6 @@ use crate::{Error, Result};
 pub enum BlobKind {
     /// A raw message as it arrived.
     Raw,
-    /// A decoded attachment.
-    Attachment,
 }
 
 /// The address of a blob: its kind and SHA-256.
@@ -41,7 +41,6 @@ impl BlobKey {
     pub fn new(kind: BlobKind, sha256: &str) -> BlobKey {
         let folder = match kind {
             BlobKind::Raw => "raw",
-            BlobKind::Attachment => "att",
         };
         let fan = sha256.get(..2).unwrap_or("00");
         BlobKey(format!("{folder}/{fan}/{sha256}"))
@@ -286,7 +285,7 @@ fn sync_local_pack(path: &Path, file: &std::fs::File) -> Result<()> {
 }
 
 impl crate::Store {
-    /// A raw message's or an attachment's bytes, from its pack or its own file.
+    /// A raw message's bytes, from its pack or its own file.
     pub async fn read_blob(&self, kind: BlobKind, sha256: &str) -> Result<Vec<u8>> {
         let location = blob_location(&self.pool, kind, sha256).await?;
         self.blobs
@@ -305,9 +304,6 @@ pub(crate) async fn blob_location<'e>(
         BlobKind::Raw => {
             "SELECT pack, pack_offset, size FROM raw_messages WHERE sha256 = $1 AND pack IS NOT NULL"
         }
-        BlobKind::Attachment => {
-            "SELECT pack, pack_offset, size FROM attachment_blobs WHERE sha256 = $1"
-        }
     };
     let row: Option<(String, i64, i64)> = sqlx::query_as(sql)
         .bind(sha256)
@@ -323,32 +319,17 @@ pub(crate) async fn blob_location<'e>(
 /// A blob the database names: its kind, SHA-256 and location (`None`: a file of its own).
 pub(crate) type NamedBlob = (BlobKind, String, Option<PackLocation>);
 
-/// Every raw message and (distinct) attachment the database names, with where each lies.
+/// Every raw message the database names, with where each lies.
 pub(crate) async fn named_blobs(connection: &mut sqlx::AnyConnection) -> Result<Vec<NamedBlob>> {
-    use sqlx::Row;
-    let rows = sqlx::query(
-        "SELECT 'raw' AS kind, sha256, pack, pack_offset, size FROM raw_messages \
-         UNION ALL SELECT DISTINCT 'att' AS kind, a.sha256, b.pack, b.pack_offset, b.size FROM attachments a \
-         LEFT JOIN attachment_blobs b ON b.sha256 = a.sha256",
-    )
-    .fetch_all(&mut *connection)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            let kind = if row.try_get::<String, _>("kind")? == "raw" {
-                BlobKind::Raw
-            } else {
-                BlobKind::Attachment
-            };
-            Ok((
-                kind,
-                row.try_get("sha256")?,
-                PackLocation::from_columns(
-                    row.try_get("pack")?,
-                    row.try_get("pack_offset")?,
-                    row.try_get("size")?,
-                ),
-            ))
+    let rows: Vec<(String, Option<String>, Option<i64>, i64)> =
+        sqlx::query_as("SELECT sha256, pack, pack_offset, size FROM raw_messages")
+            .fetch_all(&mut *connection)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(sha, pack, offset, size)| {
+            let location = PackLocation::from_columns(pack, offset, Some(size));
+            (BlobKind::Raw, sha, location)
         })
-        .collect()
+        .collect())
 }

@@ -91,7 +91,6 @@ pub struct IngestTx<'s> {
     /// Packs being flushed; the commit waits for them.
     pending_flushes: Vec<PendingFlush>,
     pending_raw: Vec<Vec<Param>>,
-    pending_attachment_blobs: Vec<Vec<Param>>,
     pending_messages: Vec<Vec<Param>>,
     pending_attachments: Vec<Vec<Param>>,
     pending_timeline: Vec<Vec<Param>>,
@@ -102,17 +101,6 @@ pub struct IngestTx<'s> {
     touched: HashMap<i64, i64>,
     received: i64,
     duplicates: i64,
-}
-
-/// The bytes of one arrival to store: the raw message and its decoded attachments.
-#[derive(Debug, Clone, Copy)]
-pub struct ArrivalBlobs<'a> {
-    /// SHA-256 of the raw bytes.
-    pub sha256: &'a str,
-    /// The raw bytes.
-    pub bytes: &'a [u8],
-    /// Each attachment's SHA-256 and bytes.
-    pub attachments: &'a [(&'a str, &'a [u8])],
 }
 
 /// What is stored under a Message-ID already.
@@ -259,7 +247,6 @@ impl Store {
             next_message_id: None,
             pending_flushes: Vec::new(),
             pending_raw: Vec::new(),
-            pending_attachment_blobs: Vec::new(),
             pending_messages: Vec::new(),
             pending_attachments: Vec::new(),
             pending_timeline: Vec::new(),
@@ -579,64 +566,32 @@ impl IngestTx<'_> {
         Ok(true)
     }
 
-    /// Writes the batch's new blobs into one durable pack: each raw message not stored before,
-    /// with its attachments that are not stored yet. Call after [`IngestTx::prefetch`] and
-    /// before [`IngestTx::record_raw`]; the locations are written at commit.
-    pub async fn store_blobs(&mut self, arrivals: &[ArrivalBlobs<'_>]) -> Result<()> {
-        let mut raw_hashes: Vec<String> = arrivals.iter().map(|a| a.sha256.to_string()).collect();
-        raw_hashes.retain(|sha| !self.raw_known.contains(sha) && !self.raw_absent.contains(sha));
-        if !raw_hashes.is_empty() {
-            self.prefetch(&raw_hashes, &[]).await?;
+    /// Writes the batch's raw messages that are not stored yet into one pack, flushed while
+    /// the batch is placed. Call after [`IngestTx::prefetch`] and before
+    /// [`IngestTx::record_raw`]; the locations are written, and the flush waited for, at commit.
+    pub async fn store_raw(&mut self, arrivals: &[(&str, &[u8])]) -> Result<()> {
+        let unknown: Vec<String> = arrivals
+            .iter()
+            .map(|(sha, _)| sha.to_string())
+            .filter(|sha| !self.raw_known.contains(sha) && !self.raw_absent.contains(sha))
+            .collect();
+        if !unknown.is_empty() {
+            self.prefetch(&unknown, &[]).await?;
         }
-        let fresh: Vec<&ArrivalBlobs<'_>> = arrivals
-            .iter()
-            .filter(|a| !self.raw_known.contains(a.sha256))
-            .collect();
-        let mut candidates: Vec<&str> = fresh
-            .iter()
-            .flat_map(|a| a.attachments.iter().map(|(sha, _)| *sha))
-            .collect();
-        candidates.sort_unstable();
-        candidates.dedup();
-        let stored: HashSet<String> = select_in(
-            self.store.backend,
-            &mut self.tx,
-            "SELECT sha256 FROM attachment_blobs WHERE sha256",
-            &candidates,
-        )
-        .await?
-        .iter()
-        .map(|row| row.try_get("sha256"))
-        .collect::<std::result::Result<_, _>>()?;
-        let mut keys: Vec<(BlobKind, &str)> = Vec::new();
-        let mut blobs: Vec<(BlobKey, &[u8])> = Vec::new();
         let mut seen: HashSet<&str> = HashSet::new();
-        for arrival in fresh {
-            if seen.insert(arrival.sha256) {
-                keys.push((BlobKind::Raw, arrival.sha256));
-                blobs.push((BlobKey::new(BlobKind::Raw, arrival.sha256), arrival.bytes));
-            }
-            for &(sha, bytes) in arrival.attachments {
-                if !stored.contains(sha) && seen.insert(sha) {
-                    keys.push((BlobKind::Attachment, sha));
-                    blobs.push((BlobKey::new(BlobKind::Attachment, sha), bytes));
-                }
-            }
-        }
+        let fresh: Vec<(&str, &[u8])> = arrivals
+            .iter()
+            .filter(|(sha, _)| !self.raw_known.contains(*sha) && seen.insert(sha))
+            .copied()
+            .collect();
+        let blobs: Vec<(BlobKey, &[u8])> = fresh
+            .iter()
+            .map(|(sha, bytes)| (BlobKey::new(BlobKind::Raw, sha), *bytes))
+            .collect();
         let (locations, flush) = self.store.blobs.start_pack(&blobs).await?;
         self.pending_flushes.push(flush);
-        for ((kind, sha), location) in keys.into_iter().zip(locations) {
-            match kind {
-                BlobKind::Raw => {
-                    self.raw_locations.insert(sha.to_string(), location);
-                }
-                BlobKind::Attachment => self.pending_attachment_blobs.push(vec![
-                    Param::Text(Some(sha.to_string())),
-                    Param::Int(Some(crate::to_i64(location.size))),
-                    Param::Text(Some(location.pack)),
-                    Param::Int(Some(crate::to_i64(location.offset))),
-                ]),
-            }
+        for ((sha, _), location) in fresh.into_iter().zip(locations) {
+            self.raw_locations.insert(sha.to_string(), location);
         }
         Ok(())
     }
@@ -1556,16 +1511,6 @@ impl IngestTx<'_> {
         }
         self.flush_cases().await?;
         self.flush_raw().await?;
-        let attachment_blobs = std::mem::take(&mut self.pending_attachment_blobs);
-        insert_rows(
-            self.store.backend,
-            &mut self.tx,
-            "attachment_blobs",
-            &["sha256", "size", "pack", "pack_offset"],
-            &attachment_blobs,
-            "ON CONFLICT (sha256) DO NOTHING",
-        )
-        .await?;
         let messages = std::mem::take(&mut self.pending_messages);
         let columns = [
             "id",

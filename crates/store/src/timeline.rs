@@ -87,6 +87,17 @@ pub struct Placement {
 }
 
 impl Store {
+    /// The raw message (SHA-256) of a message that carries an attachment with this SHA-256.
+    pub async fn raw_with_attachment(&self, sha256: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT m.raw_sha256 FROM attachments a JOIN messages m ON m.id = a.message_row_id \
+             WHERE a.sha256 = $1 ORDER BY m.id LIMIT 1",
+        )
+        .bind(sha256)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// Every message on a case, with its case: for scoring threading against a known answer.
     pub async fn placements(&self) -> Result<Vec<Placement>> {
         let rows = sqlx::query(

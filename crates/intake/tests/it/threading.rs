@@ -409,7 +409,76 @@ async fn numbers_and_tokens_stay_contiguous_across_batches(db: TestDb) {
     assert_eq!(seen, expected);
 }
 
+/// Attachments are not stored apart: they are read again, byte for byte, from their raw message.
+async fn attachments_come_back_from_their_raw_message(db: TestDb) {
+    let store = open(&db).await;
+    organizations(&store).await;
+    let log: Vec<u8> = (0..5000u32).flat_map(|n| n.to_le_bytes()).collect();
+    let encoded = base64_lines(&log);
+    let raw = format!(
+        "From: xuda@acer.com\r\nTo: support@cmgos.com\r\nSubject: logs\r\nMessage-ID: <att1@acer.com>\r\n\
+         Date: Mon, 1 Mar 2021 10:00:00 +0800\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n\
+         --B\r\nContent-Type: text/plain\r\n\r\nthe logs\r\n\
+         --B\r\nContent-Type: application/octet-stream; name=dump.bin\r\nContent-Transfer-Encoding: base64\r\n\
+         Content-Disposition: attachment; filename=dump.bin\r\n\r\n{encoded}--B--\r\n"
+    );
+    let (number, _, _) = on_case(&ingest_one(&store, raw).await);
+    let case = store.find_case(&number).await.unwrap().unwrap();
+    let timeline = store.timeline(case.id).await.unwrap();
+    let attachment = timeline
+        .iter()
+        .filter_map(|entry| entry.message.as_ref())
+        .flat_map(|message| message.attachments.iter())
+        .next()
+        .expect("the attachment is recorded")
+        .clone();
+    assert_eq!(attachment.size, log.len() as u64);
+    let raw_sha = store
+        .raw_with_attachment(&attachment.sha256)
+        .await
+        .unwrap()
+        .unwrap();
+    let raw = store
+        .read_blob(store::blob::BlobKind::Raw, &raw_sha)
+        .await
+        .unwrap();
+    assert_eq!(
+        intake::inspect::attachment(&raw, &crate::config(), &attachment.sha256),
+        Some(log)
+    );
+    assert_eq!(
+        intake::inspect::attachment(&raw, &crate::config(), "0000"),
+        None
+    );
+}
+
+fn base64_lines(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for (n, chunk) in bytes.chunks(3).enumerate() {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let v = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((v >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+        if n % 19 == 18 {
+            out.push_str("\r\n");
+        }
+    }
+    out.push_str("\r\n");
+    out
+}
+
 testkit::backend_tests!(
+    attachments_come_back_from_their_raw_message,
     numbers_and_tokens_stay_contiguous_across_batches,
     every_method_finds_the_case,
     history_keeps_its_numbers,

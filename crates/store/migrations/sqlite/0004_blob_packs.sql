@@ -1,11 +1,5 @@
--- Blobs are written in packs, one file per ingest batch, instead of one file per blob.
--- A raw message or attachment without a pack is a file of its own (written before packs).
+-- Raw messages are written in packs, one file per ingest batch, instead of one file per message.
+-- A raw message without a pack is a file of its own (written before packs). Attachments are not
+-- stored apart: they are read from their raw message, and their SHA-256 tells the bytes are theirs.
 ALTER TABLE raw_messages ADD COLUMN pack TEXT;
 ALTER TABLE raw_messages ADD COLUMN pack_offset INTEGER;
-
-CREATE TABLE attachment_blobs (
-    sha256 TEXT PRIMARY KEY,
-    size INTEGER NOT NULL,
-    pack TEXT NOT NULL,
-    pack_offset INTEGER NOT NULL
-);
