@@ -126,7 +126,14 @@ fn prepare_one(arrival: RawArrival, config: &IntakeConfig) -> (Prepared, Vec<u8>
     let sha256 = hex::encode(Sha256::digest(&arrival.bytes));
     // A parser bug must not lose the message: it is quarantined as unreadable, bytes kept.
     let read_all = || {
-        let parsed = read(&arrival.bytes, arrival.kind, &config.limits);
+        let mut parsed = read(&arrival.bytes, arrival.kind, &config.limits);
+        // Attachments are read from the raw message when wanted: their bytes need not wait
+        // in memory for the batch to be written.
+        if let Ok(mail) = &mut parsed {
+            for attachment in &mut mail.attachments {
+                attachment.bytes = Vec::new();
+            }
+        }
         let mut keys = BatchKeys::default();
         if let Ok(mail) = &parsed {
             let subject = config.codec.parse(&mail.subject);
