@@ -524,31 +524,113 @@ fn compare_talon(
     Ok(())
 }
 
-/// sisimai: bounces must be recognised as bounces, and its two non-bounces must not.
-fn compare_sisimai(messages: &[Message], row: &mut Row, mismatches: &mut Vec<Mismatch>) {
-    row.fields = "bounce or not, auto-replies counted as sisimai does (failed recipients and reasons: not compared yet)".into();
+/// A sisimai reason in Casebook's vocabulary (`mail::bounce::BounceReason`, snake case).
+/// sisimai has some thirty reasons; Casebook keeps what tells an engineer what to do.
+fn reason_class(sisimai: &str) -> &'static str {
+    match sisimai {
+        "userunknown" | "hasmoved" | "hostunknown" | "suspend" => "address_gone",
+        "mailboxfull" => "mailbox_full",
+        "mesgtoobig" | "exceedlimit" => "too_large",
+        "filtered" | "rejected" | "blocked" | "policyviolation" | "spamdetected"
+        | "virusdetected" | "securityerror" | "authfailure" | "requireptr" | "badreputation"
+        | "norelaying" | "notaccept" | "contenterror" | "notcompliantrfc" | "syntaxerror"
+        | "speeding" => "rejected",
+        "expired" | "networkerror" | "toomanyconn" | "systemerror" | "systemfull"
+        | "mailererror" | "onhold" => "temporary",
+        "feedback" => "complaint",
+        "vacation" => "auto_reply",
+        "delivered" => "delivered",
+        _ => "unknown",
+    }
+}
+
+/// sisimai: bounces are recognised (and its two non-bounces are not); for each bounce, as
+/// many recipients as sisimai finds, each with its reason class and, where sisimai gives
+/// one, its enhanced status code.
+fn compare_sisimai(
+    folder: &Path,
+    messages: &[Message],
+    row: &mut Row,
+    mismatches: &mut Vec<Mismatch>,
+) -> Result<()> {
+    row.fields = "bounce or not; failed recipients: count, reason class (sisimai reasons mapped to Casebook's), enhanced status code".into();
+    let tsv = std::fs::read_to_string(folder.join("expected-bounces.tsv"))?;
+    let mut expected: std::collections::HashMap<String, Vec<(String, String)>> =
+        std::collections::HashMap::new();
+    for line in tsv.lines().skip(1) {
+        let cells: Vec<&str> = line.split('\t').collect();
+        if let [file, _, status, _, reason, ..] = cells.as_slice() {
+            expected
+                .entry((*file).to_string())
+                .or_default()
+                .push(((*status).to_string(), reason_class(reason).to_string()));
+        }
+    }
     for message in messages {
         let Some(inspection) = &message.inspection else {
             continue;
         };
-        let expected = if message.relative.starts_with("not/") {
-            "not a bounce"
-        } else {
-            "bounce"
-        };
-        let actual = if inspection.auto_submitted.is_some() {
+        let is_bounce = if inspection.auto_submitted.is_some() {
             "bounce"
         } else {
             "not a bounce"
         };
-        record(
-            row,
-            mismatches,
-            "sisimai",
-            &message.relative,
-            vec![("bounce", expected.into(), actual.into())],
-        );
+        if message.relative.starts_with("not/") {
+            record(
+                row,
+                mismatches,
+                "sisimai",
+                &message.relative,
+                vec![("bounce", "not a bounce".into(), is_bounce.into())],
+            );
+            continue;
+        }
+        // A file in mbox form is read as `file#1`; a second message in one file has no expectation.
+        let (file, nth) = message
+            .relative
+            .split_once('#')
+            .map_or((message.relative.as_str(), "1"), |(file, nth)| (file, nth));
+        if nth != "1" {
+            continue;
+        }
+        let wanted = expected.get(file).cloned().unwrap_or_default();
+        let found: Vec<(String, String)> = inspection
+            .bounce
+            .iter()
+            .flat_map(|bounce| bounce.recipients.iter())
+            .map(|recipient| {
+                (
+                    recipient.status.clone().unwrap_or_default(),
+                    serde_json::to_value(recipient.reason)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default(),
+                )
+            })
+            .collect();
+        let mut checks = vec![
+            ("bounce", "bounce".to_string(), is_bounce.to_string()),
+            (
+                "recipients",
+                wanted.len().to_string(),
+                found.len().to_string(),
+            ),
+        ];
+        for (index, (status, class)) in wanted.iter().enumerate() {
+            let (own_status, own_class) = found.get(index).cloned().unwrap_or_default();
+            checks.push(("reason", class.clone(), own_class));
+            // sisimai writes its own codes X.0.9NN where a bounce has no status: not RFC 3463.
+            let pseudo = status
+                .split('.')
+                .nth(2)
+                .is_some_and(|detail| detail.len() == 3);
+            if !status.is_empty() && !pseudo {
+                checks.push(("status", status.clone(), own_status));
+            }
+        }
+        record(row, mismatches, "sisimai", &message.relative, checks);
     }
+    Ok(())
 }
 
 /// Runs the conformance over every corpus folder.
@@ -576,7 +658,7 @@ pub fn run(corpora: &Path) -> Result<Report> {
             }
             "kopano" => compare_kopano(&folder, &messages, &mut row, &mut report.mismatches)?,
             "talon" => compare_talon(&folder, &messages, &mut row, &mut report.mismatches)?,
-            "sisimai" => compare_sisimai(&messages, &mut row, &mut report.mismatches),
+            "sisimai" => compare_sisimai(&folder, &messages, &mut row, &mut report.mismatches)?,
             _ => {}
         }
         report.rows.push(row);

@@ -56,6 +56,8 @@ pub struct Inspection {
     pub tracking_token: Option<String>,
     /// Auto-reply or bounce signals.
     pub auto_submitted: Option<String>,
+    /// What a bounce, feedback report or automatic reply says: each recipient, status and reason.
+    pub bounce: Option<mail::bounce::Bounce>,
     /// What was imperfect; an unreadable message has one problem of kind `unreadable`.
     pub problems: Vec<serde_json::Value>,
 }
@@ -83,6 +85,7 @@ pub fn inspect(arrival: &RawArrival, config: &IntakeConfig) -> Inspection {
         case_number: None,
         tracking_token: None,
         auto_submitted: None,
+        bounce: None,
         problems: Vec::new(),
     };
     match read(&arrival.bytes, arrival.kind, &config.limits) {
@@ -113,6 +116,7 @@ pub fn inspect(arrival: &RawArrival, config: &IntakeConfig) -> Inspection {
                 })
                 .collect();
             inspection.auto_submitted = mail.auto_submitted;
+            inspection.bounce = mail.bounce;
             inspection.problems = mail
                 .problems
                 .iter()

@@ -74,6 +74,7 @@ pub async fn decide(
             attachments: Vec::new(),
             thread_index: None,
             auto_submitted: None,
+            bounce: None,
             signature_addresses: Vec::new(),
             from_export: false,
             problems: Vec::new(),

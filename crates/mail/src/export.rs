@@ -173,6 +173,7 @@ pub fn parse_one(bytes: &[u8]) -> Result<ParsedMail, Unreadable> {
         attachments: Vec::new(),
         thread_index: None,
         auto_submitted: None,
+        bounce: None,
         from_export: true,
         problems,
     }))

@@ -11,6 +11,7 @@
 //! No file or network access: callers pass bytes. Threading, storage and the
 //! takeover guard live in `case`, `store` and `intake`.
 
+pub mod bounce;
 pub mod container;
 mod encoded_words;
 pub mod export;

@@ -196,6 +196,8 @@ pub struct ParsedMail {
     pub thread_index: Option<String>,
     /// Auto-reply or bounce signals, if any (`auto-submitted: auto-replied`, `bounce`, ...).
     pub auto_submitted: Option<String>,
+    /// What a bounce, feedback report or automatic reply says about the recipients.
+    pub bounce: Option<crate::bounce::Bounce>,
     /// Addresses a thread export gave in the sender's signature.
     pub signature_addresses: Vec<String>,
     /// Whether this came from a thread export rather than an RFC 5322 message.
@@ -373,6 +375,8 @@ pub fn normalise(raw: &[u8], limits: &Limits) -> Result<ParsedMail, Unreadable> 
         .collect()
     };
 
+    let auto = auto_submitted(&message);
+    let bounce = crate::bounce::read(&message, auto.as_deref(), &body_text);
     Ok(crate::normalise::without_nul(ParsedMail {
         message_id: message
             .message_id()
@@ -392,7 +396,8 @@ pub fn normalise(raw: &[u8], limits: &Limits) -> Result<ParsedMail, Unreadable> 
             .header_raw("Thread-Index")
             .map(|value| value.trim().to_string())
             .filter(|v| !v.is_empty()),
-        auto_submitted: auto_submitted(&message),
+        bounce,
+        auto_submitted: auto,
         signature_addresses: Vec::new(),
         from_export: false,
         problems,
@@ -520,7 +525,7 @@ fn to_chrono(date: &mail_parser::DateTime) -> Option<MailDate> {
 }
 
 /// Senders (address local part or display name, lower-case) that only send delivery reports.
-const BOUNCE_SENDERS: &[&str] = &[
+pub(crate) const BOUNCE_SENDERS: &[&str] = &[
     "mailer-daemon",
     "postmaster",
     "mail delivery system",
@@ -529,7 +534,7 @@ const BOUNCE_SENDERS: &[&str] = &[
 ];
 
 /// Subject phrases of delivery reports from MTAs that do not send RFC 3464 reports.
-const BOUNCE_SUBJECTS: &[&str] = &[
+pub(crate) const BOUNCE_SUBJECTS: &[&str] = &[
     "mail delivery failed",
     "returned mail",
     "undeliverable",
