@@ -122,7 +122,9 @@ pub fn place<C: Clone + PartialEq>(facts: &ThreadingFacts<C>) -> Placement<C> {
 }
 
 /// Whether two case titles name the same problem: one contains the other, ignoring case, white
-/// space and bracketed tags such as `[Acer]`, and the shorter has at least eight characters.
+/// space and bracketed tags such as `[Acer]`, and the shorter is long enough to be specific:
+/// eight letters, where a Chinese, Japanese or Korean character counts as two (`恢复分区丢失`
+/// says as much as an eight-letter English title).
 pub fn titles_match(a: &str, b: &str) -> bool {
     let normalise = |text: &str| -> String {
         let mut out = String::new();
@@ -144,7 +146,19 @@ pub fn titles_match(a: &str, b: &str) -> bool {
     } else {
         (b, a)
     };
-    short.chars().count() >= 8 && long.contains(&short)
+    let weight: usize = short.chars().map(|c| if is_cjk(c) { 2 } else { 1 }).sum();
+    weight >= 8 && long.contains(&short)
+}
+
+/// Han ideographs, kana and hangul.
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF // hiragana, katakana
+        | 0x3400..=0x4DBF // CJK extension A
+        | 0x4E00..=0x9FFF // CJK unified ideographs
+        | 0xAC00..=0xD7AF // hangul syllables
+        | 0xF900..=0xFAFF // CJK compatibility ideographs
+        | 0x20000..=0x2FA1F) // CJK extensions B to F and supplements
 }
 
 /// Decodes an Outlook Thread-Index header and returns its 22-byte root in hex.
@@ -392,6 +406,11 @@ mod tests {
             !titles_match("reset", "reset fails"),
             "too short to mean anything"
         );
+        assert!(
+            titles_match("[Acer] 恢复分区丢失", "恢复分区丢失"),
+            "six Chinese characters say enough"
+        );
+        assert!(!titles_match("蓝屏", "蓝屏问题"), "two do not");
         assert!(!titles_match(
             "Latitude 1283 PC reset fails",
             "Latitude 1283 boots slowly"
