@@ -318,20 +318,109 @@ impl SubjectCodec {
                 matched_template: true,
             };
         }
+        let number = CaseNumber::find_in(rest);
+        let token = self.find_token(rest);
+        let labels: Vec<String> = number
+            .iter()
+            .map(ToString::to_string)
+            .chain(token.iter().map(ToString::to_string))
+            .collect();
         ParsedSubject {
-            number: CaseNumber::find_in(rest),
-            token: self.find_token(rest),
-            title: rest.to_string(),
+            title: title_without(rest, &labels),
+            number,
+            token,
             reply_depth,
             ..ParsedSubject::default()
         }
     }
 }
 
+/// A free-form subject's title: without the case number and token it names at its start or
+/// end, and the separators and brackets around them (`Reset fails - CAS-00001-ABCDEF` →
+/// `Reset fails`). A label inside the sentence stays: it is part of what the person wrote.
+fn title_without(subject: &str, labels: &[String]) -> String {
+    let edge = |c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '-' | '–'
+                    | '—'
+                    | '|'
+                    | ':'
+                    | '：'
+                    | ','
+                    | ';'
+                    | '/'
+                    | '#'
+                    | '['
+                    | ']'
+                    | '('
+                    | ')'
+                    | '【'
+                    | '】'
+                    | '（'
+                    | '）'
+            )
+    };
+    let mut title = subject.trim().to_string();
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for label in labels {
+            // ASCII lower-casing keeps byte offsets, so a match in the copy is a match in the title.
+            let Some(at) = title.to_ascii_lowercase().find(&label.to_ascii_lowercase()) else {
+                continue;
+            };
+            let (before, after) = (&title[..at], &title[at + label.len()..]);
+            let rest = if before.chars().all(edge) {
+                after
+            } else if after.chars().all(edge) {
+                before
+            } else {
+                continue;
+            };
+            let rest = rest.trim_matches(edge).to_string();
+            if !rest.is_empty() {
+                title = rest;
+                changed = true;
+            }
+        }
+    }
+    title
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn free_form_subjects_keep_their_title_without_labels() {
+        let codec = SubjectCodec::default();
+        for (subject, title) in [
+            (
+                "Re: EliteBook 81561 G8 系統重設失敗 - CAS-11572-25AQDC",
+                "EliteBook 81561 G8 系統重設失敗",
+            ),
+            (
+                "Re: 关于开机时间过长的进展 CMIT:0021576",
+                "关于开机时间过长的进展",
+            ),
+            ("[CAS-00001-ABCDEF] Reset fails", "Reset fails"),
+            (
+                "Reset fails - CAS-00001-ABCDEF  CMIT:0000012",
+                "Reset fails",
+            ),
+            (
+                "Reset fails (cas-00001-abcdef) again",
+                "Reset fails (cas-00001-abcdef) again",
+            ),
+            ("CAS-00001-ABCDEF", "CAS-00001-ABCDEF"),
+            ("no labels - here", "no labels - here"),
+        ] {
+            assert_eq!(codec.parse(subject).title, title, "{subject}");
+        }
+    }
 
     const SEED_SUBJECT: &str =
         "回复: [案例号:\u{2009}CAS-03865-H7P3F1\u{2009}] %\u{2009}|P3|Acer|系统重置失败问题\u{2009}% 初次响应 CMIT:0001804";
@@ -460,14 +549,7 @@ mod tests {
         );
         check(
             "回复: 日志已上传 CMIT:0001804",
-            (
-                None,
-                Some("CMIT:0001804"),
-                None,
-                None,
-                "日志已上传 CMIT:0001804",
-                None,
-            ),
+            (None, Some("CMIT:0001804"), None, None, "日志已上传", None),
         );
         check("Hello", (None, None, None, None, "Hello", None));
         check("", (None, None, None, None, "", None));
