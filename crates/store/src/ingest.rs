@@ -402,6 +402,14 @@ pub struct BatchKeys {
     pub thread_roots: Vec<String>,
 }
 
+/// The keys not known yet, sorted, each once.
+fn unknown_keys<K: Ord + Copy>(keys: impl Iterator<Item = K>, known: impl Fn(K) -> bool) -> Vec<K> {
+    let mut wanted: Vec<K> = keys.filter(|key| !known(*key)).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    wanted
+}
+
 /// A key of an `IN (…)` lookup: text or an id.
 trait InKey: serde::Serialize + Sync {
     /// How PostgreSQL casts a JSON array element to the key's column type.
@@ -465,13 +473,9 @@ impl IngestTx<'_> {
                 self.raw_absent.insert(hash.to_string());
             }
         }
-        let mut ids: Vec<&str> = message_ids
-            .iter()
-            .map(String::as_str)
-            .filter(|id| !self.ids.contains_key(*id))
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
+        let ids = unknown_keys(message_ids.iter().map(String::as_str), |id| {
+            self.ids.contains_key(id)
+        });
         for id in &ids {
             self.ids.insert(
                 id.to_string(),
@@ -667,13 +671,9 @@ impl IngestTx<'_> {
     }
 
     async fn load_labels(&mut self, labels: &[String]) -> Result<()> {
-        let mut wanted: Vec<&str> = labels
-            .iter()
-            .map(String::as_str)
-            .filter(|label| !self.labels.contains_key(*label))
-            .collect();
-        wanted.sort_unstable();
-        wanted.dedup();
+        let wanted = unknown_keys(labels.iter().map(String::as_str), |label| {
+            self.labels.contains_key(label)
+        });
         if wanted.is_empty() {
             return Ok(());
         }
@@ -695,13 +695,9 @@ impl IngestTx<'_> {
     }
 
     async fn load_thread_roots(&mut self, roots: &[String]) -> Result<()> {
-        let mut wanted: Vec<&str> = roots
-            .iter()
-            .map(String::as_str)
-            .filter(|root| !self.thread_roots.contains_key(*root))
-            .collect();
-        wanted.sort_unstable();
-        wanted.dedup();
+        let wanted = unknown_keys(roots.iter().map(String::as_str), |root| {
+            self.thread_roots.contains_key(root)
+        });
         if wanted.is_empty() {
             return Ok(());
         }
@@ -734,13 +730,7 @@ impl IngestTx<'_> {
 
     /// Reads the numbers, customers' domains and participants of cases the batch has not seen.
     async fn load_cases(&mut self, case_ids: &[i64]) -> Result<()> {
-        let mut wanted: Vec<i64> = case_ids
-            .iter()
-            .copied()
-            .filter(|id| !self.guards.contains_key(id))
-            .collect();
-        wanted.sort_unstable();
-        wanted.dedup();
+        let wanted = unknown_keys(case_ids.iter().copied(), |id| self.guards.contains_key(&id));
         if wanted.is_empty() {
             return Ok(());
         }
@@ -787,13 +777,9 @@ impl IngestTx<'_> {
 
     /// People with these addresses, with their organizations; fills the sender facts and the people cache.
     async fn load_people(&mut self, addresses: &[String]) -> Result<()> {
-        let mut wanted: Vec<&str> = addresses
-            .iter()
-            .map(String::as_str)
-            .filter(|address| !self.person_ids.contains_key(*address))
-            .collect();
-        wanted.sort_unstable();
-        wanted.dedup();
+        let wanted = unknown_keys(addresses.iter().map(String::as_str), |address| {
+            self.person_ids.contains_key(address)
+        });
         if wanted.is_empty() {
             return Ok(());
         }
