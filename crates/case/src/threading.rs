@@ -117,6 +117,14 @@ pub fn place<C: Clone + PartialEq>(facts: &ThreadingFacts<C>) -> Placement<C> {
             number,
             token: unknown_token,
         },
+        // A reply whose subject kept only a token nobody knows (a client cut it short), on a case
+        // Casebook opened for the same problem: the token becomes the case's alias.
+        (None, Some(case)) if unknown_token.is_some() => Placement::Existing {
+            case: case.clone(),
+            matched_by: MatchedBy::Title,
+            new_number_alias: None,
+            new_token_alias: unknown_token,
+        },
         (None, _) => Placement::NewCase,
     }
 }
@@ -126,28 +134,69 @@ pub fn place<C: Clone + PartialEq>(facts: &ThreadingFacts<C>) -> Placement<C> {
 /// eight letters, where a Chinese, Japanese or Korean character counts as two (`恢复分区丢失`
 /// says as much as an eight-letter English title).
 pub fn titles_match(a: &str, b: &str) -> bool {
-    let normalise = |text: &str| -> String {
-        let mut out = String::new();
-        let mut depth = 0usize;
-        for c in text.chars() {
-            match c {
-                '[' | '【' => depth += 1,
-                ']' | '】' => depth = depth.saturating_sub(1),
-                _ if depth > 0 => {}
-                _ if c.is_whitespace() => {}
-                _ => out.extend(c.to_lowercase()),
-            }
-        }
-        out
-    };
-    let (a, b) = (normalise(a), normalise(b));
-    let (short, long) = if a.chars().count() <= b.chars().count() {
+    let (a, b) = (comparable(a), comparable(b));
+    let (short, long) = if weight(&a) <= weight(&b) {
         (a, b)
     } else {
         (b, a)
     };
-    let weight: usize = short.chars().map(|c| if is_cjk(c) { 2 } else { 1 }).sum();
-    weight >= 8 && long.contains(&short)
+    weight(&short) >= 8 && long.contains(&short)
+}
+
+/// Whether a title cut short or reworded (a phone's `关于开机时间过长（超过 16的进展` for
+/// `开机时间过长（超过 163 秒）`) names the same problem as another: the titles match, or they
+/// share a run of characters that is specific (twelve letters, a CJK character counting two)
+/// and makes up most (three fifths) of the shorter title.
+pub fn titles_similar(a: &str, b: &str) -> bool {
+    if titles_match(a, b) {
+        return true;
+    }
+    let (a, b) = (comparable(a), comparable(b));
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    // The longest common run, by weight (titles are short: quadratic is fine).
+    let mut best = 0usize;
+    let mut previous = vec![0usize; b.len() + 1];
+    for x in &a {
+        let mut current = vec![0usize; b.len() + 1];
+        for (j, y) in b.iter().enumerate() {
+            if x == y {
+                current[j + 1] = previous[j] + char_weight(*x);
+                best = best.max(current[j + 1]);
+            }
+        }
+        previous = current;
+    }
+    let shorter = weight(&a.iter().collect::<String>()).min(weight(&b.iter().collect::<String>()));
+    best >= 12 && best * 5 >= shorter * 3
+}
+
+/// A title as compared: no bracketed tags, no white space, lower case.
+fn comparable(text: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0usize;
+    for c in text.chars() {
+        match c {
+            '[' | '【' => depth += 1,
+            ']' | '】' => depth = depth.saturating_sub(1),
+            _ if depth > 0 => {}
+            _ if c.is_whitespace() => {}
+            _ => out.extend(c.to_lowercase()),
+        }
+    }
+    out
+}
+
+/// How much a title says: letters count one, Chinese, Japanese and Korean characters two.
+fn weight(text: &str) -> usize {
+    text.chars().map(char_weight).sum()
+}
+
+fn char_weight(c: char) -> usize {
+    if is_cjk(c) {
+        2
+    } else {
+        1
+    }
 }
 
 /// Han ideographs, kana and hangul.
@@ -382,13 +431,31 @@ mod tests {
                 new_token_alias: None,
             },
         );
-        // Without a number the title decides nothing.
+        // Without a number or a token the title decides nothing.
         check(
             ThreadingFacts {
                 by_title: Some(9),
                 ..facts()
             },
             Placement::NewCase,
+        );
+        // A token nobody knows, alone in a subject cut short: the title decides, the token becomes an alias.
+        let unknown_token: TrackingToken = "CMIT:0021576".parse().unwrap();
+        check(
+            ThreadingFacts {
+                token: Some(LabelLookup {
+                    label: unknown_token.clone(),
+                    case: None,
+                }),
+                by_title: Some(9),
+                ..facts()
+            },
+            Placement::Existing {
+                case: 9,
+                matched_by: MatchedBy::Title,
+                new_number_alias: None,
+                new_token_alias: Some(unknown_token),
+            },
         );
     }
 
@@ -411,6 +478,18 @@ mod tests {
             "six Chinese characters say enough"
         );
         assert!(!titles_match("蓝屏", "蓝屏问题"), "two do not");
+        assert!(titles_similar(
+            "关于开机时间过长（超过 16的进展",
+            "开机时间过长（超过 163 秒）"
+        ));
+        assert!(
+            !titles_similar(
+                "关于ThinkPad X1 的进展",
+                "ThinkPad X1 Gen 3600 随机重启，事件 ID 41"
+            ),
+            "a model name alone is not the problem"
+        );
+        assert!(!titles_similar("系统重置失败", "系统启动缓慢"));
         assert!(!titles_match(
             "Latitude 1283 PC reset fails",
             "Latitude 1283 boots slowly"

@@ -157,9 +157,17 @@ pub(crate) async fn place(
             let placement = threading::place(&facts);
             // Only a reply: the first message of a case the earlier system opened names its new
             // number without a reply prefix, and may share its title with another of the customer's cases.
-            if matches!(placement, Placement::Adopt { .. }) && subject.reply_depth > 0 {
+            // A reply naming only a token nobody knows has often had its subject cut short, so
+            // its title need only be similar.
+            let token_only = matches!(placement, Placement::NewCase)
+                && subject.number.is_none()
+                && subject.token.is_some();
+            if (matches!(placement, Placement::Adopt { .. }) || token_only)
+                && subject.reply_depth > 0
+            {
                 facts.by_title =
-                    case_by_title(tx, mail, &subject, &sender_facts, config, now).await?;
+                    case_by_title(tx, mail, &subject, &sender_facts, config, now, token_only)
+                        .await?;
                 if facts.by_title.is_some() {
                     threading::place(&facts)
                 } else {
@@ -418,6 +426,7 @@ async fn case_by_title(
     sender_facts: &SenderFacts,
     config: &IntakeConfig,
     now: DateTime<Utc>,
+    similar: bool,
 ) -> Result<Option<i64>, store::Error> {
     let customer = match &subject.customer {
         Some(name) => tx.org_by_name(name).await?,
@@ -446,7 +455,7 @@ async fn case_by_title(
         .collect();
     let (sent_at, _) = sent_time(mail, config, now);
     let since = sent_at.saturating_sub(TITLE_WINDOW_DAYS * 86_400 * 1_000_000);
-    tx.case_by_title(customer, &subject.title, &addresses, since)
+    tx.case_by_title(customer, &subject.title, &addresses, since, similar)
         .await
 }
 

@@ -884,13 +884,15 @@ impl IngestTx<'_> {
     }
 
     /// A case Casebook numbered itself, for this customer, opened since `since`, whose title
-    /// matches `title` and among whose participants is one of `addresses`; only if exactly one.
+    /// matches `title` (or, with `similar`, is similar to it: `case::threading::titles_similar`)
+    /// and among whose participants is one of `addresses`; only if exactly one.
     pub async fn case_by_title(
         &mut self,
         customer_org_id: i64,
         title: &str,
         addresses: &[String],
         since: i64,
+        similar: bool,
     ) -> Result<Option<i64>> {
         let candidates: Vec<(i64, String)> = sqlx::query_as(
             "SELECT c.id, c.title FROM cases c WHERE c.customer_org_id = $1 AND c.created_at >= $2 AND c.merged_into IS NULL \
@@ -915,9 +917,12 @@ impl IngestTx<'_> {
         let mut found = Vec::new();
         for (case_id, case_title) in candidates {
             // Aliases this batch gave are not written yet.
-            if self.number_aliased.contains(&case_id)
-                || !case::threading::titles_match(&case_title, title)
-            {
+            let alike = if similar {
+                case::threading::titles_similar(&case_title, title)
+            } else {
+                case::threading::titles_match(&case_title, title)
+            };
+            if self.number_aliased.contains(&case_id) || !alike {
                 continue;
             }
             let participants = self.guard_facts(case_id).await?.participants;
