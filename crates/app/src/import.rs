@@ -10,7 +10,7 @@ use crate::{App, AppError};
 /// The reading and parsing threads' nice value (higher is lower priority).
 const READER_NICE: i32 = 10;
 /// Raw bytes per transaction (two batches are in memory at once, a third being read).
-const BATCH_BYTES: usize = 24 * 1024 * 1024;
+const BATCH_BYTES: usize = 16 * 1024 * 1024;
 
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -269,7 +269,7 @@ pub async fn ingest_prepared(
     now: DateTime<Utc>,
     rng: &mut (impl Rng + Send),
 ) -> Result<Vec<Outcome>, Error> {
-    let prepared = batch.items;
+    let mut prepared = batch.items;
     let started = std::time::Instant::now();
     let mut make_number = |seq: u64| CaseNumber::generate(seq, rng);
     let mut tx = store.begin_ingest().await?;
@@ -303,6 +303,10 @@ pub async fn ingest_prepared(
         .collect();
     tx.store_raw(&raw).await?;
     drop(raw);
+    // The pack holds its own copy now; what is left to decide needs only what was parsed.
+    for (_, bytes) in &mut prepared {
+        *bytes = Vec::new();
+    }
     let stored = std::time::Instant::now();
     let mut outcomes = Vec::with_capacity(prepared.len());
     let mode = Mode {

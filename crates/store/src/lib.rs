@@ -142,11 +142,11 @@ impl Store {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         // The busy timeout comes first: switching to WAL needs a lock that another process may hold.
-                        // A 32 MiB page cache (the default is 2 MiB) keeps an import's index pages in memory.
+                        // A 64 MiB page cache (the default is 2 MiB) keeps an import's index pages in memory.
                         connection
                             .execute(
                                 "PRAGMA busy_timeout = 60000; PRAGMA journal_mode = WAL; \
-                                 PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;",
+                                 PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;",
                             )
                             .await?;
                     }
