@@ -13,7 +13,7 @@
 //!
 //! Reads go through `object_store` (local files now, S3-compatible storage
 //! later): a pack's byte range, or for stores written before packs, a file
-//! per blob under `raw/` and `att/`.
+//! per message under `raw/`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -81,20 +81,8 @@ impl BlobStore {
         self.inner.as_ref()
     }
 
-    /// Whether a blob exists.
-    pub async fn exists(&self, key: &BlobKey) -> Result<bool> {
-        match self.inner.head(&ObjectPath::from(key.as_str())).await {
-            Ok(_) => Ok(true),
-            Err(object_store::Error::NotFound { .. }) => Ok(false),
-            Err(source) => Err(Error::Blob {
-                key: key.as_str().to_string(),
-                source,
-            }),
-        }
-    }
-
-    /// Reads a blob.
-    pub async fn get(&self, key: &BlobKey) -> Result<Vec<u8>> {
+    /// Reads a blob stored in a file of its own (before packs).
+    async fn get(&self, key: &BlobKey) -> Result<Vec<u8>> {
         let wrap = |source| Error::Blob {
             key: key.as_str().to_string(),
             source,

@@ -363,6 +363,8 @@ struct OpenedCase {
 struct OrgDirectory {
     by_domain: HashMap<String, DomainOrg>,
     by_name_key: HashMap<String, i64>,
+    domains_by_org: HashMap<i64, Vec<String>>,
+    staff_domains: Vec<String>,
 }
 
 impl OrgDirectory {
@@ -380,14 +382,7 @@ impl OrgDirectory {
 
     /// An organization's domains.
     fn domains_of(&self, org: i64) -> Vec<String> {
-        let mut domains: Vec<String> = self
-            .by_domain
-            .iter()
-            .filter(|(_, found)| found.id == org)
-            .map(|(domain, _)| domain.clone())
-            .collect();
-        domains.sort();
-        domains
+        self.domains_by_org.get(&org).cloned().unwrap_or_default()
     }
 }
 
@@ -857,9 +852,21 @@ impl IngestTx<'_> {
                     .by_name_key
                     .insert(row.try_get("name_key")?, org.id);
                 if let Some(domain) = row.try_get::<Option<String>, _>("domain")? {
+                    directory
+                        .domains_by_org
+                        .entry(org.id)
+                        .or_default()
+                        .push(domain.clone());
                     directory.by_domain.insert(domain, org);
                 }
             }
+            directory.staff_domains = directory
+                .by_domain
+                .iter()
+                .filter(|(_, org)| org.is_staff)
+                .map(|(domain, _)| domain.clone())
+                .collect();
+            directory.staff_domains.sort();
             self.orgs = Some(directory);
         }
         Ok(self.orgs.get_or_insert_with(OrgDirectory::default))
@@ -963,15 +970,7 @@ impl IngestTx<'_> {
 
     /// The staff organizations' domains.
     pub async fn staff_domains(&mut self) -> Result<Vec<String>> {
-        let directory = self.org_directory().await?;
-        let mut domains: Vec<String> = directory
-            .by_domain
-            .iter()
-            .filter(|(_, org)| org.is_staff)
-            .map(|(domain, _)| domain.clone())
-            .collect();
-        domains.sort();
-        Ok(domains)
+        Ok(self.org_directory().await?.staff_domains.clone())
     }
 
     /// What is known about a sender address.

@@ -174,11 +174,6 @@ impl Store {
         self.backend
     }
 
-    /// The blob store for raw messages and attachments.
-    pub fn blobs(&self) -> &blob::BlobStore {
-        &self.blobs
-    }
-
     /// Closes the pool, waiting for connections to finish.
     pub async fn close(&self) {
         self.pool.close().await;
