@@ -672,12 +672,26 @@ const TRANSPORT_PREFIXES: &[&str] = &[
 /// the second is a duplicate; a stranger's message that merely copies a
 /// Message-ID does not.
 pub fn content_fingerprint(raw: &[u8]) -> String {
-    let normalised: Vec<u8> = raw.iter().copied().filter(|b| *b != b'\r').collect();
-    let split = normalised
-        .windows(2)
-        .position(|pair| pair == b"\n\n")
-        .map_or(normalised.len(), |at| at + 1);
-    let (head, body) = normalised.split_at(split);
+    // Line ends do not count: carriage returns are skipped, not copied out (a message is read
+    // once here, beside the parse). The header section ends at the first empty line.
+    let mut previous = 0u8;
+    let mut head_end = raw.len();
+    for (at, byte) in raw.iter().enumerate() {
+        if *byte == b'\r' {
+            continue;
+        }
+        if *byte == b'\n' && previous == b'\n' {
+            head_end = at;
+            break;
+        }
+        previous = *byte;
+    }
+    let head: Vec<u8> = raw[..head_end]
+        .iter()
+        .copied()
+        .filter(|b| *b != b'\r')
+        .collect();
+    let body = &raw[head_end.min(raw.len())..];
     let mut hasher = Sha256::new();
     let mut keep = false;
     for line in head.split(|b| *b == b'\n') {
@@ -701,13 +715,65 @@ pub fn content_fingerprint(raw: &[u8]) -> String {
         .iter()
         .rposition(|b| !b.is_ascii_whitespace())
         .map_or(0, |at| at + 1);
-    hasher.update(&body[..body_end]);
+    for piece in body[..body_end].split(|b| *b == b'\r') {
+        hasher.update(piece);
+    }
     hex::encode(hasher.finalize())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The fingerprint as first written: carriage returns removed into a copy, then hashed.
+    fn fingerprint_by_copy(raw: &[u8]) -> String {
+        let normalised: Vec<u8> = raw.iter().copied().filter(|b| *b != b'\r').collect();
+        let split = normalised
+            .windows(2)
+            .position(|pair| pair == b"\n\n")
+            .map_or(normalised.len(), |at| at + 1);
+        let (head, body) = normalised.split_at(split);
+        let mut hasher = Sha256::new();
+        let mut keep = false;
+        for line in head.split(|b| *b == b'\n') {
+            let continuation = line.first().is_some_and(|b| *b == b' ' || *b == b'\t');
+            if !continuation {
+                let name = line.split(|b| *b == b':').next().unwrap_or(b"");
+                let name = String::from_utf8_lossy(name).trim().to_ascii_lowercase();
+                keep = !(TRANSPORT_HEADERS.contains(&name.as_str())
+                    || TRANSPORT_PREFIXES
+                        .iter()
+                        .any(|prefix| name.starts_with(prefix))
+                    || name.starts_with("from "));
+            }
+            if keep {
+                hasher.update(line);
+                hasher.update(b"\n");
+            }
+        }
+        hasher.update(b"\n");
+        let body_end = body
+            .iter()
+            .rposition(|b| !b.is_ascii_whitespace())
+            .map_or(0, |at| at + 1);
+        hasher.update(&body[..body_end]);
+        hex::encode(hasher.finalize())
+    }
+
+    proptest! {
+        #[test]
+        fn fingerprint_reads_the_bytes_where_they_lie(
+            raw in proptest::collection::vec(prop_oneof![
+                Just(b'\r'), Just(b'\n'), Just(b':'), Just(b' '), Just(b'\t'), Just(b'a'), Just(b'R'),
+                Just(b'X'), Just(b'-'),
+            ], 0..200),
+            prefix in prop_oneof![Just(&b""[..]), Just(&b"Received: x\r\n"[..]), Just(&b"From a@b\n"[..])],
+        ) {
+            let raw = [prefix, &raw[..]].concat();
+            prop_assert_eq!(content_fingerprint(&raw), fingerprint_by_copy(&raw));
+        }
+    }
 
     fn parse(raw: &str) -> ParsedMail {
         normalise(raw.as_bytes(), &Limits::default()).unwrap()
