@@ -22,6 +22,21 @@ pub struct Config {
     pub view_zone: chrono_tz::Tz,
 }
 
+/// A positive whole number from the environment; a value that is not one is a problem to report.
+fn positive<T: std::str::FromStr + PartialOrd + Default>(
+    name: &str,
+    problems: &mut Vec<String>,
+) -> Option<T> {
+    let text = var(name)?;
+    match text.parse::<T>() {
+        Ok(value) if value > T::default() => Some(value),
+        _ => {
+            problems.push(format!("{name} '{text}' is not a positive whole number"));
+            None
+        }
+    }
+}
+
 fn var(name: &str) -> Option<String> {
     std::env::var(name)
         .ok()
@@ -82,26 +97,11 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
         }
     }
 
-    let mut token_start = IntakeConfig::default().token_start;
-    if let Some(text) = var("CASEBOOK_TOKEN_START") {
-        match text.parse::<u64>() {
-            Ok(value) if value > 0 => token_start = value,
-            _ => problems.push(format!(
-                "CASEBOOK_TOKEN_START '{text}' is not a positive whole number"
-            )),
-        }
-    }
-
-    let mut batch_messages = IntakeConfig::default().batch_messages;
-    if let Some(text) = var("CASEBOOK_IMPORT_BATCH") {
-        match text.parse::<usize>() {
-            Ok(value) if value > 0 => batch_messages = value,
-            _ => problems.push(format!(
-                "CASEBOOK_IMPORT_BATCH '{text}' is not a positive whole number"
-            )),
-        }
-    }
-
+    let defaults = IntakeConfig::default();
+    let token_start =
+        positive("CASEBOOK_TOKEN_START", &mut problems).unwrap_or(defaults.token_start);
+    let batch_messages =
+        positive("CASEBOOK_IMPORT_BATCH", &mut problems).unwrap_or(defaults.batch_messages);
     let mut limits = mail::Limits::default();
     for (name, slot) in [
         ("CASEBOOK_MAX_MESSAGE_BYTES", &mut limits.max_message_bytes),
@@ -110,11 +110,8 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
         ("CASEBOOK_MAX_HEADER_BYTES", &mut limits.max_header_bytes),
         ("CASEBOOK_MAX_DECODED_BYTES", &mut limits.max_decoded_bytes),
     ] {
-        if let Some(text) = var(name) {
-            match text.parse::<usize>() {
-                Ok(value) if value > 0 => *slot = value,
-                _ => problems.push(format!("{name} '{text}' is not a positive whole number")),
-            }
+        if let Some(value) = positive(name, &mut problems) {
+            *slot = value;
         }
     }
 

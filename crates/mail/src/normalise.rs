@@ -693,6 +693,19 @@ pub fn content_fingerprint(raw: &[u8]) -> String {
         .collect();
     let body = &raw[head_end.min(raw.len())..];
     let mut hasher = Sha256::new();
+    hash_head(&mut hasher, &head);
+    let body_end = body
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |at| at + 1);
+    for piece in body[..body_end].split(|b| *b == b'\r') {
+        hasher.update(piece);
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// Hashes a header section (without carriage returns), leaving out transport headers.
+fn hash_head(hasher: &mut Sha256, head: &[u8]) {
     let mut keep = false;
     for line in head.split(|b| *b == b'\n') {
         let continuation = line.first().is_some_and(|b| *b == b' ' || *b == b'\t');
@@ -711,14 +724,6 @@ pub fn content_fingerprint(raw: &[u8]) -> String {
         }
     }
     hasher.update(b"\n");
-    let body_end = body
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(0, |at| at + 1);
-    for piece in body[..body_end].split(|b| *b == b'\r') {
-        hasher.update(piece);
-    }
-    hex::encode(hasher.finalize())
 }
 
 #[cfg(test)]
@@ -735,24 +740,7 @@ mod tests {
             .map_or(normalised.len(), |at| at + 1);
         let (head, body) = normalised.split_at(split);
         let mut hasher = Sha256::new();
-        let mut keep = false;
-        for line in head.split(|b| *b == b'\n') {
-            let continuation = line.first().is_some_and(|b| *b == b' ' || *b == b'\t');
-            if !continuation {
-                let name = line.split(|b| *b == b':').next().unwrap_or(b"");
-                let name = String::from_utf8_lossy(name).trim().to_ascii_lowercase();
-                keep = !(TRANSPORT_HEADERS.contains(&name.as_str())
-                    || TRANSPORT_PREFIXES
-                        .iter()
-                        .any(|prefix| name.starts_with(prefix))
-                    || name.starts_with("from "));
-            }
-            if keep {
-                hasher.update(line);
-                hasher.update(b"\n");
-            }
-        }
-        hasher.update(b"\n");
+        hash_head(&mut hasher, head);
         let body_end = body
             .iter()
             .rposition(|b| !b.is_ascii_whitespace())
