@@ -146,6 +146,11 @@ pub(crate) fn read(
             _ => {}
         }
     }
+    // Hotmail's older complaints come without a report part.
+    let subject = message.subject().unwrap_or("").to_lowercase();
+    if feedback.is_none() && subject.contains("complaint about message from") {
+        feedback = Some(String::new());
+    }
     if let Some(report) = feedback {
         let fields = fields(&report);
         let mut addresses: Vec<Option<String>> = fields
@@ -376,6 +381,12 @@ fn from_text(body_text: &str, failed: &[String], own: &[String]) -> Vec<BouncedR
             .as_str()
             .trim_matches(|c: char| c == '.' || c == '-')
             .to_lowercase();
+        // A Message-ID quoted in the text is not a recipient.
+        let line_start = text[..found.start()].rfind('\n').map_or(0, |at| at + 1);
+        let before = text[line_start..found.start()].to_ascii_lowercase();
+        if before.contains("message-id") || before.contains("message id") {
+            continue;
+        }
         if own.contains(&address) || named.iter().any(|(_, seen)| *seen == address) {
             continue;
         }
@@ -741,7 +752,8 @@ Diagnostic-Code: smtp; 552 mailbox full\n\n--B--\n";
     fn a_text_bounce_names_its_recipient_before_the_copy() {
         let raw = "From: MAILER-DAEMON@mx4.example.jp\nTo: neko@example.jp\nSubject: failure notice\n\n\
 Hi. This is the qmail-send program at mx4.example.jp.\nI'm afraid I wasn't able to deliver your message to the following addresses.\n\n\
-<kijitora@example.ne.jp>:\nremote host 192.0.2.32 said: 550 Unknown user kijitora@example.ne.jp\n. (#5.5.0)\n\n\
+<kijitora@example.ne.jp>:\nremote host 192.0.2.32 said: 550 Unknown user kijitora@example.ne.jp\n. (#5.5.0)\n\
+Message-ID: <20130424.0001@mx4.example.jp>\n\n\
 --- Below this line is a copy of the message.\n\nFrom: Nyanko <neko@example.jp>\nTo: other@example.com\n\nneko\n";
         let bounce = bounce(raw).unwrap();
         assert_eq!(bounce.recipients.len(), 1, "{bounce:?}");

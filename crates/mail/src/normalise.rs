@@ -528,6 +528,7 @@ fn to_chrono(date: &mail_parser::DateTime) -> Option<MailDate> {
 pub(crate) const BOUNCE_SENDERS: &[&str] = &[
     "mailer-daemon",
     "postmaster",
+    "post_master",
     "mail delivery system",
     "mail delivery subsystem",
     "mmsc ndr administrator",
@@ -546,6 +547,7 @@ pub(crate) const BOUNCE_SUBJECTS: &[&str] = &[
     "non-delivery",
     "nondeliverable",
     "delivery has failed",
+    "complaint about message from",
     "メールエラー通知",
     "退信",
     "系统退信",
