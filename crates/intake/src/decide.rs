@@ -99,6 +99,7 @@ pub(crate) async fn place(
     tx: &mut IngestTx<'_>,
     config: &IntakeConfig,
     mail: &ParsedMail,
+    subject: &case::subject::ParsedSubject,
     kind: ArrivalKind,
     raw_sha256: &str,
     fingerprint: &str,
@@ -112,7 +113,6 @@ pub(crate) async fn place(
         Some(address) => tx.sender_facts(address.as_str()).await?,
         None => SenderFacts::default(),
     };
-    let subject = config.codec.parse(&mail.subject);
 
     let placement = match mode.forced_case {
         Some(case_id) => Placement::Existing {
@@ -166,7 +166,7 @@ pub(crate) async fn place(
                 && subject.reply_depth > 0
             {
                 facts.by_title =
-                    case_by_title(tx, mail, &subject, &sender_facts, config, now, token_only)
+                    case_by_title(tx, mail, subject, &sender_facts, config, now, token_only)
                         .await?;
                 if facts.by_title.is_some() {
                     threading::place(&facts)

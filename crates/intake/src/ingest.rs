@@ -1,6 +1,6 @@
 //! The batch path: store raw bytes durably, then decide and write in one transaction.
 
-use case::subject::SubjectCodec;
+use case::subject::{ParsedSubject, SubjectCodec};
 use case::{Address, CaseNumber, MatchedBy, Priority};
 use chrono::{DateTime, Utc};
 use mail::{ParsedMail, Unreadable};
@@ -100,6 +100,8 @@ pub enum Outcome {
 }
 
 struct Prepared {
+    /// What its subject tells (read once, here).
+    subject: ParsedSubject,
     /// What placing it will look up: subject labels, sender, Thread-Index root.
     keys: BatchKeys,
     sha256: String,
@@ -135,12 +137,13 @@ fn prepare_one(arrival: RawArrival, config: &IntakeConfig) -> (Prepared, Vec<u8>
             }
         }
         let mut keys = BatchKeys::default();
+        let mut subject = ParsedSubject::default();
         if let Ok(mail) = &parsed {
-            let subject = config.codec.parse(&mail.subject);
+            subject = config.codec.parse(&mail.subject);
             keys.labels
-                .extend(subject.token.map(|token| token.to_string()));
+                .extend(subject.token.as_ref().map(ToString::to_string));
             keys.labels
-                .extend(subject.number.map(|number| number.to_string()));
+                .extend(subject.number.as_ref().map(ToString::to_string));
             keys.senders
                 .extend(decide::sender_address(mail).map(|address| address.to_string()));
             keys.thread_roots.extend(
@@ -153,11 +156,11 @@ fn prepare_one(arrival: RawArrival, config: &IntakeConfig) -> (Prepared, Vec<u8>
             ArrivalKind::Mail => mail::content_fingerprint(&arrival.bytes),
             ArrivalKind::ExportChunk => sha256.clone(),
         };
-        (parsed, keys, fingerprint)
+        (parsed, subject, keys, fingerprint)
     };
-    let (parsed, keys, fingerprint) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(
-        read_all,
-    ))
+    let (parsed, subject, keys, fingerprint) = std::panic::catch_unwind(
+        std::panic::AssertUnwindSafe(read_all),
+    )
     .unwrap_or_else(|payload| {
         let detail = payload
             .downcast_ref::<&str>()
@@ -167,6 +170,7 @@ fn prepare_one(arrival: RawArrival, config: &IntakeConfig) -> (Prepared, Vec<u8>
         tracing::error!(origin = %arrival.origin, %detail, "the parser failed on a message");
         (
             Err(Unreadable::ParserFailed { detail }),
+            ParsedSubject::default(),
             BatchKeys::default(),
             sha256.clone(),
         )
@@ -174,6 +178,7 @@ fn prepare_one(arrival: RawArrival, config: &IntakeConfig) -> (Prepared, Vec<u8>
     let size = u64::try_from(arrival.bytes.len()).unwrap_or(u64::MAX);
     (
         Prepared {
+            subject,
             keys,
             sha256,
             size,
@@ -421,6 +426,7 @@ async fn place_arrival(
         tx,
         config,
         mail,
+        &item.subject,
         item.kind,
         &item.sha256,
         &item.fingerprint,

@@ -103,10 +103,12 @@ pub async fn decide(
     } else {
         entry.raw_sha256.clone()
     };
+    let subject = config.codec.parse(&mail.subject);
     let placed = decide::place(
         &mut tx,
         config,
         &mail,
+        &subject,
         kind,
         &entry.raw_sha256,
         &fingerprint,

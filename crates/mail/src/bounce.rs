@@ -76,14 +76,15 @@ pub struct Bounce {
 
 static STATUS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:^|[^\w.])([245])\.(\d{1,3})\.(\d{1,3})(?:$|[^\w.]|\.(?:\s|$))")
-        .unwrap_or_else(|_| unreachable!())
+        .expect("the status pattern is a valid regex")
 });
 static REPLY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[^\w.#])([245][0-5]\d)(?:[ \-]|$)").unwrap_or_else(|_| unreachable!())
+    Regex::new(r"(?:^|[^\w.#])([245][0-5]\d)(?:[ \-]|$)")
+        .expect("the reply code pattern is a valid regex")
 });
 static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
-        .unwrap_or_else(|_| unreachable!())
+        .expect("the address pattern is a valid regex")
 });
 
 /// Lines that begin the copy of the original message in a text bounce.

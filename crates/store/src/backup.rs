@@ -151,12 +151,12 @@ impl Store {
             .fetch_all(&mut *tx)
             .await?;
         // Where each blob lies, read in the same snapshot.
-        let named = blob::named_blobs(&mut tx).await?;
+        let named = blob::named_raw(&mut tx).await?;
         tx.commit().await?;
 
         let mut blobs = 0;
-        for (kind, sha, location) in named {
-            let key = BlobKey::new(kind, &sha);
+        for (sha, location) in named {
+            let key = BlobKey::new(BlobKind::Raw, &sha);
             let bytes = self.blobs.read(&key, location.as_ref()).await?;
             let path = dest.join("blobs").join(key.as_str());
             std::fs::create_dir_all(path.parent().unwrap_or(dest)).map_err(io(&path))?;
@@ -217,28 +217,27 @@ impl Store {
         // Packs are written under the writer lock (see `check`), and before the rows that name them.
         let mut tx = self.write_tx().await?;
         let root = src.join("blobs");
-        let mut locations: HashMap<(BlobKind, String), PackLocation> = HashMap::new();
-        for (folder, kind) in [("raw", BlobKind::Raw)] {
-            let mut files = Vec::new();
-            collect_files(&root.join(folder), &mut files)?;
-            for chunk in files.chunks(256) {
-                let mut loaded = Vec::with_capacity(chunk.len());
-                for file in chunk {
-                    let sha = file
-                        .file_name()
-                        .and_then(|name| name.to_str())
-                        .unwrap_or_default()
-                        .to_string();
-                    loaded.push((sha, std::fs::read(file).map_err(io(file))?));
-                }
-                let keyed: Vec<(BlobKey, &[u8])> = loaded
-                    .iter()
-                    .map(|(sha, bytes)| (BlobKey::new(kind, sha), bytes.as_slice()))
-                    .collect();
-                let written = self.blobs.write_pack(&keyed).await?;
-                for ((sha, _), location) in loaded.into_iter().zip(written) {
-                    locations.insert((kind, sha), location);
-                }
+        // Where each raw message now lies, by SHA-256.
+        let mut locations: HashMap<String, PackLocation> = HashMap::new();
+        let mut files = Vec::new();
+        collect_files(&root.join("raw"), &mut files)?;
+        for chunk in files.chunks(256) {
+            let mut loaded = Vec::with_capacity(chunk.len());
+            for file in chunk {
+                let sha = file
+                    .file_name()
+                    .and_then(|name| name.to_str())
+                    .unwrap_or_default()
+                    .to_string();
+                loaded.push((sha, std::fs::read(file).map_err(io(file))?));
+            }
+            let keyed: Vec<(BlobKey, &[u8])> = loaded
+                .iter()
+                .map(|(sha, bytes)| (BlobKey::new(BlobKind::Raw, sha), bytes.as_slice()))
+                .collect();
+            let written = self.blobs.write_pack(&keyed).await?;
+            for ((sha, _), location) in loaded.into_iter().zip(written) {
+                locations.insert(sha, location);
             }
         }
 
@@ -259,14 +258,9 @@ impl Store {
                         .and_then(|v| v.as_str())
                         .unwrap_or_default()
                         .to_string();
-                    let location =
-                        locations
-                            .get(&(BlobKind::Raw, sha.clone()))
-                            .ok_or_else(|| {
-                                Error::Corrupt(format!(
-                                    "the backup has no blob for raw message {sha}"
-                                ))
-                            })?;
+                    let location = locations.get(&sha).ok_or_else(|| {
+                        Error::Corrupt(format!("the backup has no blob for raw message {sha}"))
+                    })?;
                     record.insert("pack".into(), location.pack.clone().into());
                     record.insert("pack_offset".into(), location.offset.into());
                 }

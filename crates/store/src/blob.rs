@@ -26,7 +26,7 @@ use rand::Rng;
 use crate::{Error, Result};
 
 /// What a blob is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BlobKind {
     /// A raw message as it arrived.
     Raw,
@@ -329,11 +329,11 @@ pub(crate) async fn blob_location<'e>(
     }))
 }
 
-/// A blob the database names: its kind, SHA-256 and location (`None`: a file of its own).
-pub(crate) type NamedBlob = (BlobKind, String, Option<PackLocation>);
+/// A raw message the database names: its SHA-256 and location (`None`: a file of its own).
+pub(crate) type NamedRaw = (String, Option<PackLocation>);
 
 /// Every raw message the database names, with where each lies.
-pub(crate) async fn named_blobs(connection: &mut sqlx::AnyConnection) -> Result<Vec<NamedBlob>> {
+pub(crate) async fn named_raw(connection: &mut sqlx::AnyConnection) -> Result<Vec<NamedRaw>> {
     let rows: Vec<(String, Option<String>, Option<i64>, i64)> =
         sqlx::query_as("SELECT sha256, pack, pack_offset, size FROM raw_messages")
             .fetch_all(&mut *connection)
@@ -341,8 +341,7 @@ pub(crate) async fn named_blobs(connection: &mut sqlx::AnyConnection) -> Result<
     Ok(rows
         .into_iter()
         .map(|(sha, pack, offset, size)| {
-            let location = PackLocation::from_columns(pack, offset, Some(size));
-            (BlobKind::Raw, sha, location)
+            (sha, PackLocation::from_columns(pack, offset, Some(size)))
         })
         .collect())
 }

@@ -17,7 +17,7 @@ use object_store::path::Path as ObjectPath;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::blob::{self, BlobKey};
+use crate::blob::{self, BlobKey, BlobKind};
 use crate::{Backend, Error, Result, Store};
 
 /// What the check found.
@@ -65,10 +65,10 @@ impl Store {
         } else {
             self.pool.begin().await?
         };
-        let blobs = blob::named_blobs(&mut tx).await?;
+        let blobs = blob::named_raw(&mut tx).await?;
         let mut referenced_packs: HashSet<String> = HashSet::new();
         report.raw_rows = blobs.len() as u64;
-        for (_, _, location) in &blobs {
+        for (_, location) in &blobs {
             if let Some(location) = location {
                 referenced_packs.insert(location.pack.clone());
             }
@@ -104,8 +104,8 @@ impl Store {
         report.blob_files = files.len() as u64;
 
         let mut expected_files = HashSet::new();
-        for (kind, sha, location) in &blobs {
-            let key = BlobKey::new(*kind, sha);
+        for (sha, location) in &blobs {
+            let key = BlobKey::new(BlobKind::Raw, sha);
             match location {
                 Some(location) => match packs.get(&location.pack) {
                     None => report.errors.push(format!(
@@ -153,8 +153,8 @@ impl Store {
         tx.commit().await?;
 
         if options.verify {
-            for (kind, sha, location) in &blobs {
-                let key = BlobKey::new(*kind, sha);
+            for (sha, location) in &blobs {
+                let key = BlobKey::new(BlobKind::Raw, sha);
                 if report
                     .errors
                     .iter()

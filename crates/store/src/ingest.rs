@@ -773,7 +773,7 @@ impl IngestTx<'_> {
     /// People with these addresses, with their organizations; fills the sender facts and the people cache.
     async fn load_people(&mut self, addresses: &[String]) -> Result<()> {
         let wanted = unknown_keys(addresses.iter().map(String::as_str), |address| {
-            self.person_ids.contains_key(address)
+            self.senders.contains_key(address)
         });
         if wanted.is_empty() {
             return Ok(());
@@ -976,7 +976,6 @@ impl IngestTx<'_> {
     /// What is known about a sender address.
     pub async fn sender_facts(&mut self, address: &str) -> Result<SenderFacts> {
         if !self.senders.contains_key(address) {
-            self.person_ids.remove(address);
             self.load_people(&[address.to_string()]).await?;
         }
         Ok(self.senders.get(address).cloned().unwrap_or_default())
