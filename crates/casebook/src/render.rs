@@ -19,9 +19,23 @@ pub fn import_summary(summary: &ImportSummary, lang: Lang) -> String {
         summary.threaded,
         lang.pick("threaded onto existing cases", "封归入已有案例"),
         summary.new_cases,
-        lang.pick("new cases", "个新案例"),
+        lang.pick(
+            if summary.new_cases == 1 {
+                "new case"
+            } else {
+                "new cases"
+            },
+            "个新案例"
+        ),
         summary.duplicates,
-        lang.pick("duplicates", "封重复"),
+        lang.pick(
+            if summary.duplicates == 1 {
+                "duplicate"
+            } else {
+                "duplicates"
+            },
+            "封重复"
+        ),
         summary.quarantined,
         lang.pick("quarantined", "封已隔离"),
     );
