@@ -428,9 +428,16 @@ pub fn check(report: &app::CheckReport, lang: Lang) -> String {
         report.raw_rows,
         lang.pick("raw messages", "封原始邮件"),
         report.packs,
-        lang.pick("packs", "个数据包"),
+        lang.pick(if report.packs == 1 { "pack" } else { "packs" }, "个数据包"),
         report.blob_files,
-        lang.pick("single files", "个单独文件"),
+        lang.pick(
+            if report.blob_files == 1 {
+                "single file"
+            } else {
+                "single files"
+            },
+            "个单独文件"
+        ),
     );
     if report.verified > 0 {
         let _ = writeln!(
