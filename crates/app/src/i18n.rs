@@ -114,6 +114,27 @@ pub fn error_message(code: ErrorCode, details: &Value, lang: Lang) -> String {
     }
 }
 
+/// The import summary's line on quarantine: the count by reason and how to list them.
+pub fn quarantined_by_reason(
+    by_reason: &std::collections::BTreeMap<String, u64>,
+    lang: Lang,
+) -> String {
+    let counts = by_reason
+        .iter()
+        .map(|(reason, count)| format!("{reason} {count}"))
+        .collect::<Vec<_>>();
+    match lang {
+        Lang::En => format!(
+            "quarantined by reason: {}; list them with `casebook quarantine list`",
+            counts.join(", ")
+        ),
+        Lang::ZhCn => format!(
+            "按原因隔离：{}；用 `casebook quarantine list` 查看",
+            counts.join("，")
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +155,24 @@ mod tests {
         assert!(
             zh.contains("CAS-03865-H7P3F1") && zh.contains("reopened"),
             "{zh}"
+        );
+    }
+
+    #[test]
+    fn quarantine_counts_by_reason() {
+        let counts = [
+            ("unknown_sender".to_string(), 3),
+            ("ambiguous_header".to_string(), 1),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(
+            quarantined_by_reason(&counts, Lang::En),
+            "quarantined by reason: ambiguous_header 1, unknown_sender 3; list them with `casebook quarantine list`"
+        );
+        assert_eq!(
+            quarantined_by_reason(&counts, Lang::ZhCn),
+            "按原因隔离：ambiguous_header 1，unknown_sender 3；用 `casebook quarantine list` 查看"
         );
     }
 

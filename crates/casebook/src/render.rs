@@ -6,6 +6,9 @@ use app::views::{local_time, CaseSummaryView, CaseView, ContactView, OrgView, Qu
 use app::{ImportSummary, Lang, Outcome, Stats};
 use case::EntryKind;
 
+/// Most quarantine entries an import summary lists one by one.
+const QUARANTINE_LISTED: usize = 10;
+
 /// The summary at the end of an import.
 pub fn import_summary(summary: &ImportSummary, lang: Lang) -> String {
     let mut out = String::new();
@@ -47,7 +50,20 @@ pub fn import_summary(summary: &ImportSummary, lang: Lang) -> String {
             summary.cases.join(", ")
         );
     }
-    for item in &summary.quarantine {
+    if summary.quarantined > 0 {
+        let _ = writeln!(
+            out,
+            "{}",
+            app::i18n::quarantined_by_reason(&summary.quarantined_by_reason, lang)
+        );
+    }
+    // Each entry only for a small import; a bulk import's entries are listed by the command named above.
+    let listed = if summary.quarantine.len() <= QUARANTINE_LISTED {
+        summary.quarantine.as_slice()
+    } else {
+        &[]
+    };
+    for item in listed {
         let _ = writeln!(
             out,
             "  {} {} [{}]: {}",

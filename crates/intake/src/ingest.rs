@@ -342,7 +342,8 @@ pub async fn ingest_prepared(
             Outcome::Quarantined {
                 id, reason_code, ..
             } => {
-                tracing::warn!(quarantine.id = id, reason = %reason_code, origin = %item.origin, "message quarantined");
+                // One line per message at info: a bulk import's summary counts them by reason.
+                tracing::info!(quarantine.id = id, reason = %reason_code, origin = %item.origin, "message quarantined ({reason_code})");
             }
         }
         outcomes.push(outcome);
