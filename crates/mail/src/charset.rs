@@ -116,21 +116,13 @@ fn from_tld(head: &[u8]) -> Option<Vec<u8>> {
     (!tld.is_empty()).then_some(tld)
 }
 
-/// The message with its top-level header lines that are not UTF-8 decoded to UTF-8, and the
-/// charset's name when it was guessed; `None` when every header line is already UTF-8.
-pub(crate) fn transcode_headers(raw: &[u8]) -> Option<(Vec<u8>, Option<&'static str>)> {
-    let head_end = raw
-        .windows(2)
-        .position(|pair| pair == b"\n\n")
-        .map(|at| at + 1)
-        .into_iter()
-        .chain(
-            raw.windows(4)
-                .position(|quad| quad == b"\r\n\r\n")
-                .map(|at| at + 2),
-        )
-        .min()
-        .unwrap_or(raw.len());
+/// The message with its top-level header lines (the first `head_end` bytes) that are not UTF-8
+/// decoded to UTF-8, and the charset's name when it was guessed; `None` when every header line
+/// is already UTF-8.
+pub(crate) fn transcode_headers(
+    raw: &[u8],
+    head_end: usize,
+) -> Option<(Vec<u8>, Option<&'static str>)> {
     let head = raw.get(..head_end)?;
     if std::str::from_utf8(head).is_ok() {
         return None;
@@ -181,8 +173,12 @@ pub(crate) fn transcode_headers(raw: &[u8]) -> Option<(Vec<u8>, Option<&'static 
 mod tests {
     use super::{decode, decoder_for, transcode_headers};
 
+    fn transcode(raw: &[u8]) -> Option<(Vec<u8>, Option<&'static str>)> {
+        transcode_headers(raw, crate::normalise::header_section_len(raw))
+    }
+
     fn check(raw: &[u8], expected_head: &str, expected_guess: Option<&str>) {
-        let (out, guessed) = transcode_headers(raw).expect("the header is not UTF-8");
+        let (out, guessed) = transcode(raw).expect("the header is not UTF-8");
         let text = String::from_utf8_lossy(&out);
         assert!(text.starts_with(expected_head), "{text:?}");
         assert_eq!(guessed, expected_guess, "{text:?}");
@@ -191,7 +187,7 @@ mod tests {
     #[test]
     fn raw_legacy_headers() {
         assert_eq!(
-            transcode_headers(b"Subject: \xe4\xbd\xa0\xe5\xa5\xbd\n\nx"),
+            transcode(b"Subject: \xe4\xbd\xa0\xe5\xa5\xbd\n\nx"),
             None
         );
         // Declared by the text part.
@@ -226,7 +222,7 @@ mod tests {
     #[test]
     fn raw_bytes_inside_an_encoded_word_are_left_to_it() {
         assert_eq!(
-            transcode_headers(b"Subject: =?iso-8859-1?Q?Fr\xf6sche?=\n\nx"),
+            transcode(b"Subject: =?iso-8859-1?Q?Fr\xf6sche?=\n\nx"),
             None
         );
         check(

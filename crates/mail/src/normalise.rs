@@ -255,7 +255,7 @@ pub fn normalise(raw: &[u8], limits: &Limits) -> Result<ParsedMail, Unreadable> 
         });
     }
     // Header bytes sent raw in a legacy charset are read in that charset, not as U+FFFD.
-    let transcoded = charset::transcode_headers(raw);
+    let transcoded = charset::transcode_headers(raw, header_size);
     if let Some((_, Some(guessed))) = &transcoded {
         problems.push(Problem::GuessedCharset {
             charset: (*guessed).to_string(),
@@ -613,7 +613,7 @@ pub(crate) fn without_nul(mut mail: ParsedMail) -> ParsedMail {
 }
 
 /// The length of the header section: up to the first empty line, or all of it.
-fn header_section_len(raw: &[u8]) -> usize {
+pub(crate) fn header_section_len(raw: &[u8]) -> usize {
     let lf = raw.windows(2).position(|pair| pair == b"\n\n");
     let crlf = raw.windows(4).position(|quad| quad == b"\r\n\r\n");
     match (lf, crlf) {
