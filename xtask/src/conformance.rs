@@ -724,6 +724,56 @@ fn compare_quote(
     Ok(())
 }
 
+/// Casebook's header fixtures (`crates/mail/tests/fixtures/headers`): raw legacy-charset
+/// headers, encoded words as clients break them, addresses as they come.
+fn compare_headers(
+    folder: &Path,
+    messages: &[Message],
+    row: &mut Row,
+    mismatches: &mut Vec<Mismatch>,
+) -> Result<()> {
+    row.fields = "subject, sender name and address, whether the charset was guessed".into();
+    for message in messages {
+        let expected_path = folder.join(message.relative.replace(".eml", ".expected"));
+        let expected = std::fs::read_to_string(&expected_path)
+            .with_context(|| format!("{} has no .expected beside it", message.relative))?;
+        let Some(inspection) = message.inspection.as_ref() else {
+            continue;
+        };
+        let guessed = inspection
+            .problems
+            .iter()
+            .find(|problem| problem["kind"] == "guessed_charset")
+            .and_then(|problem| problem["charset"].as_str())
+            .unwrap_or("none")
+            .to_string();
+        let from = inspection.from.as_ref();
+        let mut checks: Checks = Vec::new();
+        for line in expected.lines() {
+            let Some((field, value)) = line.split_once(": ") else {
+                continue;
+            };
+            let (name, actual) = match field {
+                "subject" => ("subject", inspection.subject.clone().unwrap_or_default()),
+                "from_name" => (
+                    "sender name",
+                    from.and_then(|m| m.name.clone()).unwrap_or("none".into()),
+                ),
+                "from_address" => (
+                    "sender address",
+                    from.and_then(|m| m.address.clone())
+                        .unwrap_or("none".into()),
+                ),
+                "guessed" => ("guessed charset", guessed.clone()),
+                _ => continue,
+            };
+            checks.push((name, value.to_string(), actual));
+        }
+        record(row, mismatches, "headers", &message.relative, checks);
+    }
+    Ok(())
+}
+
 /// Runs the conformance over every corpus folder, then over the quoted-history fixtures.
 pub fn run(corpora: &Path) -> Result<Report> {
     let config = IntakeConfig::default();
@@ -754,6 +804,14 @@ pub fn run(corpora: &Path) -> Result<Report> {
         }
         report.rows.push(row);
     }
+    let headers = quote_fixtures().join("../headers");
+    let mut row = Row {
+        corpus: "headers".into(),
+        ..Row::default()
+    };
+    let messages = read_corpus(&headers, "headers", &config, &mut row)?;
+    compare_headers(&headers, &messages, &mut row, &mut report.mismatches)?;
+    report.rows.push(row);
     let fixtures = quote_fixtures();
     let mut families: Vec<String> = std::fs::read_dir(&fixtures)
         .with_context(|| format!("the quote fixtures are missing at {}", fixtures.display()))?
@@ -834,7 +892,7 @@ mod tests {
         let corpora_rows = report
             .rows
             .iter()
-            .filter(|row| !row.corpus.starts_with("quote/"))
+            .filter(|row| !row.corpus.starts_with("quote/") && row.corpus != "headers")
             .count();
         assert_eq!(corpora_rows, 11, "the eleven corpora are read");
         // Issue 7: at least three fixtures per client family, thirty negatives.

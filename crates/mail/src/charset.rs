@@ -186,10 +186,7 @@ mod tests {
 
     #[test]
     fn raw_legacy_headers() {
-        assert_eq!(
-            transcode(b"Subject: \xe4\xbd\xa0\xe5\xa5\xbd\n\nx"),
-            None
-        );
+        assert_eq!(transcode(b"Subject: \xe4\xbd\xa0\xe5\xa5\xbd\n\nx"), None);
         // Declared by the text part.
         check(
             b"Subject: \xc4\xe3\xba\xc3\nContent-Type: text/plain; charset=gb2312\n\n\xc4\xe3",
