@@ -23,14 +23,26 @@ pub enum ErrorCode {
     ContactNotFound,
     /// No quarantine entry has that id.
     QuarantineNotFound,
+    /// No timeline entry has that id.
+    EntryNotFound,
     /// The status change is not allowed from the current status.
     CaseStatusTransitionNotAllowed,
     /// Archiving needs a problem description and a case summary.
     ArchiveNeedsSummary,
     /// Resolving needs a root cause and a resolution.
     ResolveNeedsRootCause,
-    /// An argument is not valid.
+    /// The merge joins two customers' cases or targets a closed case: the person must confirm it.
+    MergeNeedsConfirmation,
+    /// An argument is not valid (`details.reason` says how).
     InvalidInput,
+    /// The command line does not fit the command (unknown flag, missing argument, bad value).
+    Usage,
+    /// A text file is not UTF-8.
+    NotUtf8Text,
+    /// The data directory or database holds no Casebook store.
+    StoreNotFound,
+    /// The data directory is not a folder.
+    DataDirUnusable,
     /// The change conflicts with what is stored.
     Conflict,
     /// An input file or folder could not be read.
@@ -44,6 +56,29 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, for tests and catalogs that must cover them all.
+    pub const ALL: [ErrorCode; 19] = [
+        ErrorCode::CaseNotFound,
+        ErrorCode::OrgNotFound,
+        ErrorCode::ContactNotFound,
+        ErrorCode::QuarantineNotFound,
+        ErrorCode::EntryNotFound,
+        ErrorCode::CaseStatusTransitionNotAllowed,
+        ErrorCode::ArchiveNeedsSummary,
+        ErrorCode::ResolveNeedsRootCause,
+        ErrorCode::MergeNeedsConfirmation,
+        ErrorCode::InvalidInput,
+        ErrorCode::Usage,
+        ErrorCode::NotUtf8Text,
+        ErrorCode::StoreNotFound,
+        ErrorCode::DataDirUnusable,
+        ErrorCode::Conflict,
+        ErrorCode::InputUnreadable,
+        ErrorCode::QuarantineRefused,
+        ErrorCode::StoreInconsistent,
+        ErrorCode::Internal,
+    ];
+
     /// The stable identifier.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -51,10 +86,16 @@ impl ErrorCode {
             ErrorCode::OrgNotFound => "org_not_found",
             ErrorCode::ContactNotFound => "contact_not_found",
             ErrorCode::QuarantineNotFound => "quarantine_not_found",
+            ErrorCode::EntryNotFound => "entry_not_found",
             ErrorCode::CaseStatusTransitionNotAllowed => "case_status_transition_not_allowed",
             ErrorCode::ArchiveNeedsSummary => "archive_needs_summary",
             ErrorCode::ResolveNeedsRootCause => "resolve_needs_root_cause",
+            ErrorCode::MergeNeedsConfirmation => "merge_needs_confirmation",
             ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::Usage => "usage",
+            ErrorCode::NotUtf8Text => "not_utf8_text",
+            ErrorCode::StoreNotFound => "store_not_found",
+            ErrorCode::DataDirUnusable => "data_dir_unusable",
             ErrorCode::Conflict => "conflict",
             ErrorCode::InputUnreadable => "input_unreadable",
             ErrorCode::QuarantineRefused => "quarantine_refused",
@@ -103,9 +144,39 @@ impl AppError {
     pub(crate) fn quarantine_not_found(id: i64) -> AppError {
         AppError::new(ErrorCode::QuarantineNotFound, json!({ "id": id }))
     }
-    /// An invalid argument, with the detail of what was wrong.
-    pub fn invalid(detail: impl Into<String>) -> AppError {
-        AppError::new(ErrorCode::InvalidInput, json!({ "detail": detail.into() }))
+    pub(crate) fn entry_not_found(id: i64) -> AppError {
+        AppError::new(ErrorCode::EntryNotFound, json!({ "id": id }))
+    }
+    /// An invalid argument: `reason` names its sentence in the catalog (`invalid-REASON`), `values` fill it.
+    pub fn invalid(reason: &str, values: serde_json::Value) -> AppError {
+        let mut details = match values {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
+        details.insert("reason".into(), json!(reason));
+        AppError::new(ErrorCode::InvalidInput, serde_json::Value::Object(details))
+    }
+    /// The command line does not fit: `detail` is the parser's own explanation.
+    pub fn usage(detail: impl Into<String>) -> AppError {
+        AppError::new(ErrorCode::Usage, json!({ "detail": detail.into() }))
+    }
+    /// A text file that is not UTF-8.
+    pub fn not_utf8(path: &std::path::Path) -> AppError {
+        AppError::new(
+            ErrorCode::NotUtf8Text,
+            json!({ "path": path.display().to_string() }),
+        )
+    }
+    pub(crate) fn merge_needs_confirmation(
+        keep: &str,
+        gone: &str,
+        concerns: Vec<serde_json::Value>,
+        sentences: String,
+    ) -> AppError {
+        AppError::new(
+            ErrorCode::MergeNeedsConfirmation,
+            json!({ "keep": keep, "gone": gone, "concerns": concerns, "concerns_text": sentences }),
+        )
     }
     pub(crate) fn transition(number: &CaseNumber, error: TransitionError) -> AppError {
         match error {
@@ -113,13 +184,17 @@ impl AppError {
                 ErrorCode::CaseStatusTransitionNotAllowed,
                 json!({ "case": number.to_string(), "from": from, "to": to, "allowed": allowed }),
             ),
-            TransitionError::ArchiveNeedsSummary => AppError::new(
+            TransitionError::ArchiveNeedsSummary { missing } => AppError::new(
                 ErrorCode::ArchiveNeedsSummary,
-                json!({ "case": number.to_string() }),
+                json!({ "case": number.to_string(), "missing": missing }),
             ),
-            TransitionError::ResolveNeedsRootCause => AppError::new(
+            TransitionError::ResolveNeedsRootCause { missing } => AppError::new(
                 ErrorCode::ResolveNeedsRootCause,
-                json!({ "case": number.to_string() }),
+                json!({ "case": number.to_string(), "missing": missing }),
+            ),
+            TransitionError::SummaryNotTaken { to } => AppError::invalid(
+                "summary_not_taken",
+                json!({ "case": number.to_string(), "to": to }),
             ),
         }
     }
@@ -142,7 +217,30 @@ impl AppError {
 
     /// The message in a language, with the values involved and what to do.
     pub fn message(&self, lang: Lang) -> String {
-        i18n::error_message(self.code, &self.details, lang)
+        let mut details = self.details.clone();
+        // Lists of identifiers are shown in the reader's words.
+        if let Some(serde_json::Value::Array(missing)) = details.get("missing").cloned() {
+            let words: Vec<String> = missing
+                .iter()
+                .filter_map(serde_json::Value::as_str)
+                .map(|section| lang.say(&format!("section-{section}")))
+                .collect();
+            details["missing"] = json!(words.join(lang.pick_list_separator()));
+        }
+        if let Some(what) = details.get("what").and_then(serde_json::Value::as_str) {
+            let id = format!("thing-{}", what.replace(' ', "_"));
+            details["what"] =
+                json!(i18n::try_text(lang, &id, &[]).unwrap_or_else(|| what.to_string()));
+        }
+        if let Some(concerns) = details.get("concerns_text").cloned() {
+            details["concerns"] = concerns;
+        }
+        if details.get("reason").and_then(serde_json::Value::as_str) == Some("summary_not_taken") {
+            if let Some(to) = details.get("to").and_then(serde_json::Value::as_str) {
+                details["to"] = json!(lang.say(&format!("status-{to}")));
+            }
+        }
+        i18n::error_message(self.code, &details, lang)
     }
 
     /// The JSON body: `{"code", "message", "details"}`.
@@ -165,19 +263,33 @@ impl std::error::Error for AppError {
     }
 }
 
+/// A store conflict as an error: its reason chooses the sentence, its values fill it.
+fn conflict_error(code: ErrorCode, conflict: &store::Conflict) -> AppError {
+    let mut details = serde_json::Map::new();
+    details.insert("reason".into(), json!(conflict.reason));
+    for (name, value) in &conflict.values {
+        details.insert((*name).to_string(), json!(value));
+    }
+    AppError::new(code, serde_json::Value::Object(details))
+}
+
 impl From<store::Error> for AppError {
     fn from(error: store::Error) -> AppError {
         match error {
-            store::Error::NotFound { what, label } => AppError::new(
-                ErrorCode::InvalidInput,
-                json!({ "detail": format!("no {what} '{label}'") }),
-            ),
-            store::Error::Conflict(detail) => {
-                AppError::new(ErrorCode::Conflict, json!({ "detail": detail }))
+            store::Error::NotFound { what, label } => {
+                AppError::invalid("not_found", json!({ "what": what, "label": label }))
             }
+            store::Error::Conflict(conflict) => conflict_error(ErrorCode::Conflict, &conflict),
             store::Error::Config(detail) => {
                 AppError::new(ErrorCode::InvalidInput, json!({ "detail": detail }))
             }
+            store::Error::NoStore { place } => {
+                AppError::new(ErrorCode::StoreNotFound, json!({ "place": place }))
+            }
+            store::Error::NotADirectory { path } => AppError::new(
+                ErrorCode::DataDirUnusable,
+                json!({ "path": path.display().to_string() }),
+            ),
             other => AppError {
                 code: ErrorCode::Internal,
                 details: json!({ "detail": other.to_string() }),
@@ -192,9 +304,78 @@ impl From<intake::Error> for AppError {
         match error {
             intake::Error::Store(error) => error.into(),
             intake::Error::Unreadable { path, source } => AppError::unreadable(&path, source),
-            intake::Error::Refused(detail) => {
-                AppError::new(ErrorCode::QuarantineRefused, json!({ "detail": detail }))
+            intake::Error::Refused(conflict) => {
+                conflict_error(ErrorCode::QuarantineRefused, &conflict)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n;
+
+    #[test]
+    fn every_code_has_a_sentence_in_both_languages() {
+        for code in ErrorCode::ALL {
+            let id = i18n::error_id(code, &json!({}));
+            for lang in Lang::ALL {
+                assert!(
+                    i18n::has_text(lang, &id),
+                    "{} has no {} sentence ({id})",
+                    code.as_str(),
+                    lang.tag()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_reason_used_in_the_code_has_a_sentence_in_both_languages() {
+        // Reasons are string literals next to `AppError::invalid(` and `conflict("` in the sources
+        // of app, store and intake: each must have its sentence.
+        let sources = [
+            include_str!("lib.rs"),
+            include_str!("cases.rs"),
+            include_str!("parties.rs"),
+            include_str!("quarantine.rs"),
+            include_str!("../../store/src/cases.rs"),
+            include_str!("../../store/src/orgs.rs"),
+            include_str!("../../store/src/backup.rs"),
+            include_str!("../../store/src/ingest.rs"),
+            include_str!("../../store/src/quarantine.rs"),
+            include_str!("../../intake/src/resolve.rs"),
+            include_str!("../../casebook/src/cli.rs"),
+            include_str!("../../casebook/src/main.rs"),
+        ];
+        let mut found = 0;
+        for source in sources {
+            for (marker, prefix) in [
+                ("AppError::invalid(\"", "invalid-"),
+                ("Error::conflict(\"", "conflict-"),
+                ("conflict(\n                \"", "conflict-"),
+                ("reason: \"", "conflict-"),
+            ] {
+                for piece in source.split(marker).skip(1) {
+                    let Some(reason) = piece.split('"').next() else {
+                        continue;
+                    };
+                    found += 1;
+                    for lang in Lang::ALL {
+                        let id = format!("{prefix}{reason}");
+                        assert!(
+                            i18n::has_text(lang, &id),
+                            "{id} has no {} sentence",
+                            lang.tag()
+                        );
+                    }
+                }
+            }
+        }
+        assert!(
+            found > 30,
+            "found only {found} reasons: the markers no longer match the code"
+        );
     }
 }

@@ -20,6 +20,8 @@ pub struct Config {
     pub lang: Lang,
     /// The zone times are shown in.
     pub view_zone: chrono_tz::Tz,
+    /// Limits on what people type (titles, notes, summaries).
+    pub limits: app::InputLimits,
 }
 
 /// A positive whole number from the environment; a value that is not one is a problem to report.
@@ -115,6 +117,14 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
         }
     }
 
+    let input_defaults = app::InputLimits::default();
+    let input_limits = app::InputLimits {
+        title_chars: positive("CASEBOOK_MAX_TITLE_CHARS", &mut problems)
+            .unwrap_or(input_defaults.title_chars),
+        text_bytes: positive("CASEBOOK_MAX_TEXT_BYTES", &mut problems)
+            .unwrap_or(input_defaults.text_bytes),
+    };
+
     if !problems.is_empty() {
         bail!(
             "the configuration has {} problem(s):\n  - {}",
@@ -139,5 +149,6 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
         intake,
         lang,
         view_zone,
+        limits: input_limits,
     })
 }

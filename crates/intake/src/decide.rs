@@ -4,7 +4,7 @@
 
 use case::guard::{self, GuardContext, GuardRefusal, SenderStanding};
 use case::threading::{self, LabelLookup, Placement, ThreadingFacts};
-use case::{Address, CaseNumber, EntryKind, MatchedBy};
+use case::{Address, CaseNumber, EntryKind, MatchedBy, Visibility};
 use chrono::{DateTime, Utc};
 use mail::ParsedMail;
 use store::cases::{NewCase, NumberMaker, TokenChoice};
@@ -365,6 +365,34 @@ pub(crate) async fn place(
                 .iter()
                 .any(|d| case::party::domain_within(s.domain(), d))
         });
+    // Whether someone outside the staff is among the recipients decides whether partners may read the
+    // email; a partner's own mail is public already, so their recipients need no look-up.
+    let mut recipients_are_staff = Vec::new();
+    if staff && !export {
+        for mailbox in mail.to.iter().chain(&mail.cc) {
+            let Some(address) = mailbox
+                .address
+                .as_deref()
+                .and_then(|address| address.parse::<Address>().ok())
+            else {
+                continue;
+            };
+            let is_staff = config.intake_addresses.contains(&address)
+                || staff_domains
+                    .iter()
+                    .any(|d| case::party::domain_within(address.domain(), d))
+                || {
+                    let facts = tx.sender_facts(address.as_str()).await?;
+                    facts.is_staff_member
+                        || facts.org_by_domain.as_ref().is_some_and(|org| org.is_staff)
+                };
+            recipients_are_staff.push(is_staff);
+            if !is_staff {
+                break;
+            }
+        }
+    }
+    let visibility = Visibility::of_email(export, staff, recipients_are_staff);
     let (sent_at, sent_offset) = sent_time(mail, config, now);
     let message = NewMessage {
         case_id,
@@ -405,6 +433,7 @@ pub(crate) async fn place(
             })
             .collect(),
         actor: mode.actor.clone(),
+        visibility,
     };
     tx.insert_message(&message).await?;
     let number = tx.case_number(case_id).await?;
