@@ -51,6 +51,14 @@ impl App {
             .ok_or_else(|| AppError::case_not_found(label))
     }
 
+    /// A token from Casebook's own sequence, with the configured prefix.
+    fn new_token(&self) -> TokenChoice {
+        TokenChoice::New {
+            prefix: self.intake.codec.token_prefix().to_string(),
+            start: self.intake.token_start,
+        }
+    }
+
     fn check_title(&self, title: &str) -> Result<String, AppError> {
         let title = case::subject::single_line(title);
         if title.is_empty() {
@@ -185,10 +193,7 @@ impl App {
         };
         let new_case = NewCase {
             number: None,
-            token: TokenChoice::New {
-                prefix: self.intake.codec.token_prefix().to_string(),
-                start: self.intake.token_start,
-            },
+            token: self.new_token(),
             title,
             priority: new.priority.unwrap_or(Priority::P3),
             customer_org_id: Some(org.id),
@@ -395,10 +400,7 @@ impl App {
         }
         let new_case = NewCase {
             number: None,
-            token: TokenChoice::New {
-                prefix: self.intake.codec.token_prefix().to_string(),
-                start: self.intake.token_start,
-            },
+            token: self.new_token(),
             title,
             priority: record.priority,
             customer_org_id: record.customer_org_id,

@@ -544,13 +544,13 @@ pub async fn run(app: &App, command: Command, lang: Lang) -> Result<()> {
         Command::Backup { dest, json } => {
             let manifest = app.backup(&dest).await?;
             emit(json, &manifest, || {
-                render::manifest(&manifest, &lang.say("cli-backed_up"))
+                render::manifest(&manifest, &lang.say("cli-backed_up"), lang)
             })
         }
         Command::Restore { src, json } => {
             let manifest = app.restore(&src).await?;
             emit(json, &manifest, || {
-                render::manifest(&manifest, &lang.say("cli-restored"))
+                render::manifest(&manifest, &lang.say("cli-restored"), lang)
             })
         }
         Command::Check {

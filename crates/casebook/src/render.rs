@@ -554,13 +554,24 @@ pub fn check(report: &app::CheckReport, lang: Lang) -> String {
 }
 
 /// A backup's manifest, after a backup or a restore.
-pub fn manifest(manifest: &app::BackupManifest, verb: &str) -> String {
+pub fn manifest(manifest: &app::BackupManifest, verb: &str, lang: Lang) -> String {
     let rows: u64 = manifest.rows.iter().map(|(_, count)| count).sum();
-    format!(
-        "{verb}: {rows} rows in {} tables, {} files (schema {}, from {})\n",
-        manifest.rows.len(),
-        manifest.blobs,
-        manifest.schema_version,
-        manifest.source
-    )
+    let tables = u64::try_from(manifest.rows.len()).unwrap_or(u64::MAX);
+    let text = lang.text(
+        "cli-manifest",
+        &[
+            ("rows", count(rows)),
+            ("tables", count(tables)),
+            ("files", count(manifest.blobs)),
+            (
+                "schema",
+                app::i18n::FluentValue::from(manifest.schema_version),
+            ),
+            (
+                "source",
+                app::i18n::FluentValue::from(manifest.source.clone()),
+            ),
+        ],
+    );
+    format!("{verb}: {text}\n")
 }

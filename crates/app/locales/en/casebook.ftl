@@ -229,3 +229,4 @@ cli-mail-message_id = message-id
 cli-mail-case = case
 cli-mail-token = token
 cli-mail-auto = auto
+cli-manifest = { $rows } rows in { $tables } tables, { $files } files (schema { $schema }, from { $source })

@@ -212,3 +212,4 @@ cli-mail-message_id = 邮件编号
 cli-mail-case = 案例号
 cli-mail-token = 跟踪号
 cli-mail-auto = 自动回复
+cli-manifest = { $tables } 张表共 { $rows } 行，{ $files } 个文件（数据结构版本 { $schema }，来自 { $source }）

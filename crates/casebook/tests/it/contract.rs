@@ -32,6 +32,21 @@ fn timeline(db: &TestDb, number: &str) -> Vec<Value> {
         .clone()
 }
 
+/// Imports one plain-text email.
+fn import_mail(db: &TestDb, from: &str, to: &str, subject: &str, id: &str, date: &str, body: &str) {
+    let raw = format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\nDate: {date}\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+    );
+    let (_dir, file) = testkit::fixture("mail.eml", raw.as_bytes());
+    json(db, &["import", path(&file), "--json"]);
+}
+
+/// The case as this person may see it.
+fn view_as(db: &TestDb, number: &str, person: &str) -> Value {
+    json(db, &["case", "show", number, "--as", person, "--json"])
+}
+
 /// Runs a command with `--json` that must fail: stdout stays empty, stderr is one JSON error.
 fn json_failure(db: &TestDb, args: &[&str]) -> (i32, Value) {
     let output = casebook(db, args);
@@ -371,19 +386,20 @@ async fn written_summaries_as_people_write_them(db: TestDb) {
         "问题描述：\n----\n重置失败\n案例总结：\n".as_bytes(),
     );
     let (_gbk_dir, gbk) = testkit::fixture("gbk.txt", b"\xce\xca\xcc\xe2\xc3\xe8\xca\xf6\xa3\xba");
-
-    let (_, error) = json_failure(
-        &db,
-        &[
+    let refused = |status: &str, file: &std::path::Path| {
+        let args = [
             "case",
             "status",
             &number,
-            "archived",
+            status,
             "--summary-file",
-            path(&missing),
+            path(file),
             "--json",
-        ],
-    );
+        ];
+        json_failure(&db, &args).1
+    };
+
+    let error = refused("archived", &missing);
     assert_eq!(error["code"], "archive_needs_summary");
     assert_eq!(error["details"]["missing"], json!(["summary"]));
     assert!(
@@ -393,44 +409,11 @@ async fn written_summaries_as_people_write_them(db: TestDb) {
             .contains("案例总结 (case summary)"),
         "{error}"
     );
-    let (_, error) = json_failure(
-        &db,
-        &[
-            "case",
-            "status",
-            &number,
-            "archived",
-            "--summary-file",
-            path(&repeated),
-            "--json",
-        ],
-    );
+    let error = refused("archived", &repeated);
     assert_eq!(error["details"]["reason"], "summary_repeated");
-    let (_, error) = json_failure(
-        &db,
-        &[
-            "case",
-            "status",
-            &number,
-            "archived",
-            "--summary-file",
-            path(&gbk),
-            "--json",
-        ],
-    );
+    let error = refused("archived", &gbk);
     assert_eq!(error["code"], "not_utf8_text");
-    let (_, error) = json_failure(
-        &db,
-        &[
-            "case",
-            "status",
-            &number,
-            "waiting_on_customer",
-            "--summary-file",
-            path(&with_bom),
-            "--json",
-        ],
-    );
+    let error = refused("waiting_on_customer", &with_bom);
     assert_eq!(error["details"]["reason"], "summary_not_taken");
 
     json(
@@ -605,21 +588,35 @@ async fn a_partners_view_holds_only_their_public_entries(db: TestDb) {
         ],
     );
     json(&db, &["import", path(&testkit::seed_path()), "--json"]);
-    let (dir, reply) = testkit::fixture(
-        "reply.eml",
-        "From: Xu Da <xuda@acer.com>\r\nTo: liqi@cmgos.com\r\nSubject: RE: [案例号: CAS-03865-H7P3F1 ] % |P3|Acer|系统重置失败问题 % 初次响应 CMIT:0001804\r\nMessage-ID: <r1@acer.com>\r\nDate: Wed, 01 Sep 2021 09:00:00 +0800\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nusmt.ppkg 在产线上由部署脚本调用\r\n".as_bytes(),
+    let subject =
+        "RE: [案例号: CAS-03865-H7P3F1 ] % |P3|Acer|系统重置失败问题 % 初次响应 CMIT:0001804";
+    import_mail(
+        &db,
+        "Xu Da <xuda@acer.com>",
+        "liqi@cmgos.com",
+        subject,
+        "r1@acer.com",
+        "Wed, 01 Sep 2021 09:00:00 +0800",
+        "usmt.ppkg 在产线上由部署脚本调用",
     );
-    json(&db, &["import", path(&reply), "--json"]);
-    let (_internal_dir, internal_mail) = testkit::fixture(
-        "among-staff.eml",
-        "From: liujian@cmgos.com\r\nTo: liqi@cmgos.com\r\nSubject: RE: CAS-03865-H7P3F1 CMIT:0001804\r\nMessage-ID: <s1@cmgos.com>\r\nDate: Thu, 02 Sep 2021 09:00:00 +0800\r\n\r\n需要我介入吗\r\n".as_bytes(),
+    import_mail(
+        &db,
+        "liujian@cmgos.com",
+        "liqi@cmgos.com",
+        subject,
+        "s1@cmgos.com",
+        "Thu, 02 Sep 2021 09:00:00 +0800",
+        "需要我介入吗",
     );
-    json(&db, &["import", path(&internal_mail), "--json"]);
-    let (_to_partner_dir, to_partner) = testkit::fixture(
-        "to-partner.eml",
-        "From: liqi@cmgos.com\r\nTo: xuda@acer.com\r\nSubject: RE: CAS-03865-H7P3F1 CMIT:0001804\r\nMessage-ID: <s2@cmgos.com>\r\nDate: Fri, 03 Sep 2021 09:00:00 +0800\r\n\r\n收到，谢谢\r\n".as_bytes(),
+    import_mail(
+        &db,
+        "liqi@cmgos.com",
+        "xuda@acer.com",
+        subject,
+        "s2@cmgos.com",
+        "Fri, 03 Sep 2021 09:00:00 +0800",
+        "收到，谢谢",
     );
-    json(&db, &["import", path(&to_partner), "--json"]);
     json(
         &db,
         &[
@@ -646,17 +643,7 @@ async fn a_partners_view_holds_only_their_public_entries(db: TestDb) {
     assert_eq!(visibility[..9], ["internal"; 9]);
     assert_eq!(visibility[9..], ["public", "internal", "public"]);
 
-    let partner = json(
-        &db,
-        &[
-            "case",
-            "show",
-            "CAS-03865-H7P3F1",
-            "--as",
-            "xuda@acer.com",
-            "--json",
-        ],
-    );
+    let partner = view_as(&db, "CAS-03865-H7P3F1", "xuda@acer.com");
     let seen = partner["timeline"].as_array().unwrap();
     assert!(seen.iter().all(|e| e["visibility"] == "public"), "{seen:?}");
     let bodies: Vec<&str> = seen
@@ -681,17 +668,7 @@ async fn a_partners_view_holds_only_their_public_entries(db: TestDb) {
     let marked = json(&db, &["case", "entry", &first, "--public", "--json"]);
     assert_eq!(marked["entries"][1]["kind"], "visibility_change");
     assert_eq!(marked["entries"][1]["visibility"], "internal");
-    let partner = json(
-        &db,
-        &[
-            "case",
-            "show",
-            "CAS-03865-H7P3F1",
-            "--as",
-            "xuda@acer.com",
-            "--json",
-        ],
-    );
+    let partner = view_as(&db, "CAS-03865-H7P3F1", "xuda@acer.com");
     assert_eq!(
         partner["timeline"]
             .as_array()
@@ -726,7 +703,6 @@ async fn a_partners_view_holds_only_their_public_entries(db: TestDb) {
         ],
     );
     assert_eq!(error["code"], "case_not_found");
-    drop(dir);
 }
 
 async fn quarantine_entries_are_dismissed_never_deleted(db: TestDb) {
