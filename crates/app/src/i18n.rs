@@ -279,6 +279,17 @@ pub fn event_text(event: &case::Event, lang: Lang) -> String {
     }
 }
 
+/// A quarantine reason as a person reads it: in English the stored sentence (it names the values
+/// involved); in another language the catalog's sentence for the reason's code, or the stored one
+/// where the catalog has none.
+pub fn quarantine_reason(code: &str, stored: &str, lang: Lang) -> String {
+    if lang == Lang::En && !stored.is_empty() {
+        return stored.to_string();
+    }
+    let id = format!("quarantine-{}", code.replace('.', "-"));
+    try_text(lang, &id, &[]).unwrap_or_else(|| stored.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -427,6 +438,32 @@ mod tests {
                     lang.tag()
                 );
             }
+        }
+    }
+
+    #[test]
+    fn quarantine_reasons_in_both_languages() {
+        for code in [
+            "unreadable",
+            "message_id_collision",
+            "not_a_participant",
+            "unknown_sender",
+            "no_sender",
+            "from_intake_address",
+            "ambiguous_header",
+            "limits.max_message_bytes",
+            "limits.max_parts",
+            "limits.max_depth",
+            "limits.max_header_bytes",
+            "limits.max_decoded_bytes",
+        ] {
+            let zh = quarantine_reason(code, "stored", Lang::ZhCn);
+            assert_ne!(zh, "stored", "{code} has no zh-CN sentence");
+            assert_eq!(quarantine_reason(code, "stored", Lang::En), "stored");
+            assert!(has_text(
+                Lang::En,
+                &format!("quarantine-{}", code.replace('.', "-"))
+            ));
         }
     }
 

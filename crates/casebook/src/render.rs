@@ -90,7 +90,11 @@ pub fn import_summary(summary: &ImportSummary, lang: Lang) -> String {
             lang.say("cli-quarantine"),
             item.id,
             item.reason_code,
-            safe(&item.reason)
+            safe(&app::i18n::quarantine_reason(
+                &item.reason_code,
+                &item.reason,
+                lang
+            ))
         );
     }
     if summary.duplicates == summary.received && summary.received > 0 {
@@ -396,7 +400,8 @@ pub fn quarantine_list(entries: &[QuarantineView], zone: chrono_tz::Tz, lang: La
             safe(entry.from_address.as_deref().unwrap_or("-")),
             safe(entry.subject.as_deref().unwrap_or("-"))
         );
-        let _ = writeln!(out, "    {}", safe(&entry.reason));
+        let reason = app::i18n::quarantine_reason(&entry.reason_code, &entry.reason, lang);
+        let _ = writeln!(out, "    {}", safe(&reason));
         if let Some(note) = &entry.note {
             let _ = writeln!(out, "    {}", safe(note));
         }
@@ -427,8 +432,17 @@ pub fn outcome(outcome: &Outcome, lang: Lang) -> String {
             format!("{verb} {case} ({matched_by})\n")
         }
         Outcome::Duplicate { .. } => format!("{}\n", lang.say("cli-already_stored")),
-        Outcome::Quarantined { id, reason, .. } => {
-            format!("{} {id}: {reason}\n", lang.say("cli-quarantined_2"))
+        Outcome::Quarantined {
+            id,
+            reason,
+            reason_code,
+        } => {
+            let reason = app::i18n::quarantine_reason(reason_code, reason, lang);
+            format!(
+                "{} {id}: {}\n",
+                lang.say("cli-quarantined_2"),
+                safe(&reason)
+            )
         }
     }
 }

@@ -230,3 +230,18 @@ cli-mail-case = case
 cli-mail-token = token
 cli-mail-auto = auto
 cli-manifest = { $rows } rows in { $tables } tables, { $files } files (schema { $schema }, from { $source })
+
+## Quarantine reasons (the stored reason has the values; these say it in the reader's language)
+
+quarantine-unreadable = the message cannot be read as mail; the raw bytes are kept: look at it with `casebook quarantine show`
+quarantine-message_id_collision = its Message-ID is already stored with another sender or content; kept apart so that a copied Message-ID cannot make real mail vanish
+quarantine-not_a_participant = it names a case, but the sender is not a participant, not staff and not in the customer's domains; attach it to the case if the sender belongs
+quarantine-unknown_sender = it names no case and comes from an unknown sender; release it to open a case, or attach it to one
+quarantine-no_sender = no sender address can be read from it; attach it to a case if it belongs
+quarantine-from_intake_address = it was sent from the support mailbox's own address (a loop); attach it if it belongs
+quarantine-ambiguous_header = an identity header appears more than once with different values, so who sent it is a guess; look at it and attach it if it belongs
+quarantine-limits-max_message_bytes = the message is larger than CASEBOOK_MAX_MESSAGE_BYTES allows; the raw bytes are kept
+quarantine-limits-max_parts = the message has more MIME parts than CASEBOOK_MAX_PARTS allows; the raw bytes are kept
+quarantine-limits-max_depth = the message nests deeper than CASEBOOK_MAX_DEPTH allows; the raw bytes are kept
+quarantine-limits-max_header_bytes = the message's header is larger than CASEBOOK_MAX_HEADER_BYTES allows; the raw bytes are kept
+quarantine-limits-max_decoded_bytes = the message decodes to more than CASEBOOK_MAX_DECODED_BYTES allows; the raw bytes are kept

@@ -213,3 +213,18 @@ cli-mail-case = 案例号
 cli-mail-token = 跟踪号
 cli-mail-auto = 自动回复
 cli-manifest = { $tables } 张表共 { $rows } 行，{ $files } 个文件（数据结构版本 { $schema }，来自 { $source }）
+
+## 隔离原因
+
+quarantine-unreadable = 无法作为邮件读取；原始内容已保留：可用 `casebook quarantine show` 查看
+quarantine-message_id_collision = 其 Message-ID 已被另一封发件人或内容不同的邮件使用；单独保留，以免复制的 Message-ID 使真实邮件丢失
+quarantine-not_a_participant = 邮件指向某个案例，但发件人不是参与者、不是员工，也不在客户的域名中；如发件人属于该案例，请手动归入
+quarantine-unknown_sender = 邮件未指向任何案例，且发件人未知；可放行以新建案例，或归入某个案例
+quarantine-no_sender = 无法读出发件人地址；如属于某个案例，请手动归入
+quarantine-from_intake_address = 邮件由支持邮箱自己的地址发出（可能是循环）；如确属某个案例，请手动归入
+quarantine-ambiguous_header = 身份相关的邮件头出现多次且内容不同，发件人无法确定；请查看后决定是否归入
+quarantine-limits-max_message_bytes = 邮件大于 CASEBOOK_MAX_MESSAGE_BYTES 允许的大小；原始内容已保留
+quarantine-limits-max_parts = 邮件的 MIME 部分多于 CASEBOOK_MAX_PARTS 允许的数量；原始内容已保留
+quarantine-limits-max_depth = 邮件的嵌套深于 CASEBOOK_MAX_DEPTH 允许的层数；原始内容已保留
+quarantine-limits-max_header_bytes = 邮件头大于 CASEBOOK_MAX_HEADER_BYTES 允许的大小；原始内容已保留
+quarantine-limits-max_decoded_bytes = 邮件解码后大于 CASEBOOK_MAX_DECODED_BYTES 允许的大小；原始内容已保留
