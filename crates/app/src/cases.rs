@@ -74,6 +74,22 @@ impl App {
         Ok(title)
     }
 
+    /// A short one-line field (product, version): made one line, and no longer than a title.
+    fn check_short(&self, field: &str, value: Option<String>) -> Result<Option<String>, AppError> {
+        let Some(value) = value else {
+            return Ok(None);
+        };
+        let value = case::subject::single_line(&value);
+        let length = value.chars().count();
+        if length > self.limits.title_chars {
+            return Err(AppError::invalid(
+                "too_long",
+                json!({ "field": field, "length": length, "limit": self.limits.title_chars }),
+            ));
+        }
+        Ok(Some(value))
+    }
+
     pub(crate) fn check_text(&self, field: &str, text: &str) -> Result<(), AppError> {
         if text.len() > self.limits.text_bytes {
             return Err(AppError::invalid(
@@ -199,8 +215,8 @@ impl App {
             customer_org_id: Some(org.id),
             customer: org.name,
             stage,
-            product: new.product,
-            version: new.version,
+            product: self.check_short("product", new.product)?,
+            version: self.check_short("version", new.version)?,
             split_from: None,
         };
         let mut rng = self.rng();
@@ -286,15 +302,16 @@ impl App {
             .find_contact(person)
             .await?
             .ok_or_else(|| AppError::contact_not_found(person))?;
-        let staff_org = match &contact.org {
-            Some(org) => self
-                .store
-                .find_org(org)
-                .await?
-                .is_some_and(|org| org.is_staff),
-            None => false,
+        let org = match &contact.org {
+            Some(org) => self.store.find_org(org).await?,
+            None => None,
         };
-        if !(staff_org || contact.role.is_some_and(case::Role::is_staff)) {
+        let viewer = Viewer::for_person(
+            contact.role,
+            org.as_ref().is_some_and(|org| org.is_staff),
+            org.as_ref().map(|org| org.id),
+        );
+        if viewer != Some(Viewer::Staff) {
             return Err(AppError::invalid(
                 "not_staff",
                 json!({ "contact": contact.display_name }),
@@ -346,6 +363,8 @@ impl App {
         let edit = store::cases::CaseEdit {
             title,
             stage: edit.stage.map(|stage| case::subject::single_line(&stage)),
+            product: self.check_short("product", edit.product)?,
+            version: self.check_short("version", edit.version)?,
             ..edit
         };
         let entries = self
@@ -429,17 +448,6 @@ impl App {
             Vec::new(),
         )
         .await
-    }
-
-    /// What merging `gone` into `keep` needs confirmed, in the reader's words; empty when nothing.
-    pub async fn merge_concerns(
-        &self,
-        keep: &str,
-        gone: &str,
-    ) -> Result<Vec<MergeConcern>, AppError> {
-        let keep_record = self.case_by_label(keep).await?;
-        let gone_record = self.case_by_label(gone).await?;
-        Ok(merge::concerns(side(&keep_record), side(&gone_record)))
     }
 
     /// Merges a duplicate case into another; the duplicate's number keeps finding the survivor.

@@ -235,6 +235,23 @@ impl AppError {
         if let Some(concerns) = details.get("concerns_text").cloned() {
             details["concerns"] = concerns;
         }
+        if self.code == ErrorCode::CaseStatusTransitionNotAllowed && lang != Lang::En {
+            // The identifiers are what people type; the words are what they read.
+            let word = |value: &serde_json::Value| {
+                value
+                    .as_str()
+                    .map(|id| format!("{} ({id})", lang.say(&format!("status-{id}"))))
+            };
+            for name in ["from", "to"] {
+                if let Some(text) = details.get(name).and_then(word) {
+                    details[name] = json!(text);
+                }
+            }
+            if let Some(serde_json::Value::Array(allowed)) = details.get("allowed").cloned() {
+                let words: Vec<String> = allowed.iter().filter_map(word).collect();
+                details["allowed"] = json!(words.join(lang.pick_list_separator()));
+            }
+        }
         if details.get("reason").and_then(serde_json::Value::as_str) == Some("summary_not_taken") {
             if let Some(to) = details.get("to").and_then(serde_json::Value::as_str) {
                 details["to"] = json!(lang.say(&format!("status-{to}")));
@@ -331,51 +348,74 @@ mod tests {
         }
     }
 
+    fn sources(dir: &std::path::Path, found: &mut Vec<(std::path::PathBuf, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, found);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                found.push((path, text));
+            }
+        }
+    }
+
     #[test]
     fn every_reason_used_in_the_code_has_a_sentence_in_both_languages() {
-        // Reasons are string literals next to `AppError::invalid(` and `conflict("` in the sources
-        // of app, store and intake: each must have its sentence.
-        let sources = [
-            include_str!("lib.rs"),
-            include_str!("cases.rs"),
-            include_str!("parties.rs"),
-            include_str!("quarantine.rs"),
-            include_str!("../../store/src/cases.rs"),
-            include_str!("../../store/src/orgs.rs"),
-            include_str!("../../store/src/backup.rs"),
-            include_str!("../../store/src/ingest.rs"),
-            include_str!("../../store/src/quarantine.rs"),
-            include_str!("../../intake/src/resolve.rs"),
-            include_str!("../../casebook/src/cli.rs"),
-            include_str!("../../casebook/src/main.rs"),
-        ];
+        // Every reason written next to `AppError::invalid(`, `Error::conflict(` or as a conflict's
+        // `reason:` anywhere in the workspace's sources must have its sentence.
+        let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut files = Vec::new();
+        for krate in std::fs::read_dir(&crates).unwrap() {
+            let src = krate.unwrap().path().join("src");
+            if src.is_dir() {
+                sources(&src, &mut files);
+            }
+        }
+        let pattern = regex::Regex::new(
+            r#"(AppError::invalid|Error::conflict)\(\s*"([a-z_]+)"|reason: "([a-z_]+)""#,
+        )
+        .unwrap();
         let mut found = 0;
-        for source in sources {
-            for (marker, prefix) in [
-                ("AppError::invalid(\"", "invalid-"),
-                ("Error::conflict(\"", "conflict-"),
-                ("conflict(\n                \"", "conflict-"),
-                ("reason: \"", "conflict-"),
-            ] {
-                for piece in source.split(marker).skip(1) {
-                    let Some(reason) = piece.split('"').next() else {
-                        continue;
-                    };
-                    found += 1;
-                    for lang in Lang::ALL {
-                        let id = format!("{prefix}{reason}");
-                        assert!(
-                            i18n::has_text(lang, &id),
-                            "{id} has no {} sentence",
-                            lang.tag()
-                        );
-                    }
+        for (path, text) in &files {
+            for capture in pattern.captures_iter(text) {
+                let (prefix, reason) = match (capture.get(2), capture.get(3)) {
+                    (Some(reason), _) if &capture[1] == "AppError::invalid" => ("invalid-", reason),
+                    (Some(reason), _) => ("conflict-", reason),
+                    (None, Some(reason)) => ("conflict-", reason),
+                    (None, None) => continue,
+                };
+                found += 1;
+                let id = format!("{prefix}{}", reason.as_str());
+                for lang in Lang::ALL {
+                    assert!(
+                        i18n::has_text(lang, &id),
+                        "{id} (used in {}) has no {} sentence",
+                        path.display(),
+                        lang.tag()
+                    );
                 }
             }
         }
         assert!(
-            found > 30,
-            "found only {found} reasons: the markers no longer match the code"
+            found > 40,
+            "found only {found} reasons: the pattern no longer matches the code"
+        );
+    }
+
+    #[test]
+    fn chinese_transition_refusals_name_statuses_in_words() {
+        let error = AppError::transition(
+            &"CAS-03865-H7P3F1".parse().unwrap(),
+            TransitionError::NotAllowed {
+                from: case::Status::Archived,
+                to: case::Status::InProgress,
+                allowed: vec![case::Status::Reopened, case::Status::Cancelled],
+            },
+        );
+        assert_eq!(
+            error.message(Lang::ZhCn),
+            "案例 CAS-03865-H7P3F1 当前状态为 已归档 (archived)，不能改为 处理中 (in_progress)（允许的目标状态：重新打开 (reopened)、已取消 (cancelled)）"
         );
     }
 }

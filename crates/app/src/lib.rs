@@ -38,6 +38,7 @@ pub use store::backup::Manifest as BackupManifest;
 pub use store::cases::CaseEdit;
 pub use store::check::{CheckOptions, CheckReport};
 pub use store::stats::Stats;
+pub use store::timeline::AttachmentRecord;
 pub use store::{OpenMode, StoreConfig};
 
 /// The application: everything a command needs.

@@ -52,16 +52,26 @@ impl App {
         let address: case::Address = address.parse().map_err(|_: case::party::BadAddress| {
             AppError::invalid("bad_address", json!({ "value": address }))
         })?;
-        let org_id = match org {
+        let org_record = match org {
             Some(name) => Some(
                 self.store
                     .find_org(name)
                     .await?
-                    .ok_or_else(|| AppError::org_not_found(name))?
-                    .id,
+                    .ok_or_else(|| AppError::org_not_found(name))?,
             ),
             None => None,
         };
+        // A customer's contact never gets a staff role: the access policy would not honour it, and
+        // a reader of the contact list would believe it.
+        if let (Some(org), Some(role)) = (&org_record, role) {
+            if role.is_staff() && !org.is_staff {
+                return Err(AppError::invalid(
+                    "staff_role_outside_staff",
+                    json!({ "role": role.as_str(), "org": org.name }),
+                ));
+            }
+        }
+        let org_id = org_record.map(|org| org.id);
         let record = self
             .store
             .add_contact(

@@ -30,7 +30,9 @@ impl Viewer {
         is_staff_member: bool,
         org_id: Option<i64>,
     ) -> Option<Viewer> {
-        if is_staff_member || role.is_some_and(Role::is_staff) {
+        // A staff role counts only without a customer organization: a customer's contact is a
+        // partner whatever role someone gave them.
+        if is_staff_member || (org_id.is_none() && role.is_some_and(Role::is_staff)) {
             return Some(Viewer::Staff);
         }
         org_id.map(|org_id| Viewer::Partner { org_id })
@@ -44,6 +46,27 @@ pub struct EntryFacts {
     pub visibility: Visibility,
     /// The customer organization the entry came from (the case's customer when it was recorded).
     pub org_id: Option<i64>,
+}
+
+/// Who may read an email on a case, and which organization it came from: the outside party's
+/// (`from_org`: the sender's, or for staff mail an outside recipient's) when it is known, else the
+/// case's customer. Mail of another organization than the case's customer is internal there, so a
+/// reply from the other customer of a merged case never shows to this one.
+pub fn email_entry(
+    visibility: Visibility,
+    from_org: Option<i64>,
+    case_customer: Option<i64>,
+) -> EntryFacts {
+    match from_org {
+        Some(org) if Some(org) != case_customer => EntryFacts {
+            visibility: Visibility::Internal,
+            org_id: Some(org),
+        },
+        _ => EntryFacts {
+            visibility,
+            org_id: case_customer,
+        },
+    }
 }
 
 /// Whether the viewer may open a case of this customer organization.
@@ -107,10 +130,44 @@ mod tests {
     }
 
     #[test]
+    fn email_entries_of_another_organization_are_internal() {
+        use Visibility::{Internal, Public};
+        assert_eq!(
+            email_entry(Public, Some(ACER), Some(ACER)),
+            EntryFacts {
+                visibility: Public,
+                org_id: Some(ACER)
+            }
+        );
+        assert_eq!(
+            email_entry(Public, None, Some(ACER)),
+            EntryFacts {
+                visibility: Public,
+                org_id: Some(ACER)
+            }
+        );
+        assert_eq!(
+            email_entry(Public, Some(LENOVO), Some(ACER)),
+            EntryFacts {
+                visibility: Internal,
+                org_id: Some(LENOVO)
+            }
+        );
+        assert_eq!(
+            email_entry(Internal, Some(ACER), Some(ACER)).visibility,
+            Internal
+        );
+    }
+
+    #[test]
     fn viewers() {
         assert_eq!(
-            Viewer::for_person(Some(Role::Engineer), false, Some(ACER)),
+            Viewer::for_person(Some(Role::Engineer), false, None),
             Some(Viewer::Staff)
+        );
+        assert_eq!(
+            Viewer::for_person(Some(Role::Engineer), false, Some(ACER)),
+            Some(Viewer::Partner { org_id: ACER })
         );
         assert_eq!(Viewer::for_person(None, true, None), Some(Viewer::Staff));
         assert_eq!(

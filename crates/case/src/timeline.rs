@@ -293,8 +293,8 @@ struct AttachmentData {
 }
 
 fn to_value(value: impl Serialize) -> serde_json::Value {
-    // The data types above hold strings, numbers and enums only: serialising them cannot fail.
-    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+    serde_json::to_value(value)
+        .expect("event data holds strings, numbers and enums only, which always serialise")
 }
 
 impl Event {

@@ -780,8 +780,17 @@ async fn run_quarantine(app: &App, command: QuarantineCommand, lang: Lang) -> Re
                 let mut text =
                     render::quarantine_list(std::slice::from_ref(&entry), app.view_zone, lang);
                 let heading = lang.say("cli-raw_message");
-                text.push_str(&format!("\n----- {heading} ({} bytes) -----\n", raw.len()));
-                text.push_str(&String::from_utf8_lossy(&raw));
+                let size = u64::try_from(raw.len()).unwrap_or(u64::MAX);
+                let size = lang.text(
+                    "cli-bytes",
+                    &[(
+                        "count",
+                        app::i18n::FluentValue::from(i64::try_from(size).unwrap_or(i64::MAX)),
+                    )],
+                );
+                text.push_str(&format!("\n----- {heading} ({size}) -----\n"));
+                // Quarantined mail is the most hostile input there is: never raw to a terminal.
+                text.push_str(&render::safe_text(&String::from_utf8_lossy(&raw)));
                 text.push('\n');
                 text
             })

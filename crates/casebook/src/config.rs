@@ -46,6 +46,25 @@ fn var(name: &str) -> Option<String> {
         .filter(|value| !value.is_empty())
 }
 
+/// The language for a command line that could not be parsed: `--lang` if it is there, else the
+/// environment, as [`load`] would choose it.
+pub fn early_lang(args: &[String]) -> Lang {
+    let given = args
+        .iter()
+        .enumerate()
+        .find_map(|(i, arg)| match arg.strip_prefix("--lang") {
+            Some("") => args.get(i + 1).cloned(),
+            Some(rest) => rest.strip_prefix('=').map(str::to_string),
+            None => None,
+        });
+    match given.or_else(|| var("CASEBOOK_LANG")) {
+        Some(text) => text.parse().unwrap_or(Lang::En),
+        None => var("LC_ALL")
+            .or_else(|| var("LANG"))
+            .map_or(Lang::En, |locale| Lang::from_locale(&locale)),
+    }
+}
+
 /// Reads the configuration from the command line's values and the environment.
 pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
     let mut problems = Vec::new();

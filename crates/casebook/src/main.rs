@@ -18,10 +18,11 @@ use app::{App, AppError, Lang, SystemClock};
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let wants_json = std::env::args().any(|arg| arg == "--json");
+    let raw_args: Vec<String> = std::env::args().collect();
+    let wants_json = raw_args.iter().any(|arg| arg == "--json");
     let args = match cli::Args::try_parse() {
         Ok(args) => args,
-        Err(error) => return usage_error(&error, wants_json),
+        Err(error) => return usage_error(&error, wants_json, config::early_lang(&raw_args)),
     };
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -80,7 +81,7 @@ fn main() -> ExitCode {
 
 /// A command line that does not fit: help and version are not errors; the rest exit 1, as JSON
 /// on stderr when `--json` was given.
-fn usage_error(error: &clap::Error, json: bool) -> ExitCode {
+fn usage_error(error: &clap::Error, json: bool, lang: Lang) -> ExitCode {
     use clap::error::ErrorKind;
     if matches!(
         error.kind(),
@@ -95,20 +96,20 @@ fn usage_error(error: &clap::Error, json: bool) -> ExitCode {
             ExitCode::SUCCESS
         };
     }
+    // The parser's own text names the flag or value; the hint around it is in the reader's language.
+    let rendered = error.render().to_string();
+    let first_line = rendered
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim_start_matches("error: ");
     if json {
-        let detail = error.kind().as_str().map_or_else(
-            || error.render().to_string(),
-            |kind| {
-                format!(
-                    "{kind}: {}",
-                    error.render().to_string().lines().next().unwrap_or("")
-                )
-            },
-        );
+        let detail = format!("{}: {first_line}", lang.say("usage-hint"));
         let app_error = AppError::usage(detail);
-        let _ = writeln!(std::io::stderr(), "{}", app_error.to_json(Lang::En));
+        let _ = writeln!(std::io::stderr(), "{}", app_error.to_json(lang));
     } else {
         let _ = error.print();
+        let _ = writeln!(std::io::stderr(), "{}", lang.say("usage-hint"));
     }
     ExitCode::from(1)
 }
@@ -140,7 +141,12 @@ fn report(error: &anyhow::Error, lang: Lang, json: bool) -> ExitCode {
         let _ = writeln!(stderr, "{}", app_error.to_json(lang));
         return code;
     }
-    let _ = writeln!(stderr, "casebook: {}", app_error.message(lang));
+    // Messages carry values people typed or mail brought (labels, names): escaped like any output.
+    let _ = writeln!(
+        stderr,
+        "casebook: {}",
+        render::safe_text(&app_error.message(lang))
+    );
     // An internal error's message already holds its first cause: show the causes beneath it.
     let mut source = std::error::Error::source(app_error);
     if app_error.code == app::ErrorCode::Internal {

@@ -49,6 +49,16 @@ fn escape(text: &str, multi_line: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// An attachment on one line: its safe name, type and size.
+fn attachment_line(attachment: &app::AttachmentRecord, lang: Lang) -> String {
+    format!(
+        "📎 {} ({}, {})",
+        safe(&attachment.filename),
+        safe(&attachment.content_type),
+        lang.text("cli-bytes", &[("count", count(attachment.size))])
+    )
+}
+
 fn count(n: u64) -> app::i18n::FluentValue<'static> {
     app::i18n::FluentValue::from(i64::try_from(n).unwrap_or(i64::MAX))
 }
@@ -119,7 +129,7 @@ pub fn case_list(cases: &[CaseSummaryView], zone: chrono_tz::Tz, lang: Lang) -> 
             "{}  {}  {:<22}  {:<10}  {}  {}",
             case.number,
             case.priority,
-            case.status.as_str(),
+            lang.say(&format!("status-{}", case.status)),
             safe(&case.customer),
             safe(&case.title),
             local_time(&case.updated_at, zone)
@@ -195,7 +205,9 @@ pub fn change(change: &ChangeView, zone: chrono_tz::Tz, lang: Lang) -> String {
                 &[
                     (
                         "customer",
-                        FluentValue::from(field("customer").as_str().unwrap_or("").to_string())
+                        FluentValue::from(
+                            safe(field("customer").as_str().unwrap_or("")).into_owned()
+                        )
                     ),
                     (
                         "count",
@@ -322,13 +334,7 @@ pub fn case(view: &CaseView, zone: chrono_tz::Tz, lang: Lang) -> String {
                     );
                 }
                 for attachment in &email.attachments {
-                    let _ = writeln!(
-                        out,
-                        "   📎 {} ({}, {} bytes)",
-                        safe(&attachment.filename),
-                        safe(&attachment.content_type),
-                        attachment.size
-                    );
+                    let _ = writeln!(out, "   {}", attachment_line(attachment, lang));
                 }
             }
             None => {
@@ -367,11 +373,11 @@ pub fn contacts(contacts: &[ContactView], lang: Lang) -> String {
             let org = contact
                 .org
                 .as_deref()
-                .map(|org| format!("  ({org})"))
+                .map(|org| format!("  ({})", safe(org)))
                 .unwrap_or_default();
             let role = contact
                 .role
-                .map(|role| format!("  [{}]", role.as_str()))
+                .map(|role| format!("  [{}]", lang.say(&format!("role-{}", role.as_str()))))
                 .unwrap_or_default();
             format!(
                 "{}  {}{}{}\n",
@@ -408,7 +414,8 @@ pub fn quarantine_list(entries: &[QuarantineView], zone: chrono_tz::Tz, lang: La
         if let Some(resolution) = &entry.resolution {
             let _ = writeln!(
                 out,
-                "    → {resolution} {}",
+                "    → {} {}",
+                lang.say(&format!("resolution-{resolution}")),
                 entry.case.as_deref().unwrap_or("")
             );
         }
@@ -466,7 +473,7 @@ pub fn stats(stats: &Stats, lang: Lang) -> String {
 pub fn inspections(inspections: &[app::Inspection], lang: Lang) -> String {
     let mut out = String::new();
     for inspection in inspections {
-        let _ = writeln!(out, "── {} ({})", inspection.origin, inspection.kind);
+        let _ = writeln!(out, "── {} ({})", safe(&inspection.origin), inspection.kind);
         let mailbox = |m: &app::Mailbox| match (&m.name, &m.address) {
             (Some(name), Some(address)) => format!("{name} <{address}>"),
             (Some(name), None) => name.clone(),
@@ -502,12 +509,20 @@ pub fn inspections(inspections: &[app::Inspection], lang: Lang) -> String {
         for attachment in &inspection.attachments {
             let _ = writeln!(
                 out,
-                "  📎 {} ({}, {} bytes)",
-                attachment.filename, attachment.content_type, attachment.size
+                "  {}",
+                attachment_line(
+                    &app::AttachmentRecord {
+                        filename: attachment.filename.clone(),
+                        content_type: attachment.content_type.clone(),
+                        size: u64::try_from(attachment.size).unwrap_or(u64::MAX),
+                        sha256: String::new(),
+                    },
+                    lang
+                )
             );
         }
         for problem in &inspection.problems {
-            let _ = writeln!(out, "  ! {problem}");
+            let _ = writeln!(out, "  ! {}", safe(&problem.to_string()));
         }
         if let Some(body) = &inspection.body_text {
             let own = inspection
@@ -515,7 +530,7 @@ pub fn inspections(inspections: &[app::Inspection], lang: Lang) -> String {
                 .and_then(|at| body.get(..at))
                 .unwrap_or(body);
             for line in own.trim_end().lines().take(40) {
-                let _ = writeln!(out, "  | {line}");
+                let _ = writeln!(out, "  | {}", safe(line));
             }
         }
     }

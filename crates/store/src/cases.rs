@@ -233,24 +233,26 @@ impl Store {
         }
         let other_customer =
             case::merge::other_customer(merge_side(&keep_record), merge_side(&gone_record));
+        // The duplicate's opening stays with it; everything else moves.
+        let opening = opening_entry(&mut tx, gone).await?.unwrap_or(-1);
         let made_internal = if other_customer {
             sqlx::query(
                 "UPDATE timeline SET visibility = 'internal' WHERE case_id = $1 AND visibility = 'public' \
-                 AND (org_id IS NULL OR $2 IS NULL OR org_id <> $2)",
+                 AND id <> $3 AND (org_id IS NULL OR $2 IS NULL OR org_id <> $2)",
             )
             .bind(gone)
             .bind(keep_record.customer_org_id)
+            .bind(opening)
             .execute(&mut *tx)
             .await?
             .rows_affected()
         } else {
             0
         };
-        let opening = opening_entry(&mut tx, gone).await?;
         sqlx::query("UPDATE timeline SET case_id = $1 WHERE case_id = $2 AND id <> $3")
             .bind(keep)
             .bind(gone)
-            .bind(opening.unwrap_or(-1))
+            .bind(opening)
             .execute(&mut *tx)
             .await?;
         for statement in [

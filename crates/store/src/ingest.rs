@@ -194,6 +194,8 @@ pub struct NewMessage {
     pub actor: Option<String>,
     /// Who may read it ([`Visibility::of_email`]).
     pub visibility: Visibility,
+    /// The outside party's organization, when known ([`case::access::email_entry`]).
+    pub org_id: Option<i64>,
 }
 
 /// A message to quarantine.
@@ -1367,6 +1369,7 @@ impl IngestTx<'_> {
             .guards
             .get(&message.case_id)
             .and_then(|facts| facts.customer_org_id);
+        let entry = case::access::email_entry(message.visibility, message.org_id, customer_org_id);
         self.pending_timeline.push(vec![
             Param::Int(Some(message.case_id)),
             text(message.direction.as_str()),
@@ -1374,8 +1377,8 @@ impl IngestTx<'_> {
             optional(&message.actor),
             Param::Int(Some(id)),
             Param::Text(Some(data.to_string())),
-            text(message.visibility.as_str()),
-            Param::Int(customer_org_id),
+            text(entry.visibility.as_str()),
+            Param::Int(entry.org_id),
         ]);
         let touched = self.touched.entry(message.case_id).or_insert(i64::MIN);
         *touched = (*touched).max(message.sent_at.max(message.received_at));

@@ -148,7 +148,12 @@ impl Store {
             });
         }
         let sqlite_path = config.data_dir.join("casebook.db");
-        if mode == OpenMode::Existing && config.database_url.is_none() && !sqlite_path.is_file() {
+        let missing = match config.database_url {
+            None => !sqlite_path.is_file(),
+            // The data directory holds the blobs beside a shared database.
+            Some(_) => !config.data_dir.is_dir(),
+        };
+        if mode == OpenMode::Existing && missing {
             return Err(Error::NoStore {
                 place: config.data_dir.display().to_string(),
             });

@@ -151,7 +151,11 @@ event-field_change = { $field }: { $from } → { $to }
 event-merge-merged_in = merged { $case } into this case
 event-merge-merged_in-other = merged { $case } of { $customer } into this case; { $count } of its entries are internal here
 event-merge-merged_into = merged into { $case }
-event-split-split_off = split { $case } off this case: { $title } ({ $messages } messages moved)
+event-split-split_off = split { $case } off this case: { $title }{ $messages ->
+    [0] {""}
+    [one] {" "}(1 message moved)
+   *[other] {" "}({ $messages } messages moved)
+}
 event-split-split_from = split off { $case }: { $title }
 event-visibility_change = entry { $entry } made { $to } (was { $from })
 event-attachment = { $filename } ({ $size } bytes)
@@ -159,11 +163,10 @@ event-attachment = { $filename } ({ $size } bytes)
 ## Change results (case note, status, edit, assign, merge, split, entry)
 
 change-none = nothing changed: { $case } already had that
-change-done = { $case }: { $count ->
-    [one] 1 entry added
-   *[other] { $count } entries added
-}
-merge-warning = warning: { $customer } is another customer; { $count } of its entries are now internal on { $case }
+merge-warning = warning: { $customer } is another customer; { $count ->
+    [one] 1 of its entries is
+   *[other] { $count } of its entries are
+} now internal on { $case }
 
 ## The command line
 
@@ -245,3 +248,18 @@ quarantine-limits-max_parts = the message has more MIME parts than CASEBOOK_MAX_
 quarantine-limits-max_depth = the message nests deeper than CASEBOOK_MAX_DEPTH allows; the raw bytes are kept
 quarantine-limits-max_header_bytes = the message's header is larger than CASEBOOK_MAX_HEADER_BYTES allows; the raw bytes are kept
 quarantine-limits-max_decoded_bytes = the message decodes to more than CASEBOOK_MAX_DECODED_BYTES allows; the raw bytes are kept
+
+invalid-staff_role_outside_staff = the role { $role } is for the vendor's staff, and { $org } is a customer; give the contact a staff organization, or no staff role
+cli-bytes = { $count ->
+    [one] 1 byte
+   *[other] { $count } bytes
+}
+role-admin = admin
+role-manager = manager
+role-engineer = engineer
+role-liaison = liaison
+role-partner_contact = partner contact
+resolution-attached = attached
+resolution-released = released
+resolution-dismissed = dismissed
+usage-hint = the command line does not fit; see `casebook --help` (or `casebook COMMAND --help`)

@@ -149,7 +149,10 @@ event-field_change = { $field }：{ $from } → { $to }
 event-merge-merged_in = 已将 { $case } 合并到本案例
 event-merge-merged_in-other = 已将 { $customer } 的 { $case } 合并到本案例；其中 { $count } 个条目在此为内部可见
 event-merge-merged_into = 已合并到 { $case }
-event-split-split_off = 已从本案例拆分出 { $case }：{ $title }（移走 { $messages } 封邮件）
+event-split-split_off = 已从本案例拆分出 { $case }：{ $title }{ $messages ->
+    [0] {""}
+   *[other] （移走 { $messages } 封邮件）
+}
 event-split-split_from = 拆分自 { $case }：{ $title }
 event-visibility_change = 条目 { $entry } 改为{ $to }（原为{ $from }）
 event-attachment = { $filename }（{ $size } 字节）
@@ -157,7 +160,6 @@ event-attachment = { $filename }（{ $size } 字节）
 ## 修改结果
 
 change-none = 没有修改：{ $case } 已是如此
-change-done = { $case }：新增 { $count } 个条目
 merge-warning = 注意：{ $customer } 是另一个客户；其 { $count } 个条目现在在 { $case } 中为内部可见
 
 ## The command line
@@ -228,3 +230,15 @@ quarantine-limits-max_parts = 邮件的 MIME 部分多于 CASEBOOK_MAX_PARTS 允
 quarantine-limits-max_depth = 邮件的嵌套深于 CASEBOOK_MAX_DEPTH 允许的层数；原始内容已保留
 quarantine-limits-max_header_bytes = 邮件头大于 CASEBOOK_MAX_HEADER_BYTES 允许的大小；原始内容已保留
 quarantine-limits-max_decoded_bytes = 邮件解码后大于 CASEBOOK_MAX_DECODED_BYTES 允许的大小；原始内容已保留
+
+invalid-staff_role_outside_staff = 角色 { $role } 只用于本公司员工，而 { $org } 是客户；请把联系人关联到本公司组织，或不给员工角色
+cli-bytes = { $count } 字节
+role-admin = 管理员
+role-manager = 经理
+role-engineer = 工程师
+role-liaison = 联络人
+role-partner_contact = 客户联系人
+resolution-attached = 已归入
+resolution-released = 已放行
+resolution-dismissed = 已驳回
+usage-hint = 命令行有误；请查看 `casebook --help`（或 `casebook 命令 --help`）

@@ -3,13 +3,24 @@ ALTER TABLE timeline ADD COLUMN visibility TEXT NOT NULL DEFAULT 'internal';
 ALTER TABLE timeline ADD COLUMN org_id BIGINT REFERENCES organizations (id);
 
 UPDATE timeline SET org_id = (SELECT customer_org_id FROM cases WHERE cases.id = timeline.case_id);
+UPDATE timeline SET org_id = (
+    SELECT d.org_id FROM messages m
+    JOIN org_domains d ON lower(m.from_address) LIKE '%@' || d.domain
+    JOIN organizations o ON o.id = d.org_id
+    WHERE m.id = timeline.message_row_id AND o.is_staff = 0 LIMIT 1)
+WHERE message_row_id IS NOT NULL AND EXISTS (
+    SELECT 1 FROM messages m
+    JOIN org_domains d ON lower(m.from_address) LIKE '%@' || d.domain
+    JOIN organizations o ON o.id = d.org_id
+    WHERE m.id = timeline.message_row_id AND o.is_staff = 0);
 
 INSERT INTO timeline (case_id, kind, at, actor, message_row_id, data_json, visibility, org_id)
 SELECT t.case_id, 'field_change', t.at, t.actor, NULL,
        jsonb_build_object('field', c.key, 'from', c.value -> 'from', 'to', c.value -> 'to')::text,
        'public', t.org_id
 FROM timeline t, jsonb_each(t.data_json::jsonb -> 'changes') c
-WHERE t.kind = 'note' AND t.data_json::jsonb ->> 'event' = 'edited';
+WHERE t.kind = 'note' AND t.data_json::jsonb ->> 'event' = 'edited'
+ORDER BY t.id, c.key;
 DELETE FROM timeline WHERE kind = 'note' AND data_json::jsonb ->> 'event' = 'edited';
 
 UPDATE timeline
@@ -18,11 +29,13 @@ SET kind = 'merge',
 WHERE kind = 'note' AND data_json::jsonb ->> 'event' = 'merged';
 UPDATE timeline
 SET kind = 'split',
-    data_json = jsonb_build_object('side', 'split_off', 'case', data_json::jsonb ->> 'case', 'title', '', 'messages', 0)::text
+    data_json = jsonb_build_object('side', 'split_off', 'case', data_json::jsonb ->> 'case',
+        'title', COALESCE((SELECT title FROM cases WHERE number = timeline.data_json::jsonb ->> 'case'), ''), 'messages', 0)::text
 WHERE kind = 'note' AND data_json::jsonb ->> 'event' = 'split_to';
 UPDATE timeline
 SET kind = 'split',
-    data_json = jsonb_build_object('side', 'split_from', 'case', data_json::jsonb ->> 'case', 'title', '', 'messages', 0)::text
+    data_json = jsonb_build_object('side', 'split_from', 'case', data_json::jsonb ->> 'case',
+        'title', (SELECT title FROM cases WHERE id = timeline.case_id), 'messages', 0)::text
 WHERE kind = 'note' AND data_json::jsonb ->> 'event' = 'split_from';
 
 UPDATE timeline SET data_json = jsonb_build_object('from', NULL, 'to', 'new')::text
@@ -51,5 +64,12 @@ WHERE message_row_id IN (
         )
     )
 );
+
+UPDATE timeline SET visibility = 'internal'
+WHERE message_row_id IS NOT NULL AND (
+    org_id IS DISTINCT FROM (SELECT customer_org_id FROM cases WHERE id = timeline.case_id)
+    OR EXISTS (
+        SELECT 1 FROM cases g JOIN cases k ON k.id = g.merged_into
+        WHERE k.id = timeline.case_id AND g.customer_org_id IS DISTINCT FROM k.customer_org_id));
 
 ALTER TABLE quarantine ADD COLUMN note TEXT;
