@@ -3,7 +3,8 @@
 //! Times are RFC 3339 in UTC with milliseconds; [`local_time`] renders them
 //! in the viewer's zone for people.
 
-use case::{EntryKind, MatchedBy, Priority, Role, Status};
+use case::summary::Summary;
+use case::{EntryKind, Event, MatchedBy, Priority, Role, Status, Visibility};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use store::cases::CaseRecord;
@@ -162,8 +163,14 @@ pub struct EmailView {
 /// One timeline entry.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TimelineEntryView {
+    /// The entry's stable id (`casebook case entry ID --public`).
+    pub id: i64,
     /// What it records.
     pub kind: EntryKind,
+    /// Who may read it: `public` (the customer's contacts too) or `internal` (staff only).
+    pub visibility: Visibility,
+    /// The customer organization it came from (the case's customer when it was recorded).
+    pub org_id: Option<i64>,
     /// When (UTC).
     pub at: String,
     /// Who, if a person.
@@ -171,9 +178,51 @@ pub struct TimelineEntryView {
     /// The email, for email entries.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub email: Option<EmailView>,
-    /// Details of other entries (note text, status from/to, summary).
+    /// Details of other entries: identifiers and values of their event ([`Event`]).
     #[serde(skip_serializing_if = "serde_json::Value::is_null")]
     pub data: serde_json::Value,
+}
+
+impl TimelineEntryView {
+    /// The event a non-email entry records.
+    pub fn event(&self) -> Option<Event> {
+        if self.email.is_some() {
+            return None;
+        }
+        Event::from_json(self.kind, &self.data).ok()
+    }
+
+    pub(crate) fn build(entry: &TimelineRecord) -> TimelineEntryView {
+        TimelineEntryView {
+            id: entry.id,
+            kind: entry.kind,
+            visibility: entry.visibility,
+            org_id: entry.org_id,
+            at: rfc3339(entry.at),
+            actor: entry.actor.clone(),
+            email: entry.message.as_ref().map(|message| EmailView {
+                message_row: message.row_id,
+                message_id: message.message_id.clone(),
+                from_name: message.from_name.clone(),
+                from_address: message.from_address.clone(),
+                to: message.to.clone(),
+                cc: message.cc.clone(),
+                sent_at: rfc3339(message.sent_at),
+                sent_offset: offset_text(message.sent_offset),
+                subject: message.subject.clone(),
+                body_text: message.body_text.clone(),
+                quoted_from: message.quoted_from,
+                matched_by: message.matched_by,
+                attachments: message.attachments.clone(),
+                raw_sha256: message.raw_sha256.clone(),
+            }),
+            data: if entry.message.is_some() {
+                serde_json::Value::Null
+            } else {
+                entry.data.clone()
+            },
+        }
+    }
 }
 
 /// A case with its timeline.
@@ -198,41 +247,28 @@ pub struct CaseView {
     pub split_from: Option<String>,
     /// The case this was merged into.
     pub merged_into: Option<String>,
+    /// The written summary of the latest archiving (问题描述, 案例总结), if it was archived.
+    pub archive_summary: Option<Summary>,
+    /// The root cause and resolution of the latest resolving, if it was resolved.
+    pub resolution: Option<Summary>,
     /// The timeline, in time order.
     pub timeline: Vec<TimelineEntryView>,
 }
 
 impl CaseView {
     pub(crate) fn build(record: &CaseRecord, timeline: &[TimelineRecord]) -> CaseView {
-        let timeline = timeline
-            .iter()
-            .map(|entry| TimelineEntryView {
-                kind: entry.kind,
-                at: rfc3339(entry.at),
-                actor: entry.actor.clone(),
-                email: entry.message.as_ref().map(|message| EmailView {
-                    message_row: message.row_id,
-                    message_id: message.message_id.clone(),
-                    from_name: message.from_name.clone(),
-                    from_address: message.from_address.clone(),
-                    to: message.to.clone(),
-                    cc: message.cc.clone(),
-                    sent_at: rfc3339(message.sent_at),
-                    sent_offset: offset_text(message.sent_offset),
-                    subject: message.subject.clone(),
-                    body_text: message.body_text.clone(),
-                    quoted_from: message.quoted_from,
-                    matched_by: message.matched_by,
-                    attachments: message.attachments.clone(),
-                    raw_sha256: message.raw_sha256.clone(),
-                }),
-                data: if entry.message.is_some() {
-                    serde_json::Value::Null
-                } else {
-                    entry.data.clone()
-                },
+        let timeline: Vec<TimelineEntryView> =
+            timeline.iter().map(TimelineEntryView::build).collect();
+        let latest_summary = |status: Status| {
+            timeline.iter().rev().find_map(|entry| match entry.event() {
+                Some(Event::StatusChange {
+                    to,
+                    summary: Some(summary),
+                    ..
+                }) if to == status => Some(summary),
+                _ => None,
             })
-            .collect();
+        };
         CaseView {
             summary: CaseSummaryView::from_record(record),
             owner: record.owner.clone(),
@@ -243,9 +279,24 @@ impl CaseView {
             aliases: record.aliases.clone(),
             split_from: record.split_from.clone(),
             merged_into: record.merged_into.clone(),
+            archive_summary: latest_summary(Status::Archived),
+            resolution: latest_summary(Status::Resolved),
             timeline,
         }
     }
+}
+
+/// What a command that changes a case did: the case's header and the entries it added.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChangeView {
+    /// The case changed (for a split, the new case; for a merge, the case that stays).
+    pub case: CaseSummaryView,
+    /// Whether anything changed; `false` when every value was already so.
+    pub changed: bool,
+    /// The entries the change added, on this case and, for merges and splits, on the other.
+    pub entries: Vec<TimelineEntryView>,
+    /// What the person should know: `{"code": "other_customer_internal", "customer", "count"}`.
+    pub warnings: Vec<serde_json::Value>,
 }
 
 /// A quarantine entry.
@@ -273,6 +324,8 @@ pub struct QuarantineView {
     pub resolution: Option<String>,
     /// The case it went to.
     pub case: Option<String>,
+    /// Why a person dismissed it, if they said.
+    pub note: Option<String>,
 }
 
 impl From<store::quarantine::QuarantineRecord> for QuarantineView {
@@ -289,6 +342,7 @@ impl From<store::quarantine::QuarantineRecord> for QuarantineView {
             raw_sha256: record.raw_sha256,
             resolution: record.resolution,
             case: record.case_number,
+            note: record.note,
         }
     }
 }
@@ -308,6 +362,8 @@ pub struct NewCaseInput {
     pub product: Option<String>,
     /// Version.
     pub version: Option<String>,
+    /// Add the customer as a new organization when no organization has that name.
+    pub new_org: bool,
 }
 
 #[cfg(test)]

@@ -3,16 +3,18 @@
 //! This crate owns organizations, people and roles ([`party`]), case numbers
 //! and tracking tokens ([`number`]), the status state machine ([`status`]),
 //! the subject codec ([`subject`]), written summaries ([`summary`]), timeline
-//! vocabulary ([`timeline`]), threading decisions ([`threading`]) and the
-//! takeover guard ([`guard`]).
+//! vocabulary ([`timeline`]), threading decisions ([`threading`]), the
+//! takeover guard ([`guard`]) and the access policy ([`access`]).
 //!
 //! It does no I/O, never reads the clock or a random source of its own:
 //! callers pass `now` and an `impl Rng`. Storage lives in `store`, mail
 //! parsing in `mail`, and the ingest path that ties them together in `intake`.
 
+pub mod access;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod guard;
+pub mod merge;
 pub mod number;
 pub mod party;
 pub mod status;
@@ -24,4 +26,4 @@ pub mod timeline;
 pub use number::{CaseNumber, Priority, TrackingToken};
 pub use party::{Address, Role};
 pub use status::{Status, TransitionError};
-pub use timeline::{EntryKind, MatchedBy};
+pub use timeline::{CaseField, EntryKind, Event, MatchedBy, Visibility};

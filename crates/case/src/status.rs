@@ -10,7 +10,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::summary::Summary;
+use crate::summary::{Section, Summary};
 
 /// Where a case stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -56,10 +56,22 @@ pub enum TransitionError {
     },
     /// Archiving needs a problem description and a case summary.
     #[error("archiving needs a written summary with a problem description and a case summary")]
-    ArchiveNeedsSummary,
+    ArchiveNeedsSummary {
+        /// The sections missing or empty.
+        missing: Vec<Section>,
+    },
     /// Resolving needs a root cause and a resolution.
     #[error("resolving needs a written summary with a root cause and a resolution")]
-    ResolveNeedsRootCause,
+    ResolveNeedsRootCause {
+        /// The sections missing or empty.
+        missing: Vec<Section>,
+    },
+    /// A summary was given for a change that takes none (only archiving and resolving do).
+    #[error("a change to {to} takes no written summary; only archived and resolved do")]
+    SummaryNotTaken {
+        /// The target.
+        to: Status,
+    },
 }
 
 fn list(statuses: &[Status]) -> String {
@@ -140,18 +152,21 @@ impl Status {
                 allowed,
             });
         }
+        let empty = Summary::default();
+        let summary = details.summary.as_ref().unwrap_or(&empty);
         match to {
-            Status::Archived
-                if !details
-                    .summary
-                    .as_ref()
-                    .is_some_and(Summary::is_archive_summary) =>
-            {
-                Err(TransitionError::ArchiveNeedsSummary)
+            Status::Archived if !summary.is_archive_summary() => {
+                Err(TransitionError::ArchiveNeedsSummary {
+                    missing: summary.missing(true),
+                })
             }
-            Status::Resolved if !details.summary.as_ref().is_some_and(Summary::is_resolution) => {
-                Err(TransitionError::ResolveNeedsRootCause)
+            Status::Resolved if !summary.is_resolution() => {
+                Err(TransitionError::ResolveNeedsRootCause {
+                    missing: summary.missing(false),
+                })
             }
+            Status::Archived | Status::Resolved => Ok(to),
+            _ if details.summary.is_some() => Err(TransitionError::SummaryNotTaken { to }),
             _ => Ok(to),
         }
     }
@@ -224,15 +239,31 @@ mod tests {
     fn archiving_needs_a_summary() {
         assert_eq!(
             Status::InProgress.transition(Status::Archived, &TransitionDetails::default()),
-            Err(TransitionError::ArchiveNeedsSummary)
+            Err(TransitionError::ArchiveNeedsSummary {
+                missing: vec![Section::Problem, Section::Summary]
+            })
         );
         assert_eq!(
             Status::InProgress.transition(Status::Archived, &resolution()),
-            Err(TransitionError::ArchiveNeedsSummary)
+            Err(TransitionError::ArchiveNeedsSummary {
+                missing: vec![Section::Problem, Section::Summary]
+            })
         );
         assert_eq!(
             Status::InProgress.transition(Status::Resolved, &archive_summary()),
-            Err(TransitionError::ResolveNeedsRootCause)
+            Err(TransitionError::ResolveNeedsRootCause {
+                missing: vec![Section::RootCause, Section::Resolution]
+            })
+        );
+    }
+
+    #[test]
+    fn a_summary_is_refused_where_none_is_taken() {
+        assert_eq!(
+            Status::InProgress.transition(Status::WaitingOnCustomer, &archive_summary()),
+            Err(TransitionError::SummaryNotTaken {
+                to: Status::WaitingOnCustomer
+            })
         );
     }
 

@@ -187,10 +187,17 @@ fn compile(template: &str, token_prefix: &str) -> Result<Template, TemplateError
 /// Makes a text fit on one subject line: control characters become spaces, the ends are trimmed.
 pub fn single_line(text: &str) -> String {
     text.chars()
+        .filter(|c| !is_bidi_control(*c))
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect::<String>()
         .trim()
         .to_string()
+}
+
+/// Bidirectional embedding, override and isolate controls: in a title they can make a subject read
+/// differently from what it says (a right-to-left override reverses what follows it).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 impl Default for SubjectCodec {

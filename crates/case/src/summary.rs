@@ -21,12 +21,48 @@ pub struct Summary {
     pub resolution: Option<String>,
 }
 
-#[derive(Clone, Copy)]
-enum Section {
+/// A section of a written summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Section {
+    /// 问题描述, problem description.
     Problem,
+    /// 案例总结, case summary.
     Summary,
+    /// 根本原因, root cause.
     RootCause,
+    /// 解决方案, resolution.
     Resolution,
+}
+
+impl Section {
+    /// The stable identifier.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Section::Problem => "problem",
+            Section::Summary => "summary",
+            Section::RootCause => "root_cause",
+            Section::Resolution => "resolution",
+        }
+    }
+
+    /// The heading as the seed writes it.
+    pub fn heading(self) -> &'static str {
+        match self {
+            Section::Problem => "问题描述",
+            Section::Summary => "案例总结",
+            Section::RootCause => "根本原因",
+            Section::Resolution => "解决方案",
+        }
+    }
+}
+
+/// A summary text that cannot be read as one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SummaryError {
+    /// A section heading appears twice: which text counts would be a guess.
+    #[error("the section {} appears more than once; keep one", .0.heading())]
+    Repeated(Section),
 }
 
 const HEADINGS: &[(&str, Section)] = &[
@@ -58,8 +94,26 @@ fn heading(line: &str) -> Option<(Section, &str)> {
 }
 
 impl Summary {
-    /// Reads a summary written with headed sections; text before the first heading is ignored.
+    /// Reads a summary written with headed sections; text before the first heading is ignored, and
+    /// so is a byte-order mark (Windows Notepad writes one). A repeated section is refused.
+    pub fn read(text: &str) -> Result<Summary, SummaryError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut seen = Vec::new();
+        for line in text.lines() {
+            if let Some((section, _)) = heading(line) {
+                if seen.contains(&section) {
+                    return Err(SummaryError::Repeated(section));
+                }
+                seen.push(section);
+            }
+        }
+        Ok(Summary::parse(text))
+    }
+
+    /// Reads a summary written with headed sections; text before the first heading is ignored, and a
+    /// repeated section's last text counts ([`Summary::read`] refuses it instead).
     pub fn parse(text: &str) -> Summary {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut summary = Summary::default();
         let mut current: Option<(Section, Vec<&str>)> = None;
         let flush = |summary: &mut Summary, current: Option<(Section, Vec<&str>)>| {
@@ -99,6 +153,27 @@ impl Summary {
         }
         flush(&mut summary, current);
         summary
+    }
+
+    /// The sections a transition to archive (`archive` true) or resolve needs that this summary lacks
+    /// or leaves empty.
+    pub fn missing(&self, archive: bool) -> Vec<Section> {
+        let wanted: [(Section, &Option<String>); 2] = if archive {
+            [
+                (Section::Problem, &self.problem),
+                (Section::Summary, &self.summary),
+            ]
+        } else {
+            [
+                (Section::RootCause, &self.root_cause),
+                (Section::Resolution, &self.resolution),
+            ]
+        };
+        wanted
+            .into_iter()
+            .filter(|(_, text)| text.is_none())
+            .map(|(section, _)| section)
+            .collect()
     }
 
     /// Whether this summary is enough to archive: a problem description and a case summary.
@@ -151,6 +226,32 @@ Case No：CAS-03865-H7P3F1
             Some("fixed the usmt.ppkg step")
         );
         assert!(summary.is_resolution());
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_dropped() {
+        let summary =
+            Summary::read("\u{feff}问题描述：\n----\n重置失败\n案例总结：\n----\n等待镜像\n")
+                .unwrap();
+        assert!(summary.is_archive_summary(), "{summary:?}");
+    }
+
+    #[test]
+    fn a_repeated_section_is_refused() {
+        assert_eq!(
+            Summary::read("问题描述：a\n问题描述：b\n案例总结：c\n"),
+            Err(SummaryError::Repeated(Section::Problem))
+        );
+    }
+
+    #[test]
+    fn missing_sections_are_named() {
+        let summary = Summary::read("问题描述：\n----\n重置失败\n案例总结：\n").unwrap();
+        assert_eq!(summary.missing(true), vec![Section::Summary]);
+        assert_eq!(
+            summary.missing(false),
+            vec![Section::RootCause, Section::Resolution]
+        );
     }
 
     #[test]

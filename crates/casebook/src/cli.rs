@@ -136,6 +136,9 @@ pub enum CaseCommand {
     Show {
         /// Case number, alias or token.
         number: String,
+        /// Show it as this person would see it (a partner's contact: public entries of their organization only).
+        #[arg(long = "as", value_name = "PERSON")]
+        as_person: Option<String>,
         /// Print as JSON.
         #[arg(long)]
         json: bool,
@@ -160,6 +163,9 @@ pub enum CaseCommand {
         /// Product version.
         #[arg(long)]
         version: Option<String>,
+        /// Add the customer as a new organization if none has that name.
+        #[arg(long)]
+        new_org: bool,
         /// Print as JSON.
         #[arg(long)]
         json: bool,
@@ -170,9 +176,30 @@ pub enum CaseCommand {
         number: String,
         /// The note's text (or give --file).
         text: Option<String>,
-        /// Read the note from a file.
+        /// Read the note from a file (UTF-8).
         #[arg(long)]
         file: Option<PathBuf>,
+        /// Print the change as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a timeline entry public (the customer's contacts may read it) or internal.
+    Entry {
+        /// The entry's id (`id` in `case show --json`).
+        id: i64,
+        /// Let the customer's contacts read it.
+        #[arg(
+            long,
+            conflicts_with = "internal",
+            required_unless_present = "internal"
+        )]
+        public: bool,
+        /// Keep it for staff only.
+        #[arg(long)]
+        internal: bool,
+        /// Print the change as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Change a case's status (archiving and resolving need --summary-file).
     Status {
@@ -237,6 +264,9 @@ pub enum CaseCommand {
         /// A message (Message-ID or message row) to move to the new case; repeat for more.
         #[arg(long = "message")]
         messages: Vec<String>,
+        /// Open the new case without moving any message.
+        #[arg(long, conflicts_with = "messages")]
+        empty: bool,
         /// Print the new case as JSON.
         #[arg(long)]
         json: bool,
@@ -247,7 +277,10 @@ pub enum CaseCommand {
         keep: String,
         /// The duplicate.
         duplicate: String,
-        /// Print the case as JSON.
+        /// Merge even across customers or into an archived, resolved or cancelled case.
+        #[arg(long)]
+        force: bool,
+        /// Print the change as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -351,6 +384,70 @@ pub enum QuarantineCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Close an entry as dismissed; it and its raw message are kept (see `list --all`).
+    Dismiss {
+        /// The entry's id.
+        id: i64,
+        /// Why (kept with the entry).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+impl Command {
+    /// Whether the command was asked for JSON (errors then go to stderr as JSON too).
+    pub fn wants_json(&self) -> bool {
+        match self {
+            Command::Import { json, .. }
+            | Command::Backup { json, .. }
+            | Command::Restore { json, .. }
+            | Command::Check { json, .. }
+            | Command::Stats { json } => *json,
+            Command::Dev(_) => true,
+            Command::Mail(MailCommand::Parse { json, .. }) => *json,
+            Command::Org(OrgCommand::Add { json, .. } | OrgCommand::List { json }) => *json,
+            Command::Contact(
+                ContactCommand::Add { json, .. }
+                | ContactCommand::List { json }
+                | ContactCommand::Merge { json, .. },
+            ) => *json,
+            Command::Quarantine(
+                QuarantineCommand::List { json, .. }
+                | QuarantineCommand::Show { json, .. }
+                | QuarantineCommand::Attach { json, .. }
+                | QuarantineCommand::Release { json, .. }
+                | QuarantineCommand::Dismiss { json, .. },
+            ) => *json,
+            Command::Case(command) => match command {
+                CaseCommand::List { json, .. }
+                | CaseCommand::Show { json, .. }
+                | CaseCommand::New { json, .. }
+                | CaseCommand::Note { json, .. }
+                | CaseCommand::Entry { json, .. }
+                | CaseCommand::Status { json, .. }
+                | CaseCommand::Assign { json, .. }
+                | CaseCommand::Edit { json, .. }
+                | CaseCommand::Split { json, .. }
+                | CaseCommand::Merge { json, .. } => *json,
+            },
+        }
+    }
+
+    /// Whether the command may create the data directory and database: only commands that add
+    /// data do; the others refuse a place that holds no store.
+    pub fn open_mode(&self) -> app::OpenMode {
+        match self {
+            Command::Import { .. }
+            | Command::Restore { .. }
+            | Command::Org(OrgCommand::Add { .. })
+            | Command::Contact(ContactCommand::Add { .. })
+            | Command::Case(CaseCommand::New { .. }) => app::OpenMode::Create,
+            _ => app::OpenMode::Existing,
+        }
+    }
 }
 
 fn parse_priority(text: &str) -> Result<Priority, String> {
@@ -405,7 +502,8 @@ fn print_text(text: &str) -> Result<()> {
 }
 
 fn read_text(path: &std::path::Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|source| AppError::unreadable(path, source).into())
+    let bytes = std::fs::read(path).map_err(|source| AppError::unreadable(path, source))?;
+    Ok(app::text_from_file(path, bytes)?)
 }
 
 /// Runs one command.
@@ -418,7 +516,7 @@ pub async fn run(app: &App, command: Command, lang: Lang) -> Result<()> {
         } => {
             let zone = match assume_zone {
                 Some(name) => Some(name.parse::<chrono_tz::Tz>().map_err(|_| {
-                    AppError::invalid(format!("--assume-zone '{name}' is not a time zone; use a name such as Asia/Shanghai"))
+                    AppError::invalid("assume_zone", serde_json::json!({ "zone": name }))
                 })?),
                 None => None,
             };
@@ -435,7 +533,7 @@ pub async fn run(app: &App, command: Command, lang: Lang) -> Result<()> {
                 bar.set_message(format!(
                     "{} {}",
                     state.messages_done,
-                    lang.pick("messages", "封邮件")
+                    lang.say("cli-messages")
                 ));
             };
             let summary = app.import(&paths, zone, &mut progress).await?;
@@ -449,13 +547,13 @@ pub async fn run(app: &App, command: Command, lang: Lang) -> Result<()> {
         Command::Backup { dest, json } => {
             let manifest = app.backup(&dest).await?;
             emit(json, &manifest, || {
-                render::manifest(&manifest, lang.pick("backed up", "已备份"))
+                render::manifest(&manifest, &lang.say("cli-backed_up"), lang)
             })
         }
         Command::Restore { src, json } => {
             let manifest = app.restore(&src).await?;
             emit(json, &manifest, || {
-                render::manifest(&manifest, lang.pick("restored", "已恢复"))
+                render::manifest(&manifest, &lang.say("cli-restored"), lang)
             })
         }
         Command::Check {
@@ -538,6 +636,9 @@ async fn run_case(app: &App, command: CaseCommand, lang: Lang) -> Result<()> {
     let show = |view: &app::views::CaseView, json: bool| {
         emit(json, view, || render::case(view, app.view_zone, lang))
     };
+    let changed = |change: &app::views::ChangeView, json: bool| {
+        emit(json, change, || render::change(change, app.view_zone, lang))
+    };
     match command {
         CaseCommand::List { json, limit } => {
             let cases = app.case_list(limit).await?;
@@ -545,7 +646,14 @@ async fn run_case(app: &App, command: CaseCommand, lang: Lang) -> Result<()> {
                 render::case_list(&cases, app.view_zone, lang)
             })
         }
-        CaseCommand::Show { number, json } => show(&app.case_show(&number).await?, json),
+        CaseCommand::Show {
+            number,
+            as_person,
+            json,
+        } => match as_person {
+            Some(person) => show(&app.case_show_as(&number, &person).await?, json),
+            None => show(&app.case_show(&number).await?, json),
+        },
         CaseCommand::New {
             title,
             customer,
@@ -553,6 +661,7 @@ async fn run_case(app: &App, command: CaseCommand, lang: Lang) -> Result<()> {
             stage,
             product,
             version,
+            new_org,
             json,
         } => {
             let view = app
@@ -563,22 +672,43 @@ async fn run_case(app: &App, command: CaseCommand, lang: Lang) -> Result<()> {
                     stage,
                     product,
                     version,
+                    new_org,
                 })
                 .await?;
             show(&view, json)
         }
-        CaseCommand::Note { number, text, file } => {
+        CaseCommand::Note {
+            number,
+            text,
+            file,
+            json,
+        } => {
             let text = match (text, file) {
                 (Some(text), None) => text,
                 (None, Some(file)) => read_text(&file)?,
-                _ => {
+                (Some(_), Some(_)) => {
                     return Err(
-                        AppError::invalid("give the note as text or with --file, not both").into(),
+                        AppError::invalid("note_text_and_file", serde_json::json!({})).into(),
                     )
                 }
+                (None, None) => {
+                    return Err(AppError::invalid("note_missing", serde_json::json!({})).into())
+                }
             };
-            app.case_note(&number, &text).await?;
-            print_text(&format!("{}\n", lang.pick("note added", "已添加备注")))
+            changed(&app.case_note(&number, &text).await?, json)
+        }
+        CaseCommand::Entry {
+            id,
+            public,
+            internal: _,
+            json,
+        } => {
+            let to = if public {
+                case::Visibility::Public
+            } else {
+                case::Visibility::Internal
+            };
+            changed(&app.case_entry_visibility(id, to).await?, json)
         }
         CaseCommand::Status {
             number,
@@ -587,7 +717,7 @@ async fn run_case(app: &App, command: CaseCommand, lang: Lang) -> Result<()> {
             json,
         } => {
             let summary = summary_file.as_deref().map(read_text).transpose()?;
-            show(
+            changed(
                 &app.case_status(&number, status, summary.as_deref()).await?,
                 json,
             )
@@ -596,7 +726,7 @@ async fn run_case(app: &App, command: CaseCommand, lang: Lang) -> Result<()> {
             number,
             person,
             json,
-        } => show(&app.case_assign(&number, &person).await?, json),
+        } => changed(&app.case_assign(&number, &person).await?, json),
         CaseCommand::Edit {
             number,
             title,
@@ -617,19 +747,24 @@ async fn run_case(app: &App, command: CaseCommand, lang: Lang) -> Result<()> {
                 problem_definition,
                 scope,
             };
-            show(&app.case_edit(&number, edit).await?, json)
+            changed(&app.case_edit(&number, edit).await?, json)
         }
         CaseCommand::Split {
             number,
             title,
             messages,
+            empty,
             json,
-        } => show(&app.case_split(&number, &title, &messages).await?, json),
+        } => changed(
+            &app.case_split(&number, &title, &messages, empty).await?,
+            json,
+        ),
         CaseCommand::Merge {
             keep,
             duplicate,
+            force,
             json,
-        } => show(&app.case_merge(&keep, &duplicate).await?, json),
+        } => changed(&app.case_merge(&keep, &duplicate, force, lang).await?, json),
     }
 }
 
@@ -647,9 +782,18 @@ async fn run_quarantine(app: &App, command: QuarantineCommand, lang: Lang) -> Re
             emit(json, &value, || {
                 let mut text =
                     render::quarantine_list(std::slice::from_ref(&entry), app.view_zone, lang);
-                let heading = lang.pick("raw message", "原始邮件");
-                text.push_str(&format!("\n----- {heading} ({} bytes) -----\n", raw.len()));
-                text.push_str(&String::from_utf8_lossy(&raw));
+                let heading = lang.say("cli-raw_message");
+                let size = u64::try_from(raw.len()).unwrap_or(u64::MAX);
+                let size = lang.text(
+                    "cli-bytes",
+                    &[(
+                        "count",
+                        app::i18n::FluentValue::from(i64::try_from(size).unwrap_or(i64::MAX)),
+                    )],
+                );
+                text.push_str(&format!("\n----- {heading} ({size}) -----\n"));
+                // Quarantined mail is the most hostile input there is: never raw to a terminal.
+                text.push_str(&render::safe_text(&String::from_utf8_lossy(&raw)));
                 text.push('\n');
                 text
             })
@@ -659,6 +803,12 @@ async fn run_quarantine(app: &App, command: QuarantineCommand, lang: Lang) -> Re
         }
         QuarantineCommand::Release { id, json } => {
             decide(app, id, app::QuarantineDecision::Release, json, lang).await
+        }
+        QuarantineCommand::Dismiss { id, reason, json } => {
+            let entry = app.quarantine_dismiss(id, reason.as_deref()).await?;
+            emit(json, &entry, || {
+                render::quarantine_list(std::slice::from_ref(&entry), app.view_zone, lang)
+            })
         }
     }
 }

@@ -20,6 +20,8 @@ pub struct Config {
     pub lang: Lang,
     /// The zone times are shown in.
     pub view_zone: chrono_tz::Tz,
+    /// Limits on what people type (titles, notes, summaries).
+    pub limits: app::InputLimits,
 }
 
 /// A positive whole number from the environment; a value that is not one is a problem to report.
@@ -42,6 +44,25 @@ fn var(name: &str) -> Option<String> {
         .ok()
         .map(|value| value.trim().to_string())
         .filter(|value| !value.is_empty())
+}
+
+/// The language for a command line that could not be parsed: `--lang` if it is there, else the
+/// environment, as [`load`] would choose it.
+pub fn early_lang(args: &[String]) -> Lang {
+    let given = args
+        .iter()
+        .enumerate()
+        .find_map(|(i, arg)| match arg.strip_prefix("--lang") {
+            Some("") => args.get(i + 1).cloned(),
+            Some(rest) => rest.strip_prefix('=').map(str::to_string),
+            None => None,
+        });
+    match given.or_else(|| var("CASEBOOK_LANG")) {
+        Some(text) => text.parse().unwrap_or(Lang::En),
+        None => var("LC_ALL")
+            .or_else(|| var("LANG"))
+            .map_or(Lang::En, |locale| Lang::from_locale(&locale)),
+    }
 }
 
 /// Reads the configuration from the command line's values and the environment.
@@ -115,6 +136,14 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
         }
     }
 
+    let input_defaults = app::InputLimits::default();
+    let input_limits = app::InputLimits {
+        title_chars: positive("CASEBOOK_MAX_TITLE_CHARS", &mut problems)
+            .unwrap_or(input_defaults.title_chars),
+        text_bytes: positive("CASEBOOK_MAX_TEXT_BYTES", &mut problems)
+            .unwrap_or(input_defaults.text_bytes),
+    };
+
     if !problems.is_empty() {
         bail!(
             "the configuration has {} problem(s):\n  - {}",
@@ -139,5 +168,6 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
         intake,
         lang,
         view_zone,
+        limits: input_limits,
     })
 }

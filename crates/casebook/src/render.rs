@@ -1,10 +1,67 @@
 //! Text for people: the non-JSON output of each command, in the user's language and time zone.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
-use app::views::{local_time, CaseSummaryView, CaseView, ContactView, OrgView, QuarantineView};
+use app::views::{
+    local_time, CaseSummaryView, CaseView, ChangeView, ContactView, OrgView, QuarantineView,
+    TimelineEntryView,
+};
 use app::{ImportSummary, Lang, Outcome, Stats};
-use case::EntryKind;
+use case::{EntryKind, Visibility};
+
+/// Text from mail or people, made safe for a terminal: control characters, escape sequences and
+/// bidirectional overrides are shown escaped (`\x1b`, `\u{202e}`), never sent raw, so a note or a
+/// subject cannot recolour, retitle or reorder what the reader sees. Line breaks and tabs stay in
+/// multi-line text; JSON output keeps the true value.
+pub fn safe_text(text: &str) -> Cow<'_, str> {
+    escape(text, true)
+}
+
+/// [`safe_text`] for one-line fields (titles, names, subjects, file names): line breaks escaped too.
+pub fn safe(text: &str) -> Cow<'_, str> {
+    escape(text, false)
+}
+
+fn needs_escape(c: char, multi_line: bool) -> bool {
+    (c.is_control() && !(multi_line && (c == '\n' || c == '\t')))
+        || case::subject::is_bidi_control(c)
+        || matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+fn escape(text: &str, multi_line: bool) -> Cow<'_, str> {
+    if !text.chars().any(|c| needs_escape(c, multi_line)) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if needs_escape(c, multi_line) {
+            let code = u32::from(c);
+            if code <= 0xff {
+                let _ = write!(out, "\\x{code:02x}");
+            } else {
+                let _ = write!(out, "\\u{{{code:04x}}}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// An attachment on one line: its safe name, type and size.
+fn attachment_line(attachment: &app::AttachmentRecord, lang: Lang) -> String {
+    format!(
+        "📎 {} ({}, {})",
+        safe(&attachment.filename),
+        safe(&attachment.content_type),
+        lang.text("cli-bytes", &[("count", count(attachment.size))])
+    )
+}
+
+fn count(n: u64) -> app::i18n::FluentValue<'static> {
+    app::i18n::FluentValue::from(i64::try_from(n).unwrap_or(i64::MAX))
+}
 
 /// Most quarantine entries an import summary lists one by one.
 const QUARANTINE_LISTED: usize = 10;
@@ -16,37 +73,26 @@ pub fn import_summary(summary: &ImportSummary, lang: Lang) -> String {
         out,
         "{} {}: {} {}, {} {}, {} {}, {} {}, {} {}",
         summary.received,
-        lang.pick("received", "封邮件已接收"),
+        lang.say("cli-received"),
         summary.imported,
-        lang.pick("imported", "封已导入"),
+        lang.say("cli-imported"),
         summary.threaded,
-        lang.pick("threaded onto existing cases", "封归入已有案例"),
+        lang.say("cli-threaded_onto_existing_cases"),
         summary.new_cases,
-        lang.pick(
-            if summary.new_cases == 1 {
-                "new case"
-            } else {
-                "new cases"
-            },
-            "个新案例"
-        ),
+        lang.text("cli-new_cases", &[("count", count(summary.new_cases))]),
         summary.duplicates,
-        lang.pick(
-            if summary.duplicates == 1 {
-                "duplicate"
-            } else {
-                "duplicates"
-            },
-            "封重复"
+        lang.text(
+            "cli-duplicates_count",
+            &[("count", count(summary.duplicates))]
         ),
         summary.quarantined,
-        lang.pick("quarantined", "封已隔离"),
+        lang.say("cli-quarantined"),
     );
     if !summary.cases.is_empty() {
         let _ = writeln!(
             out,
             "{}: {}",
-            lang.pick("cases", "案例"),
+            lang.say("cli-cases"),
             summary.cases.join(", ")
         );
     }
@@ -67,20 +113,21 @@ pub fn import_summary(summary: &ImportSummary, lang: Lang) -> String {
         let _ = writeln!(
             out,
             "  {} {} [{}]: {}",
-            lang.pick("quarantine", "隔离"),
+            lang.say("cli-quarantine"),
             item.id,
             item.reason_code,
-            item.reason
+            safe(&app::i18n::quarantine_reason(
+                &item.reason_code,
+                &item.reason,
+                lang
+            ))
         );
     }
     if summary.duplicates == summary.received && summary.received > 0 {
         let _ = writeln!(
             out,
             "{}",
-            lang.pick(
-                "nothing new: every message was already imported",
-                "没有新内容：所有邮件都已导入过"
-            )
+            lang.say("cli-nothing_new_every_message_was_already_imported")
         );
     }
     out
@@ -89,7 +136,7 @@ pub fn import_summary(summary: &ImportSummary, lang: Lang) -> String {
 /// A case list as a table.
 pub fn case_list(cases: &[CaseSummaryView], zone: chrono_tz::Tz, lang: Lang) -> String {
     if cases.is_empty() {
-        return format!("{}\n", lang.pick("no cases", "没有案例"));
+        return format!("{}\n", lang.say("cli-no_cases"));
     }
     let mut out = String::new();
     for case in cases {
@@ -98,78 +145,170 @@ pub fn case_list(cases: &[CaseSummaryView], zone: chrono_tz::Tz, lang: Lang) -> 
             "{}  {}  {:<22}  {:<10}  {}  {}",
             case.number,
             case.priority,
-            case.status.as_str(),
-            case.customer,
-            case.title,
+            lang.say(&format!("status-{}", case.status)),
+            safe(&case.customer),
+            safe(&case.title),
             local_time(&case.updated_at, zone)
         );
     }
     out
 }
 
-fn kind_label(kind: EntryKind, lang: Lang) -> &'static str {
-    match kind {
-        EntryKind::InboundEmail => lang.pick("email in", "收到邮件"),
-        EntryKind::OutboundEmail => lang.pick("email out", "发出邮件"),
-        EntryKind::Note => lang.pick("note", "备注"),
-        EntryKind::StatusChange => lang.pick("status", "状态变更"),
-        EntryKind::Assignment => lang.pick("assignment", "分派"),
-        EntryKind::Attachment => lang.pick("attachment", "附件"),
+fn kind_label(kind: EntryKind, lang: Lang) -> String {
+    lang.say(&format!("kind-{kind}"))
+}
+
+/// An internal entry is marked, so an engineer knows what the partner does not see.
+fn visibility_mark(visibility: Visibility, lang: Lang) -> String {
+    match visibility {
+        Visibility::Public => String::new(),
+        Visibility::Internal => format!(" [{}]", lang.say("visibility-internal")),
     }
+}
+
+/// One non-email entry on one line: time, kind, actor, what happened.
+fn event_line(entry: &TimelineEntryView, zone: chrono_tz::Tz, lang: Lang) -> String {
+    let text = match entry.event() {
+        Some(event) => app::i18n::event_text(&event, lang),
+        None => entry.data.to_string(),
+    };
+    let actor = entry
+        .actor
+        .as_deref()
+        .map(|a| format!(" ({})", safe(a)))
+        .unwrap_or_default();
+    format!(
+        "── {}  #{} {}{}{}  {}",
+        local_time(&entry.at, zone),
+        entry.id,
+        kind_label(entry.kind, lang),
+        actor,
+        visibility_mark(entry.visibility, lang),
+        safe_text(&text)
+    )
+}
+
+/// What a command that changed a case did: the case's header and the entries it added.
+pub fn change(change: &ChangeView, zone: chrono_tz::Tz, lang: Lang) -> String {
+    use app::i18n::FluentValue;
+    let mut out = format!(
+        "{}  {}  {}  {}\n",
+        change.case.number,
+        change.case.priority,
+        lang.say(&format!("status-{}", change.case.status)),
+        safe(&change.case.title)
+    );
+    if !change.changed {
+        let _ = writeln!(
+            out,
+            "{}",
+            lang.text(
+                "change-none",
+                &[("case", FluentValue::from(change.case.number.clone()))]
+            )
+        );
+    }
+    for entry in &change.entries {
+        let _ = writeln!(out, "{}", event_line(entry, zone, lang));
+    }
+    for warning in &change.warnings {
+        let field = |name: &str| warning.get(name).cloned().unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{}",
+            lang.text(
+                "merge-warning",
+                &[
+                    (
+                        "customer",
+                        FluentValue::from(
+                            safe(field("customer").as_str().unwrap_or("")).into_owned()
+                        )
+                    ),
+                    (
+                        "count",
+                        FluentValue::from(field("count").as_i64().unwrap_or(0))
+                    ),
+                    ("case", FluentValue::from(change.case.number.clone())),
+                ]
+            )
+        );
+    }
+    out
 }
 
 /// A case and its timeline; quoted history in emails is folded.
 pub fn case(view: &CaseView, zone: chrono_tz::Tz, lang: Lang) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}  {}", view.summary.number, view.summary.title);
-    let field = |out: &mut String, en: &str, zh: &str, value: &str| {
-        let _ = writeln!(out, "  {:<10} {}", lang.pick(en, zh), value);
-    };
-    field(
-        &mut out,
-        "priority",
-        "优先级",
-        view.summary.priority.as_str(),
+    let _ = writeln!(
+        out,
+        "{}  {}",
+        view.summary.number,
+        safe(&view.summary.title)
     );
-    field(&mut out, "customer", "客户", &view.summary.customer);
-    field(&mut out, "status", "状态", view.summary.status.as_str());
-    field(&mut out, "stage", "阶段", &view.summary.stage);
+    let field = |out: &mut String, id: &str, value: &str| {
+        let _ = writeln!(out, "  {:<10} {}", lang.say(id), safe(value));
+    };
+    field(&mut out, "field-priority", view.summary.priority.as_str());
+    field(&mut out, "field-customer", &view.summary.customer);
     field(
         &mut out,
-        "token",
-        "跟踪号",
+        "field-status",
+        &lang.say(&format!("status-{}", view.summary.status)),
+    );
+    field(&mut out, "field-stage", &view.summary.stage);
+    field(
+        &mut out,
+        "field-token",
         view.summary.tracking_token.as_deref().unwrap_or("-"),
     );
     field(
         &mut out,
-        "created",
-        "创建时间",
+        "field-created",
         &local_time(&view.summary.created_at, zone),
     );
-    for (en, zh, value) in [
-        ("owner", "负责人", &view.owner),
-        ("product", "产品", &view.product),
-        ("version", "版本", &view.version),
-        ("problem", "问题定义", &view.problem_definition),
-        ("scope", "问题范围", &view.scope),
+    for (id, value) in [
+        ("field-owner", &view.owner),
+        ("field-product", &view.product),
+        ("field-version", &view.version),
+        ("field-problem_definition", &view.problem_definition),
+        ("field-scope", &view.scope),
     ] {
         if let Some(value) = value {
-            field(&mut out, en, zh, value);
+            field(&mut out, id, value);
         }
     }
     if !view.aliases.is_empty() {
-        field(&mut out, "aliases", "别名", &view.aliases.join(", "));
+        field(&mut out, "field-aliases", &view.aliases.join(", "));
     }
     if let Some(from) = &view.split_from {
-        field(&mut out, "split from", "拆分自", from);
+        field(&mut out, "field-split_from", from);
     }
     if let Some(into) = &view.merged_into {
-        field(&mut out, "merged into", "已合并到", into);
+        field(&mut out, "field-merged_into", into);
+    }
+    for summary in [&view.archive_summary, &view.resolution]
+        .into_iter()
+        .flatten()
+    {
+        for (id, text) in [
+            ("field-archive_problem", &summary.problem),
+            ("field-archive_summary", &summary.summary),
+            ("field-root_cause", &summary.root_cause),
+            ("field-resolution", &summary.resolution),
+        ] {
+            if let Some(text) = text {
+                let _ = writeln!(out, "  {}:", lang.say(id));
+                for line in text.lines() {
+                    let _ = writeln!(out, "    {}", safe(line));
+                }
+            }
+        }
     }
     let _ = writeln!(
         out,
         "\n{} ({})",
-        lang.pick("timeline", "时间线"),
+        lang.say("cli-timeline"),
         view.timeline.len()
     );
     for entry in &view.timeline {
@@ -183,11 +322,13 @@ pub fn case(view: &CaseView, zone: chrono_tz::Tz, lang: Lang) -> String {
                 };
                 let _ = writeln!(
                     out,
-                    "\n── {}  {}  {}  [{}: {}]",
+                    "\n── {}  #{} {}{}  {}  [{}: {}]",
                     local_time(&email.sent_at, zone),
+                    entry.id,
                     kind_label(entry.kind, lang),
-                    who,
-                    lang.pick("matched by", "匹配方式"),
+                    visibility_mark(entry.visibility, lang),
+                    safe(&who),
+                    lang.say("cli-matched_by"),
                     email.matched_by
                 );
                 let own = email
@@ -196,7 +337,7 @@ pub fn case(view: &CaseView, zone: chrono_tz::Tz, lang: Lang) -> String {
                     .and_then(|offset| email.body_text.get(..offset))
                     .unwrap_or(&email.body_text);
                 for line in own.trim_end().lines() {
-                    let _ = writeln!(out, "   {line}");
+                    let _ = writeln!(out, "   {}", safe(line));
                 }
                 let folded = email.body_text.len() - own.len();
                 if folded > 0 {
@@ -205,54 +346,15 @@ pub fn case(view: &CaseView, zone: chrono_tz::Tz, lang: Lang) -> String {
                         out,
                         "   [{} {}]",
                         lines,
-                        lang.pick("quoted lines folded", "行引用内容已折叠")
+                        lang.say("cli-quoted_lines_folded")
                     );
                 }
                 for attachment in &email.attachments {
-                    let _ = writeln!(
-                        out,
-                        "   📎 {} ({}, {} bytes)",
-                        attachment.filename, attachment.content_type, attachment.size
-                    );
+                    let _ = writeln!(out, "   {}", attachment_line(attachment, lang));
                 }
             }
             None => {
-                let opened = entry.data.get("event").and_then(|v| v.as_str()) == Some("created");
-                let text = entry
-                    .data
-                    .get("text")
-                    .or(if opened {
-                        Some(&serde_json::Value::Null)
-                    } else {
-                        None
-                    })
-                    .map(|v| {
-                        v.as_str().map_or_else(
-                            || lang.pick("case opened", "案例创建").to_string(),
-                            str::to_string,
-                        )
-                    })
-                    .or_else(|| {
-                        let to = entry.data.get("to")?.as_str()?;
-                        Some(match entry.data.get("from").and_then(|v| v.as_str()) {
-                            Some(from) => format!("{from} → {to}"),
-                            None => format!("→ {to}"),
-                        })
-                    })
-                    .unwrap_or_default();
-                let actor = entry
-                    .actor
-                    .as_deref()
-                    .map(|a| format!(" ({a})"))
-                    .unwrap_or_default();
-                let _ = writeln!(
-                    out,
-                    "\n── {}  {}{}  {}",
-                    local_time(&entry.at, zone),
-                    kind_label(entry.kind, lang),
-                    actor,
-                    text
-                );
+                let _ = writeln!(out, "\n{}", event_line(entry, zone, lang));
             }
         }
     }
@@ -262,16 +364,16 @@ pub fn case(view: &CaseView, zone: chrono_tz::Tz, lang: Lang) -> String {
 /// Organizations.
 pub fn orgs(orgs: &[OrgView], lang: Lang) -> String {
     if orgs.is_empty() {
-        return format!("{}\n", lang.pick("no organizations", "没有组织"));
+        return format!("{}\n", lang.say("cli-no_organizations"));
     }
     orgs.iter()
         .map(|org| {
             let staff = if org.staff {
-                lang.pick(" [staff]", " [本公司]")
+                format!(" [{}]", lang.say("cli-staff"))
             } else {
-                ""
+                String::new()
             };
-            format!("{}{}  {}\n", org.name, staff, org.domains.join(", "))
+            format!("{}{}  {}\n", safe(&org.name), staff, org.domains.join(", "))
         })
         .collect()
 }
@@ -279,7 +381,7 @@ pub fn orgs(orgs: &[OrgView], lang: Lang) -> String {
 /// Contacts.
 pub fn contacts(contacts: &[ContactView], lang: Lang) -> String {
     if contacts.is_empty() {
-        return format!("{}\n", lang.pick("no contacts", "没有联系人"));
+        return format!("{}\n", lang.say("cli-no_contacts"));
     }
     contacts
         .iter()
@@ -287,15 +389,15 @@ pub fn contacts(contacts: &[ContactView], lang: Lang) -> String {
             let org = contact
                 .org
                 .as_deref()
-                .map(|org| format!("  ({org})"))
+                .map(|org| format!("  ({})", safe(org)))
                 .unwrap_or_default();
             let role = contact
                 .role
-                .map(|role| format!("  [{}]", role.as_str()))
+                .map(|role| format!("  [{}]", lang.say(&format!("role-{}", role.as_str()))))
                 .unwrap_or_default();
             format!(
                 "{}  {}{}{}\n",
-                contact.names.join(" / "),
+                safe(&contact.names.join(" / ")),
                 contact.addresses.join(", "),
                 org,
                 role
@@ -307,7 +409,7 @@ pub fn contacts(contacts: &[ContactView], lang: Lang) -> String {
 /// Quarantine entries.
 pub fn quarantine_list(entries: &[QuarantineView], zone: chrono_tz::Tz, lang: Lang) -> String {
     if entries.is_empty() {
-        return format!("{}\n", lang.pick("quarantine is empty", "隔离区为空"));
+        return format!("{}\n", lang.say("cli-quarantine_is_empty"));
     }
     let mut out = String::new();
     for entry in entries {
@@ -317,14 +419,19 @@ pub fn quarantine_list(entries: &[QuarantineView], zone: chrono_tz::Tz, lang: La
             entry.id,
             local_time(&entry.received_at, zone),
             entry.reason_code,
-            entry.from_address.as_deref().unwrap_or("-"),
-            entry.subject.as_deref().unwrap_or("-")
+            safe(entry.from_address.as_deref().unwrap_or("-")),
+            safe(entry.subject.as_deref().unwrap_or("-"))
         );
-        let _ = writeln!(out, "    {}", entry.reason);
+        let reason = app::i18n::quarantine_reason(&entry.reason_code, &entry.reason, lang);
+        let _ = writeln!(out, "    {}", safe(&reason));
+        if let Some(note) = &entry.note {
+            let _ = writeln!(out, "    {}", safe(note));
+        }
         if let Some(resolution) = &entry.resolution {
             let _ = writeln!(
                 out,
-                "    → {resolution} {}",
+                "    → {} {}",
+                lang.say(&format!("resolution-{resolution}")),
                 entry.case.as_deref().unwrap_or("")
             );
         }
@@ -341,15 +448,24 @@ pub fn outcome(outcome: &Outcome, lang: Lang) -> String {
             new_case,
         } => {
             let verb = if *new_case {
-                lang.pick("opened case", "已新建案例")
+                lang.say("cli-opened_case")
             } else {
-                lang.pick("placed on case", "已归入案例")
+                lang.say("cli-placed_on_case")
             };
             format!("{verb} {case} ({matched_by})\n")
         }
-        Outcome::Duplicate { .. } => format!("{}\n", lang.pick("already stored", "已存在")),
-        Outcome::Quarantined { id, reason, .. } => {
-            format!("{} {id}: {reason}\n", lang.pick("quarantined", "已隔离"))
+        Outcome::Duplicate { .. } => format!("{}\n", lang.say("cli-already_stored")),
+        Outcome::Quarantined {
+            id,
+            reason,
+            reason_code,
+        } => {
+            let reason = app::i18n::quarantine_reason(reason_code, reason, lang);
+            format!(
+                "{} {id}: {}\n",
+                lang.say("cli-quarantined_2"),
+                safe(&reason)
+            )
         }
     }
 }
@@ -357,18 +473,12 @@ pub fn outcome(outcome: &Outcome, lang: Lang) -> String {
 /// Store counts.
 pub fn stats(stats: &Stats, lang: Lang) -> String {
     let rows = [
-        (lang.pick("received", "已接收"), stats.received),
-        (
-            lang.pick("messages on cases", "案例中的邮件"),
-            stats.messages,
-        ),
-        (lang.pick("quarantined", "隔离中"), stats.quarantined),
-        (lang.pick("duplicates", "重复"), stats.duplicates),
-        (lang.pick("cases", "案例"), stats.cases),
-        (
-            lang.pick("raw messages stored", "已存储原始邮件"),
-            stats.raw_messages,
-        ),
+        (lang.say("cli-received_2"), stats.received),
+        (lang.say("cli-messages_on_cases"), stats.messages),
+        (lang.say("cli-quarantined_2"), stats.quarantined),
+        (lang.say("cli-duplicates"), stats.duplicates),
+        (lang.say("cli-cases"), stats.cases),
+        (lang.say("cli-raw_messages_stored"), stats.raw_messages),
     ];
     rows.iter()
         .map(|(label, value)| format!("{label:<22} {value}\n"))
@@ -379,19 +489,18 @@ pub fn stats(stats: &Stats, lang: Lang) -> String {
 pub fn inspections(inspections: &[app::Inspection], lang: Lang) -> String {
     let mut out = String::new();
     for inspection in inspections {
-        let _ = writeln!(out, "── {} ({})", inspection.origin, inspection.kind);
+        let _ = writeln!(out, "── {} ({})", safe(&inspection.origin), inspection.kind);
         let mailbox = |m: &app::Mailbox| match (&m.name, &m.address) {
             (Some(name), Some(address)) => format!("{name} <{address}>"),
             (Some(name), None) => name.clone(),
             (None, Some(address)) => address.clone(),
             (None, None) => "?".into(),
         };
-        let rows: [(&str, &str, Option<String>); 8] = [
-            ("subject", "主题", inspection.subject.clone()),
-            ("from", "发件人", inspection.from.as_ref().map(mailbox)),
+        let rows: [(&str, Option<String>); 8] = [
+            ("cli-mail-subject", inspection.subject.clone()),
+            ("cli-mail-from", inspection.from.as_ref().map(mailbox)),
             (
-                "to",
-                "收件人",
+                "cli-mail-to",
                 Some(
                     inspection
                         .to
@@ -402,26 +511,34 @@ pub fn inspections(inspections: &[app::Inspection], lang: Lang) -> String {
                 )
                 .filter(|t| !t.is_empty()),
             ),
-            ("date", "时间", inspection.date.clone()),
-            ("message-id", "邮件编号", inspection.message_id.clone()),
-            ("case", "案例号", inspection.case_number.clone()),
-            ("token", "跟踪号", inspection.tracking_token.clone()),
-            ("auto", "自动回复", inspection.auto_submitted.clone()),
+            ("cli-mail-date", inspection.date.clone()),
+            ("cli-mail-message_id", inspection.message_id.clone()),
+            ("cli-mail-case", inspection.case_number.clone()),
+            ("cli-mail-token", inspection.tracking_token.clone()),
+            ("cli-mail-auto", inspection.auto_submitted.clone()),
         ];
-        for (en, zh, value) in rows {
+        for (id, value) in rows {
             if let Some(value) = value {
-                let _ = writeln!(out, "  {:<11} {}", lang.pick(en, zh), value);
+                let _ = writeln!(out, "  {:<11} {}", lang.say(id), safe(&value));
             }
         }
         for attachment in &inspection.attachments {
             let _ = writeln!(
                 out,
-                "  📎 {} ({}, {} bytes)",
-                attachment.filename, attachment.content_type, attachment.size
+                "  {}",
+                attachment_line(
+                    &app::AttachmentRecord {
+                        filename: attachment.filename.clone(),
+                        content_type: attachment.content_type.clone(),
+                        size: u64::try_from(attachment.size).unwrap_or(u64::MAX),
+                        sha256: String::new(),
+                    },
+                    lang
+                )
             );
         }
         for problem in &inspection.problems {
-            let _ = writeln!(out, "  ! {problem}");
+            let _ = writeln!(out, "  ! {}", safe(&problem.to_string()));
         }
         if let Some(body) = &inspection.body_text {
             let own = inspection
@@ -429,7 +546,7 @@ pub fn inspections(inspections: &[app::Inspection], lang: Lang) -> String {
                 .and_then(|at| body.get(..at))
                 .unwrap_or(body);
             for line in own.trim_end().lines().take(40) {
-                let _ = writeln!(out, "  | {line}");
+                let _ = writeln!(out, "  | {}", safe(line));
             }
         }
     }
@@ -440,30 +557,20 @@ pub fn inspections(inspections: &[app::Inspection], lang: Lang) -> String {
 pub fn check(report: &app::CheckReport, lang: Lang) -> String {
     let mut out = format!(
         "{}: {} {}; {} {}, {} {}\n",
-        lang.pick("checked", "已检查"),
+        lang.say("cli-checked"),
         report.raw_rows,
-        lang.pick("raw messages", "封原始邮件"),
+        lang.say("cli-raw_messages"),
         report.packs,
-        lang.pick(if report.packs == 1 { "pack" } else { "packs" }, "个数据包"),
+        lang.text("cli-packs", &[("count", count(report.packs))]),
         report.blob_files,
-        lang.pick(
-            if report.blob_files == 1 {
-                "single file"
-            } else {
-                "single files"
-            },
-            "个单独文件"
-        ),
+        lang.text("cli-single_files", &[("count", count(report.blob_files))]),
     );
     if report.verified > 0 {
         let _ = writeln!(
             out,
             "{} {}",
             report.verified,
-            lang.pick(
-                "raw messages read back and hashed",
-                "封原始邮件已读回并校验"
-            )
+            lang.say("cli-raw_messages_read_back_and_hashed")
         );
     }
     if !report.orphan_blobs.is_empty() {
@@ -471,10 +578,7 @@ pub fn check(report: &app::CheckReport, lang: Lang) -> String {
             out,
             "{} {}",
             report.orphan_blobs.len(),
-            lang.pick(
-                "packs or files no row refers to (left by an interrupted import; `casebook check --remove-orphans` deletes them)",
-                "个数据包或文件没有数据库记录（中断的导入留下的；`casebook check --remove-orphans` 可删除）"
-            )
+            lang.say("cli-packs_or_files_no_row_refers_to_left_by_an_inter")
         );
     }
     if !report.removed.is_empty() {
@@ -482,26 +586,37 @@ pub fn check(report: &app::CheckReport, lang: Lang) -> String {
             out,
             "{} {}",
             report.removed.len(),
-            lang.pick("orphan packs or files deleted", "个无主数据包或文件已删除")
+            lang.say("cli-orphan_packs_or_files_deleted")
         );
     }
     for error in &report.errors {
         let _ = writeln!(out, "  ✗ {error}");
     }
     if report.ok() {
-        let _ = writeln!(out, "{}", lang.pick("the store is consistent", "存储一致"));
+        let _ = writeln!(out, "{}", lang.say("cli-the_store_is_consistent"));
     }
     out
 }
 
 /// A backup's manifest, after a backup or a restore.
-pub fn manifest(manifest: &app::BackupManifest, verb: &str) -> String {
+pub fn manifest(manifest: &app::BackupManifest, verb: &str, lang: Lang) -> String {
     let rows: u64 = manifest.rows.iter().map(|(_, count)| count).sum();
-    format!(
-        "{verb}: {rows} rows in {} tables, {} files (schema {}, from {})\n",
-        manifest.rows.len(),
-        manifest.blobs,
-        manifest.schema_version,
-        manifest.source
-    )
+    let tables = u64::try_from(manifest.rows.len()).unwrap_or(u64::MAX);
+    let text = lang.text(
+        "cli-manifest",
+        &[
+            ("rows", count(rows)),
+            ("tables", count(tables)),
+            ("files", count(manifest.blobs)),
+            (
+                "schema",
+                app::i18n::FluentValue::from(manifest.schema_version),
+            ),
+            (
+                "source",
+                app::i18n::FluentValue::from(manifest.source.clone()),
+            ),
+        ],
+    );
+    format!("{verb}: {text}\n")
 }

@@ -4,7 +4,7 @@
 
 use case::guard::{self, GuardContext, GuardRefusal, SenderStanding};
 use case::threading::{self, LabelLookup, Placement, ThreadingFacts};
-use case::{Address, CaseNumber, EntryKind, MatchedBy};
+use case::{Address, CaseNumber, EntryKind, MatchedBy, Visibility};
 use chrono::{DateTime, Utc};
 use mail::ParsedMail;
 use store::cases::{NewCase, NumberMaker, TokenChoice};
@@ -389,6 +389,44 @@ pub(crate) async fn place(
                 .iter()
                 .any(|d| case::party::domain_within(s.domain(), d))
         });
+    // Whether someone outside the staff is among the recipients decides whether partners may read the
+    // email; a partner's own mail is public already, so their recipients need no look-up.
+    let outside = |facts: &SenderFacts| {
+        facts
+            .person_org
+            .iter()
+            .chain(facts.org_by_domain.iter())
+            .find(|org| !org.is_staff)
+            .map(|org| org.id)
+    };
+    let mut outside_org = if staff { None } else { outside(&sender_facts) };
+    let mut recipients_are_staff = Vec::new();
+    if staff && !export {
+        for mailbox in mail.to.iter().chain(&mail.cc) {
+            let Some(address) = mailbox
+                .address
+                .as_deref()
+                .and_then(|address| address.parse::<Address>().ok())
+            else {
+                continue;
+            };
+            let in_staff_domain = config.intake_addresses.contains(&address)
+                || staff_domains
+                    .iter()
+                    .any(|d| case::party::domain_within(address.domain(), d));
+            // Recipients were looked up with the batch's senders (prefetched).
+            let facts = tx.sender_facts(address.as_str()).await?;
+            let is_staff = in_staff_domain
+                || facts.is_staff_member
+                || facts.org_by_domain.as_ref().is_some_and(|org| org.is_staff);
+            recipients_are_staff.push(is_staff);
+            if !is_staff {
+                outside_org = outside(&facts);
+                break;
+            }
+        }
+    }
+    let visibility = Visibility::of_email(export, staff, recipients_are_staff);
     let (sent_at, sent_offset) = sent_time(mail, config, now);
     let message = NewMessage {
         case_id,
@@ -429,6 +467,8 @@ pub(crate) async fn place(
             })
             .collect(),
         actor: mode.actor.clone(),
+        visibility,
+        org_id: outside_org.filter(|_| !export),
     };
     tx.insert_message(&message).await?;
     let number = tx.case_number(case_id).await?;

@@ -19,5 +19,5 @@ pub enum Error {
     Store(#[from] store::Error),
     /// A quarantine action named something that does not fit.
     #[error("{0}")]
-    Refused(String),
+    Refused(store::Conflict),
 }

@@ -151,6 +151,15 @@ fn prepare_one(arrival: RawArrival, config: &IntakeConfig) -> (Prepared, Vec<u8>
                     .iter()
                     .filter_map(|author| author.address.clone()),
             );
+            // Recipients too: whether they are staff decides who may read the email.
+            keys.senders.extend(
+                mail.to
+                    .iter()
+                    .chain(&mail.cc)
+                    .filter_map(|mailbox| mailbox.address.as_deref())
+                    .filter_map(|address| address.parse::<case::Address>().ok())
+                    .map(|address| address.to_string()),
+            );
             keys.thread_roots.extend(
                 mail.thread_index
                     .as_deref()

@@ -52,9 +52,10 @@ pub async fn decide(
     let (kind, parsed) = reread(&raw, config);
     let forced_case = match &decision {
         Decision::Attach(label) => Some(tx.case_by_label(label).await?.ok_or_else(|| {
-            Error::Refused(format!(
-                "no case '{label}'; give a case number, an alias or a token"
-            ))
+            Error::Refused(store::Conflict {
+                reason: "attach_case_not_found",
+                values: vec![("case", label.clone())],
+            })
         })?),
         Decision::Release => None,
     };
@@ -81,9 +82,10 @@ pub async fn decide(
             problems: Vec::new(),
         },
         Err(unreadable) => {
-            return Err(Error::Refused(format!(
-            "quarantine entry {id} cannot be released: {unreadable}; attach it to a case instead"
-        )))
+            return Err(Error::Refused(store::Conflict {
+                reason: "release_unreadable",
+                values: vec![("id", id.to_string()), ("reason", unreadable.to_string())],
+            }))
         }
     };
     let keep_message_id = match &mail.message_id {
@@ -124,9 +126,10 @@ pub async fn decide(
         new_case,
     } = placed
     else {
-        return Err(Error::Refused(format!(
-            "quarantine entry {id} could not be placed"
-        )));
+        return Err(Error::Refused(store::Conflict {
+            reason: "release_not_placed",
+            values: vec![("id", id.to_string())],
+        }));
     };
     let resolution = match decision {
         Decision::Attach(_) => "attached",

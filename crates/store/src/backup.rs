@@ -92,10 +92,10 @@ impl Store {
     /// Writes a consistent backup into `dest`, which must not exist or be empty.
     pub async fn backup(&self, dest: &Path) -> Result<Manifest> {
         if dest.exists() && std::fs::read_dir(dest).map_err(io(dest))?.next().is_some() {
-            return Err(Error::Conflict(format!(
-                "{} is not empty; give a new folder for the backup",
-                dest.display()
-            )));
+            return Err(Error::conflict(
+                "backup_folder_not_empty",
+                &[("path", &dest.display())],
+            ));
         }
         std::fs::create_dir_all(dest.join("db")).map_err(io(dest))?;
         let mut tx = self.pool.begin().await?;
@@ -193,25 +193,25 @@ impl Store {
         let manifest: Manifest = serde_json::from_slice(&std::fs::read(&path).map_err(io(&path))?)
             .map_err(|error| Error::Corrupt(format!("{}: {error}", path.display())))?;
         if manifest.format != FORMAT {
-            return Err(Error::Conflict(format!(
-                "backup format {} is not supported; this casebook reads format {FORMAT}",
-                manifest.format
-            )));
+            return Err(Error::conflict(
+                "backup_format_unsupported",
+                &[("found", &manifest.format), ("known", &FORMAT)],
+            ));
         }
         let current: i64 = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
             .fetch_one(&self.pool)
             .await?;
         if manifest.schema_version != current {
-            return Err(Error::Conflict(format!(
-                "the backup has schema version {}, this casebook {current}; restore with the casebook that made it",
-                manifest.schema_version
-            )));
+            return Err(Error::conflict(
+                "backup_schema_differs",
+                &[("found", &manifest.schema_version), ("known", &current)],
+            ));
         }
         let used: i64 = sqlx::query_scalar("SELECT (SELECT COUNT(*) FROM cases) + (SELECT COUNT(*) FROM raw_messages) + (SELECT COUNT(*) FROM organizations) + (SELECT COUNT(*) FROM people)")
             .fetch_one(&self.pool)
             .await?;
         if used > 0 {
-            return Err(Error::Conflict("the target store is not empty; restore into a new data directory (and a new database)".into()));
+            return Err(Error::conflict("restore_target_not_empty", &[]));
         }
 
         // Packs are written under the writer lock (see `check`), and before the rows that name them.

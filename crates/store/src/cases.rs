@@ -5,7 +5,8 @@
 //! `case_labels`, each pointing at one case. Looking a case up by any label
 //! is one query, and a merged case's old number still finds the survivor.
 
-use case::{CaseNumber, EntryKind, Priority, Status, TrackingToken};
+use case::timeline::{MergeSide, SplitSide};
+use case::{CaseField, CaseNumber, EntryKind, Event, Priority, Status, TrackingToken};
 use sqlx::{AnyConnection, Row};
 
 use crate::{Error, Result, Store};
@@ -129,6 +130,12 @@ impl Store {
         }
     }
 
+    /// The case with this internal id.
+    pub async fn case_by_id(&self, id: i64) -> Result<CaseRecord> {
+        let mut connection = self.pool.acquire().await?;
+        case_by_id(&mut connection, id).await
+    }
+
     /// Cases not merged into another, most recently changed first.
     pub async fn list_cases(&self, limit: Option<u64>) -> Result<Vec<CaseRecord>> {
         let mut connection = self.pool.acquire().await?;
@@ -145,16 +152,16 @@ impl Store {
         Ok(records)
     }
 
-    /// Changes a case's status if it is still `from`, and records the change on the timeline.
+    /// Changes a case's status if it is still `from`, and records the change on the timeline; returns the entry's id.
     pub async fn set_status(
         &self,
         case_id: i64,
         from: Status,
         to: Status,
-        data: serde_json::Value,
+        summary: Option<case::summary::Summary>,
         actor: Option<&str>,
         now: i64,
-    ) -> Result<()> {
+    ) -> Result<i64> {
         let mut tx = self.write_tx().await?;
         let changed = sqlx::query(
             "UPDATE cases SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4",
@@ -167,58 +174,52 @@ impl Store {
         .await?
         .rows_affected();
         if changed != 1 {
-            return Err(Error::Conflict(format!("the case changed while this status change was made (expected it to be {from}); try again")));
+            return Err(Error::conflict(
+                "case_changed_meanwhile",
+                &[("expected", &from)],
+            ));
         }
-        insert_event(
-            &mut tx,
-            case_id,
-            EntryKind::StatusChange,
-            now,
-            actor,
-            None,
-            &data,
-        )
-        .await?;
+        let event = Event::StatusChange {
+            from: Some(from),
+            to,
+            summary,
+        };
+        let entry = insert_event(&mut tx, case_id, &event, now, actor).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(entry)
     }
 
-    /// Adds an internal note to a case.
+    /// Adds an internal note to a case; returns the entry's id.
     pub async fn add_note(
         &self,
         case_id: i64,
         text: &str,
         actor: Option<&str>,
         now: i64,
-    ) -> Result<()> {
+    ) -> Result<i64> {
         let mut tx = self.write_tx().await?;
-        insert_event(
-            &mut tx,
-            case_id,
-            EntryKind::Note,
-            now,
-            actor,
-            None,
-            &serde_json::json!({ "text": text }),
-        )
-        .await?;
+        let event = Event::Note {
+            text: text.to_string(),
+        };
+        let entry = insert_event(&mut tx, case_id, &event, now, actor).await?;
         touch(&mut tx, case_id, now).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(entry)
     }
 
-    /// Merges the case `gone` into `keep`: its timeline, messages, participants and labels move; its number still finds `keep`.
+    /// Merges the case `gone` into `keep`: its timeline, messages, participants and labels move; its number
+    /// still finds `keep`. Entries keep the organization they came from; those of another customer become
+    /// internal on `keep`. The duplicate's opening stays with it, each side records one `merge` event, and
+    /// `keep` was created when the earlier of the two was. Whether the merge is wise is the caller's to ask.
     pub async fn merge_cases(
         &self,
         keep: i64,
         gone: i64,
         actor: Option<&str>,
         now: i64,
-    ) -> Result<()> {
+    ) -> Result<MergeRecord> {
         if keep == gone {
-            return Err(Error::Conflict(
-                "a case cannot be merged into itself".into(),
-            ));
+            return Err(Error::conflict("merge_into_itself", &[]));
         }
         let mut tx = self.write_tx().await?;
         let keep_record = case_by_id(&mut tx, keep).await?;
@@ -228,13 +229,34 @@ impl Store {
             .as_ref()
             .or(keep_record.merged_into.as_ref())
         {
-            return Err(Error::Conflict(format!(
-                "that case was already merged into {survivor}; merge into {survivor} instead"
-            )));
+            return Err(Error::conflict("already_merged", &[("survivor", survivor)]));
         }
+        let other_customer =
+            case::merge::other_customer(merge_side(&keep_record), merge_side(&gone_record));
+        // The duplicate's opening stays with it; everything else moves.
+        let opening = opening_entry(&mut tx, gone).await?.unwrap_or(-1);
+        let made_internal = if other_customer {
+            sqlx::query(
+                "UPDATE timeline SET visibility = 'internal' WHERE case_id = $1 AND visibility = 'public' \
+                 AND id <> $3 AND (org_id IS NULL OR $2 IS NULL OR org_id <> $2)",
+            )
+            .bind(gone)
+            .bind(keep_record.customer_org_id)
+            .bind(opening)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+        } else {
+            0
+        };
+        sqlx::query("UPDATE timeline SET case_id = $1 WHERE case_id = $2 AND id <> $3")
+            .bind(keep)
+            .bind(gone)
+            .bind(opening)
+            .execute(&mut *tx)
+            .await?;
         for statement in [
             "UPDATE messages SET case_id = $1 WHERE case_id = $2",
-            "UPDATE timeline SET case_id = $1 WHERE case_id = $2",
             "INSERT INTO case_participants (case_id, address) SELECT $1, address FROM case_participants WHERE case_id = $2 ON CONFLICT (case_id, address) DO NOTHING",
             "DELETE FROM case_participants WHERE case_id = $2",
             "UPDATE case_labels SET case_id = $1, kind = CASE WHEN kind = 'number' THEN 'merged' ELSE kind END WHERE case_id = $2",
@@ -242,14 +264,36 @@ impl Store {
         ] {
             sqlx::query(statement).bind(keep).bind(gone).execute(&mut *tx).await?;
         }
-        let data = serde_json::json!({ "event": "merged", "text": format!("merged {} into this case", gone_record.number), "from": gone_record.number.to_string() });
-        insert_event(&mut tx, keep, EntryKind::Note, now, actor, None, &data).await?;
+        sqlx::query("UPDATE cases SET created_at = $1 WHERE id = $2")
+            .bind(keep_record.created_at.min(gone_record.created_at))
+            .bind(keep)
+            .execute(&mut *tx)
+            .await?;
+        let kept_event = Event::Merge {
+            side: MergeSide::MergedIn,
+            case: gone_record.number.to_string(),
+            other_customer: other_customer.then(|| gone_record.customer.clone()),
+            made_internal,
+        };
+        let kept_entry = insert_event(&mut tx, keep, &kept_event, now, actor).await?;
+        let gone_event = Event::Merge {
+            side: MergeSide::MergedInto,
+            case: keep_record.number.to_string(),
+            other_customer: other_customer.then(|| keep_record.customer.clone()),
+            made_internal,
+        };
+        let gone_entry = insert_event(&mut tx, gone, &gone_event, now, actor).await?;
         touch(&mut tx, keep, now).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(MergeRecord {
+            kept_entry,
+            gone_entry,
+            made_internal,
+        })
     }
 
-    /// Splits a new case off `from`: the named messages move to it, participants are copied, both timelines say so.
+    /// Splits a new case off `from`: the named messages move to it, participants are copied, both timelines say so
+    /// (the new case's id and both entries are returned).
     pub async fn split_case(
         &self,
         from: i64,
@@ -258,7 +302,7 @@ impl Store {
         message_row_ids: &[i64],
         actor: Option<&str>,
         now: i64,
-    ) -> Result<CaseRecord> {
+    ) -> Result<SplitRecord> {
         let mut tx = self.write_tx().await?;
         let source = case_by_id(&mut tx, from).await?;
         let new = NewCase {
@@ -293,14 +337,28 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let record = case_by_id(&mut tx, id).await?;
-        let text = format!("split {} off this case: {}", record.number, record.title);
-        let data = serde_json::json!({ "event": "split_to", "text": text, "case": record.number.to_string() });
-        insert_event(&mut tx, from, EntryKind::Note, now, actor, None, &data).await?;
-        let data = serde_json::json!({ "event": "split_from", "text": format!("split off {}", source.number), "case": source.number.to_string() });
-        insert_event(&mut tx, id, EntryKind::Note, now, actor, None, &data).await?;
+        let messages = crate::to_u64(i64::try_from(message_row_ids.len()).unwrap_or(i64::MAX));
+        let event = Event::Split {
+            side: SplitSide::SplitOff,
+            case: record.number.to_string(),
+            title: record.title.clone(),
+            messages,
+        };
+        let source_entry = insert_event(&mut tx, from, &event, now, actor).await?;
+        let event = Event::Split {
+            side: SplitSide::SplitFrom,
+            case: source.number.to_string(),
+            title: record.title.clone(),
+            messages,
+        };
+        let new_entry = insert_event(&mut tx, id, &event, now, actor).await?;
         touch(&mut tx, from, now).await?;
         tx.commit().await?;
-        Ok(record)
+        Ok(SplitRecord {
+            case: record,
+            source_entry,
+            new_entry,
+        })
     }
 }
 
@@ -324,15 +382,24 @@ pub struct CaseEdit {
 }
 
 impl Store {
-    /// Makes a person the case's owner (or nobody), and records the assignment on the timeline.
+    /// Makes a person the case's owner (or nobody), and records the assignment on the timeline; returns the
+    /// entry's id, or `None` when that person already owned it.
     pub async fn assign_case(
         &self,
         case_id: i64,
         owner: Option<i64>,
         actor: Option<&str>,
         now: i64,
-    ) -> Result<()> {
+    ) -> Result<Option<i64>> {
         let mut tx = self.write_tx().await?;
+        let current: Option<i64> =
+            sqlx::query_scalar("SELECT owner_person_id FROM cases WHERE id = $1")
+                .bind(case_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        if current == owner {
+            return Ok(None);
+        }
         let before = case_by_id(&mut tx, case_id).await?.owner;
         sqlx::query("UPDATE cases SET owner_person_id = $1, updated_at = $2 WHERE id = $3")
             .bind(owner)
@@ -341,75 +408,138 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let after = case_by_id(&mut tx, case_id).await?.owner;
-        let data = serde_json::json!({ "from": before, "to": after });
-        insert_event(
-            &mut tx,
-            case_id,
-            EntryKind::Assignment,
-            now,
-            actor,
-            None,
-            &data,
-        )
-        .await?;
+        let event = Event::Assignment {
+            from: before,
+            to: after,
+        };
+        let entry = insert_event(&mut tx, case_id, &event, now, actor).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(Some(entry))
     }
 
-    /// Changes a case's fields and records what changed on the timeline; returns the changed field names.
+    /// Changes a case's fields and records one `field_change` entry per field that changed; returns their ids
+    /// (none when every value was already so).
     pub async fn edit_case(
         &self,
         case_id: i64,
         edit: &CaseEdit,
         actor: Option<&str>,
         now: i64,
-    ) -> Result<Vec<&'static str>> {
+    ) -> Result<Vec<i64>> {
         let mut tx = self.write_tx().await?;
         let before = case_by_id(&mut tx, case_id).await?;
-        let fields: [(&'static str, Option<String>, Option<String>); 7] = [
-            ("title", edit.title.clone(), Some(before.title.clone())),
+        let fields: [(CaseField, Option<String>, Option<String>); 7] = [
             (
-                "priority",
+                CaseField::Title,
+                edit.title.clone(),
+                Some(before.title.clone()),
+            ),
+            (
+                CaseField::Priority,
                 edit.priority.map(|p| p.as_str().to_string()),
                 Some(before.priority.as_str().to_string()),
             ),
-            ("stage", edit.stage.clone(), Some(before.stage.clone())),
-            ("product", edit.product.clone(), before.product.clone()),
-            ("version", edit.version.clone(), before.version.clone()),
             (
-                "problem_definition",
+                CaseField::Stage,
+                edit.stage.clone(),
+                Some(before.stage.clone()),
+            ),
+            (
+                CaseField::Product,
+                edit.product.clone(),
+                before.product.clone(),
+            ),
+            (
+                CaseField::Version,
+                edit.version.clone(),
+                before.version.clone(),
+            ),
+            (
+                CaseField::ProblemDefinition,
                 edit.problem_definition.clone(),
                 before.problem_definition.clone(),
             ),
-            ("scope", edit.scope.clone(), before.scope.clone()),
+            (CaseField::Scope, edit.scope.clone(), before.scope.clone()),
         ];
-        let mut changes = serde_json::Map::new();
-        let mut changed = Vec::new();
-        for (column, new, old) in fields {
+        let mut entries = Vec::new();
+        for (field, new, old) in fields {
             let Some(new) = new.filter(|new| Some(new) != old.as_ref()) else {
                 continue;
             };
-            // The column name comes from the fixed list above, never from input.
-            sqlx::query(&format!("UPDATE cases SET {column} = $1 WHERE id = $2"))
-                .bind(&new)
-                .bind(case_id)
-                .execute(&mut *tx)
-                .await?;
-            changes.insert(
-                column.to_string(),
-                serde_json::json!({ "from": old, "to": new }),
-            );
-            changed.push(column);
+            // The column name comes from the fixed list of fields, never from input.
+            sqlx::query(&format!(
+                "UPDATE cases SET {} = $1 WHERE id = $2",
+                field.as_str()
+            ))
+            .bind(&new)
+            .bind(case_id)
+            .execute(&mut *tx)
+            .await?;
+            let event = Event::FieldChange {
+                field,
+                from: old,
+                to: Some(new),
+            };
+            entries.push(insert_event(&mut tx, case_id, &event, now, actor).await?);
         }
-        if !changed.is_empty() {
-            let text = changed.join(", ");
-            let data = serde_json::json!({ "event": "edited", "text": format!("changed {text}"), "changes": changes });
-            insert_event(&mut tx, case_id, EntryKind::Note, now, actor, None, &data).await?;
+        if !entries.is_empty() {
             touch(&mut tx, case_id, now).await?;
         }
         tx.commit().await?;
-        Ok(changed)
+        Ok(entries)
     }
+}
+
+/// What a merge did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MergeRecord {
+    /// The `merge` entry on the case that stays.
+    pub kept_entry: i64,
+    /// The `merge` entry on the duplicate.
+    pub gone_entry: i64,
+    /// How many entries of the other customer became internal.
+    pub made_internal: u64,
+}
+
+/// What a split did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitRecord {
+    /// The new case.
+    pub case: CaseRecord,
+    /// The `split` entry on the original case.
+    pub source_entry: i64,
+    /// The `split` entry on the new case.
+    pub new_entry: i64,
+}
+
+fn merge_side(record: &CaseRecord) -> case::merge::MergeSide<'_> {
+    case::merge::MergeSide {
+        customer_org: record.customer_org_id,
+        customer: &record.customer,
+        status: record.status,
+    }
+}
+
+/// The entry that records a case's opening (a status change from nothing), if it has one.
+async fn opening_entry(connection: &mut AnyConnection, case_id: i64) -> Result<Option<i64>> {
+    let rows = sqlx::query(
+        "SELECT id, data_json FROM timeline WHERE case_id = $1 AND kind = $2 ORDER BY at, id",
+    )
+    .bind(case_id)
+    .bind(EntryKind::StatusChange.as_str())
+    .fetch_all(&mut *connection)
+    .await?;
+    for row in rows {
+        let data: String = row.try_get("data_json")?;
+        let data: serde_json::Value = serde_json::from_str(&data)
+            .map_err(|error| Error::Corrupt(format!("timeline entry data: {error}")))?;
+        if let Ok(Event::StatusChange { from: None, .. }) =
+            Event::from_json(EntryKind::StatusChange, &data)
+        {
+            return Ok(Some(row.try_get("id")?));
+        }
+    }
+    Ok(None)
 }
 
 /// Case numbers and tokens are stored upper-case; aliases as found, trimmed.
@@ -477,9 +607,7 @@ pub(crate) async fn insert_case(
                 .await?
                 .is_some()
             {
-                return Err(Error::Conflict(format!(
-                    "the case number {number} is taken"
-                )));
+                return Err(Error::conflict("case_number_taken", &[("number", number)]));
             }
             number.clone()
         }
@@ -509,7 +637,7 @@ pub(crate) async fn insert_case(
                 .saturating_add(store.next_seq(connection, "token_seq").await?)
                 .saturating_sub(1);
             let token = TrackingToken::new(prefix, value)
-                .map_err(|error| Error::Conflict(error.to_string()))?;
+                .map_err(|error| Error::Corrupt(error.to_string()))?;
             if case_id_by_label(connection, &token.to_string())
                 .await?
                 .is_none()
@@ -530,22 +658,15 @@ pub(crate) async fn insert_case(
     .await?;
     if let Some(token) = &token {
         if !add_label(connection, &token.to_string(), "token", id, None).await? {
-            return Err(Error::Conflict(format!(
-                "the tracking token {token} is taken by another case"
-            )));
+            return Err(Error::conflict("token_taken", &[("token", token)]));
         }
     }
-    let data = serde_json::json!({ "event": "created", "to": Status::New.as_str() });
-    insert_event(
-        connection,
-        id,
-        EntryKind::StatusChange,
-        now,
-        actor,
-        None,
-        &data,
-    )
-    .await?;
+    let event = Event::StatusChange {
+        from: None,
+        to: Status::New,
+        summary: None,
+    };
+    insert_event(connection, id, &event, now, actor).await?;
     Ok(id)
 }
 
@@ -579,25 +700,27 @@ pub(crate) async fn insert_case_row(
     .await?)
 }
 
+/// Records an event on a case's timeline with the visibility the event has and the case's customer as
+/// its organization; returns the entry's id.
 pub(crate) async fn insert_event(
     connection: &mut AnyConnection,
     case_id: i64,
-    kind: EntryKind,
+    event: &Event,
     at: i64,
     actor: Option<&str>,
-    message_row_id: Option<i64>,
-    data: &serde_json::Value,
-) -> Result<()> {
-    sqlx::query("INSERT INTO timeline (case_id, kind, at, actor, message_row_id, data_json) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(case_id)
-        .bind(kind.as_str())
-        .bind(at)
-        .bind(actor)
-        .bind(message_row_id)
-        .bind(data.to_string())
-        .execute(&mut *connection)
-        .await?;
-    Ok(())
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO timeline (case_id, kind, at, actor, message_row_id, data_json, visibility, org_id) \
+         VALUES ($1, $2, $3, $4, NULL, $5, $6, (SELECT customer_org_id FROM cases WHERE id = $1)) RETURNING id",
+    )
+    .bind(case_id)
+    .bind(event.kind().as_str())
+    .bind(at)
+    .bind(actor)
+    .bind(event.to_json().to_string())
+    .bind(event.visibility().as_str())
+    .fetch_one(&mut *connection)
+    .await?)
 }
 
 pub(crate) async fn case_by_id(connection: &mut AnyConnection, id: i64) -> Result<CaseRecord> {

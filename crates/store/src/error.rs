@@ -5,6 +5,41 @@ use std::path::PathBuf;
 /// A store result.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// A refusal with a stable reason and the values involved; `app`'s catalog says it in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    /// The stable reason, such as `case_number_taken`.
+    pub reason: &'static str,
+    /// The values involved, by name.
+    pub values: Vec<(&'static str, String)>,
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.reason)?;
+        for (name, value) in &self.values {
+            write!(f, "; {name}: {value}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Error {
+    /// A conflict with its reason and values.
+    pub fn conflict(
+        reason: &'static str,
+        values: &[(&'static str, &dyn std::fmt::Display)],
+    ) -> Error {
+        Error::Conflict(Conflict {
+            reason,
+            values: values
+                .iter()
+                .map(|(name, value)| (*name, value.to_string()))
+                .collect(),
+        })
+    }
+}
+
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -44,6 +79,18 @@ pub enum Error {
         /// The newest this build knows.
         known: i64,
     },
+    /// A command that reads was pointed at a place that holds no Casebook store.
+    #[error("no Casebook store in {place}")]
+    NoStore {
+        /// The data directory or the database (password redacted).
+        place: String,
+    },
+    /// The data directory is not a folder.
+    #[error("the data directory {path} is not a folder")]
+    NotADirectory {
+        /// The path given.
+        path: PathBuf,
+    },
     /// A file operation failed.
     #[error("cannot access {path}")]
     Io {
@@ -70,9 +117,9 @@ pub enum Error {
         /// How it was named.
         label: String,
     },
-    /// A uniqueness rule was broken.
+    /// The change conflicts with what is stored (a uniqueness rule, a decision already made).
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Conflict),
     /// Stored data does not make sense.
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),

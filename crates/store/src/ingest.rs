@@ -17,7 +17,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use case::{CaseNumber, EntryKind, MatchedBy, Status, TrackingToken};
+use case::{CaseNumber, EntryKind, Event, MatchedBy, Status, TrackingToken, Visibility};
 use sqlx::Row;
 
 use crate::blob::{self, BlobKey, BlobKind, PackLocation, PendingFlush};
@@ -121,6 +121,8 @@ pub struct CaseGuardFacts {
     pub participants: Vec<String>,
     /// The customer organization's domains.
     pub org_domains: Vec<String>,
+    /// The customer organization (the organization the case's entries come from).
+    pub customer_org_id: Option<i64>,
 }
 
 /// What is known about a sender address.
@@ -190,6 +192,10 @@ pub struct NewMessage {
     pub attachments: Vec<AttachmentRecord>,
     /// Who put it there, for manual placements.
     pub actor: Option<String>,
+    /// Who may read it ([`Visibility::of_email`]).
+    pub visibility: Visibility,
+    /// The outside party's organization, when known ([`case::access::email_entry`]).
+    pub org_id: Option<i64>,
 }
 
 /// A message to quarantine.
@@ -751,6 +757,7 @@ impl IngestTx<'_> {
                 CaseGuardFacts {
                     participants: Vec::new(),
                     org_domains: org.map(|org| directory.domains_of(org)).unwrap_or_default(),
+                    customer_org_id: org,
                 },
             );
         }
@@ -1100,7 +1107,7 @@ impl IngestTx<'_> {
                 let seq = self.next_seq("token_seq").await?;
                 let value = start.saturating_add(seq).saturating_sub(1);
                 let token = TrackingToken::new(prefix, value)
-                    .map_err(|error| Error::Conflict(error.to_string()))?;
+                    .map_err(|error| Error::Corrupt(error.to_string()))?;
                 candidates.push((seq, token));
             }
             let labels: Vec<String> = candidates.iter().map(|(_, t)| t.to_string()).collect();
@@ -1160,9 +1167,7 @@ impl IngestTx<'_> {
         let number = match &new.number {
             Some(number) => {
                 if self.case_by_label(&number.to_string()).await?.is_some() {
-                    return Err(Error::Conflict(format!(
-                        "the case number {number} is taken"
-                    )));
+                    return Err(Error::conflict("case_number_taken", &[("number", number)]));
                 }
                 number.clone()
             }
@@ -1171,9 +1176,7 @@ impl IngestTx<'_> {
         let token = match &new.token {
             TokenChoice::Adopt(token) => {
                 if self.case_by_label(&token.to_string()).await?.is_some() {
-                    return Err(Error::Conflict(format!(
-                        "the tracking token {token} is taken by another case"
-                    )));
+                    return Err(Error::conflict("token_taken", &[("token", token)]));
                 }
                 Some(token.clone())
             }
@@ -1215,14 +1218,20 @@ impl IngestTx<'_> {
         if let Some(token) = &token {
             self.put_label(token.to_string(), "token", id, None).await?;
         }
-        let data = serde_json::json!({ "event": "created", "to": Status::New.as_str() });
+        let opening = Event::StatusChange {
+            from: None,
+            to: Status::New,
+            summary: None,
+        };
         self.pending_timeline.push(vec![
             Param::Int(Some(id)),
             text(EntryKind::StatusChange.as_str()),
             Param::Int(Some(now)),
             Param::Text(None),
             Param::Int(None),
-            Param::Text(Some(data.to_string())),
+            Param::Text(Some(opening.to_json().to_string())),
+            text(opening.visibility().as_str()),
+            Param::Int(new.customer_org_id),
         ]);
         let org_domains = match new.customer_org_id {
             Some(org) => self.org_directory().await?.domains_of(org),
@@ -1234,6 +1243,7 @@ impl IngestTx<'_> {
             CaseGuardFacts {
                 participants: Vec::new(),
                 org_domains,
+                customer_org_id: new.customer_org_id,
             },
         );
         Ok(id)
@@ -1352,6 +1362,14 @@ impl IngestTx<'_> {
             ]);
         }
         let data = serde_json::json!({ "matched_by": message.matched_by.as_str() });
+        if !self.guards.contains_key(&message.case_id) {
+            self.load_cases(&[message.case_id]).await?;
+        }
+        let customer_org_id = self
+            .guards
+            .get(&message.case_id)
+            .and_then(|facts| facts.customer_org_id);
+        let entry = case::access::email_entry(message.visibility, message.org_id, customer_org_id);
         self.pending_timeline.push(vec![
             Param::Int(Some(message.case_id)),
             text(message.direction.as_str()),
@@ -1359,6 +1377,8 @@ impl IngestTx<'_> {
             optional(&message.actor),
             Param::Int(Some(id)),
             Param::Text(Some(data.to_string())),
+            text(entry.visibility.as_str()),
+            Param::Int(entry.org_id),
         ]);
         let touched = self.touched.entry(message.case_id).or_insert(i64::MIN);
         *touched = (*touched).max(message.sent_at.max(message.received_at));
@@ -1420,9 +1440,10 @@ impl IngestTx<'_> {
                 label: id.to_string(),
             })?;
         if let (Some(resolution), Some(_)) = (&entry.resolution, entry.resolved_at) {
-            return Err(Error::Conflict(format!(
-                "quarantine entry {id} was already {resolution}"
-            )));
+            return Err(Error::conflict(
+                "quarantine_decided",
+                &[("id", &id), ("resolution", resolution)],
+            ));
         }
         Ok(entry)
     }
@@ -1559,6 +1580,8 @@ impl IngestTx<'_> {
                 "actor",
                 "message_row_id",
                 "data_json",
+                "visibility",
+                "org_id",
             ],
             &timeline,
             "",

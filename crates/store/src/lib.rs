@@ -34,7 +34,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
-pub use error::{Error, Result};
+pub use error::{Conflict, Error, Result};
 
 /// Where the store keeps its data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,26 +110,64 @@ pub struct Store {
     blobs: blob::BlobStore,
 }
 
+/// Whether opening a store may create one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Create the data directory and the database when they are missing (commands that add data).
+    Create,
+    /// Refuse a data directory or database that holds no Casebook store (commands that read or change
+    /// what is there), so a mistyped `--data-dir` is not an empty helpdesk.
+    Existing,
+}
+
 impl Store {
     /// Opens (and creates, and migrates) the store.
     pub async fn open(config: &StoreConfig) -> Result<Store> {
+        Store::open_with(config, OpenMode::Create).await
+    }
+
+    /// Opens the store, creating it only when `mode` allows, and migrates it.
+    pub async fn open_with(config: &StoreConfig, mode: OpenMode) -> Result<Store> {
+        Store::open_migrated_to(config, mode, i64::MAX).await
+    }
+
+    /// Opens the store with the migrations up to `version` applied (tests of a migration start
+    /// from the schema before it).
+    pub(crate) async fn open_migrated_to(
+        config: &StoreConfig,
+        mode: OpenMode,
+        version: i64,
+    ) -> Result<Store> {
         sqlx::any::install_default_drivers();
         config
             .validate()
             .map_err(|problems| Error::Config(problems.join("; ")))?;
+        if config.data_dir.exists() && !config.data_dir.is_dir() {
+            return Err(Error::NotADirectory {
+                path: config.data_dir.clone(),
+            });
+        }
+        let sqlite_path = config.data_dir.join("casebook.db");
+        let missing = match config.database_url {
+            None => !sqlite_path.is_file(),
+            // The data directory holds the blobs beside a shared database.
+            Some(_) => !config.data_dir.is_dir(),
+        };
+        if mode == OpenMode::Existing && missing {
+            return Err(Error::NoStore {
+                place: config.data_dir.display().to_string(),
+            });
+        }
         std::fs::create_dir_all(&config.data_dir).map_err(|source| Error::Io {
             path: config.data_dir.clone(),
             source,
         })?;
         let (url, backend) = match &config.database_url {
             Some(url) => (url.clone(), Backend::Postgres),
-            None => {
-                let path = config.data_dir.join("casebook.db");
-                (
-                    format!("sqlite://{}?mode=rwc", path.display()),
-                    Backend::Sqlite,
-                )
-            }
+            None => (
+                format!("sqlite://{}?mode=rwc", sqlite_path.display()),
+                Backend::Sqlite,
+            ),
         };
         let options = AnyConnectOptions::from_str(&url).map_err(|source| Error::Connect {
             url: redact_url(&url),
@@ -165,7 +203,16 @@ impl Store {
             backend,
             blobs,
         };
-        migrate::run(&store).await?;
+        if mode == OpenMode::Existing && !migrate::has_schema(&store).await? {
+            store.pool.close().await;
+            return Err(Error::NoStore {
+                place: match &config.database_url {
+                    Some(url) => redact_url(url),
+                    None => config.data_dir.display().to_string(),
+                },
+            });
+        }
+        migrate::run_to(&store, version).await?;
         Ok(store)
     }
 

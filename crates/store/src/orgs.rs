@@ -46,7 +46,7 @@ impl Store {
     ) -> Result<OrgRecord> {
         let name = name.trim();
         if name.is_empty() {
-            return Err(Error::Conflict("an organization needs a name".into()));
+            return Err(Error::conflict("org_needs_name", &[]));
         }
         let mut tx = self.write_tx().await?;
         let key = name.to_lowercase();
@@ -83,9 +83,10 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             if let Some(owner) = owner {
-                return Err(Error::Conflict(format!(
-                    "the domain {domain} already belongs to the organization {owner}"
-                )));
+                return Err(Error::conflict(
+                    "domain_taken",
+                    &[("domain", &domain), ("org", &owner)],
+                ));
             }
             sqlx::query("INSERT INTO org_domains (domain, org_id) VALUES ($1, $2) ON CONFLICT (domain) DO NOTHING")
                 .bind(domain)
@@ -190,9 +191,7 @@ impl Store {
     /// Merges the person `gone` into `keep`: addresses and names move, `gone` points at `keep` from then on.
     pub async fn merge_contacts(&self, keep: i64, gone: i64) -> Result<ContactRecord> {
         if keep == gone {
-            return Err(Error::Conflict(
-                "a person cannot be merged into itself".into(),
-            ));
+            return Err(Error::conflict("contact_merge_into_itself", &[]));
         }
         let mut tx = self.write_tx().await?;
         sqlx::query("UPDATE person_addresses SET person_id = $1 WHERE person_id = $2")
@@ -344,11 +343,14 @@ async fn find_person_strict(
                 };
                 described.push(format!("#{id} ({addresses})"));
             }
-            Err(Error::Conflict(format!(
-                "{} people are named {key}: {}; name one by address or #id, or merge them with `casebook contact merge`",
-                several.len(),
-                described.join(", ")
-            )))
+            Err(Error::conflict(
+                "contact_ambiguous",
+                &[
+                    ("name", &key),
+                    ("count", &several.len()),
+                    ("people", &described.join(", ")),
+                ],
+            ))
         }
     }
 }

@@ -27,14 +27,16 @@ pub struct QuarantineRecord {
     pub received_at: i64,
     /// When a person decided, if they have.
     pub resolved_at: Option<i64>,
-    /// What they decided (`attached`, `released`).
+    /// What they decided (`attached`, `released`, `dismissed`).
     pub resolution: Option<String>,
+    /// Why they dismissed it, if they said.
+    pub note: Option<String>,
     /// The case it went to, if any.
     pub case_number: Option<String>,
 }
 
 const COLUMNS: &str = "q.id, q.raw_sha256, q.reason_code, q.reason, q.from_address, q.subject, q.message_id, q.origin, \
-q.received_at, q.resolved_at, q.resolution, c.number AS case_number FROM quarantine q LEFT JOIN cases c ON c.id = q.case_id";
+q.received_at, q.resolved_at, q.resolution, q.note, c.number AS case_number FROM quarantine q LEFT JOIN cases c ON c.id = q.case_id";
 
 fn record(row: &sqlx::any::AnyRow) -> Result<QuarantineRecord> {
     Ok(QuarantineRecord {
@@ -49,6 +51,7 @@ fn record(row: &sqlx::any::AnyRow) -> Result<QuarantineRecord> {
         received_at: row.try_get("received_at")?,
         resolved_at: row.try_get("resolved_at")?,
         resolution: row.try_get("resolution")?,
+        note: row.try_get("note")?,
         case_number: row.try_get("case_number")?,
     })
 }
@@ -65,6 +68,44 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(record).collect()
+    }
+
+    /// Closes an open entry as `dismissed`: it and its raw bytes stay, and it keeps counting as quarantined.
+    pub async fn dismiss_quarantine(
+        &self,
+        id: i64,
+        reason: Option<&str>,
+        now: i64,
+    ) -> Result<QuarantineRecord> {
+        let mut tx = self.write_tx().await?;
+        let current = entry(&mut tx, id)
+            .await?
+            .ok_or_else(|| crate::Error::NotFound {
+                what: "quarantine entry",
+                label: id.to_string(),
+            })?;
+        if let Some(resolution) = &current.resolution {
+            return Err(crate::Error::conflict(
+                "quarantine_decided",
+                &[("id", &id), ("resolution", resolution)],
+            ));
+        }
+        sqlx::query(
+            "UPDATE quarantine SET resolved_at = $1, resolution = 'dismissed', note = $2 WHERE id = $3",
+        )
+        .bind(now)
+        .bind(reason)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let record = entry(&mut tx, id)
+            .await?
+            .ok_or_else(|| crate::Error::NotFound {
+                what: "quarantine entry",
+                label: id.to_string(),
+            })?;
+        tx.commit().await?;
+        Ok(record)
     }
 
     /// One quarantine entry.

@@ -11,7 +11,7 @@ pub struct Stats {
     pub received: u64,
     /// Messages on cases.
     pub messages: u64,
-    /// Messages waiting in quarantine.
+    /// Messages kept in quarantine: waiting for a person, or dismissed by one.
     pub quarantined: u64,
     /// Arrivals that were already known.
     pub duplicates: u64,
@@ -19,8 +19,10 @@ pub struct Stats {
     pub cases: u64,
     /// Distinct raw messages stored.
     pub raw_messages: u64,
-    /// Quarantine entries a person has decided.
+    /// Quarantine entries a person has decided (attached, released or dismissed).
     pub quarantine_resolved: u64,
+    /// Quarantine entries a person dismissed (counted in `quarantined` too: they never reached a case).
+    pub quarantine_dismissed: u64,
 }
 
 impl Store {
@@ -32,7 +34,8 @@ impl Store {
              (SELECT value FROM counters WHERE name = 'received') AS received, \
              (SELECT value FROM counters WHERE name = 'duplicates') AS duplicates, \
              (SELECT COUNT(*) FROM messages) AS messages, \
-             (SELECT COUNT(*) FROM quarantine WHERE resolved_at IS NULL) AS quarantined, \
+             (SELECT COUNT(*) FROM quarantine WHERE resolved_at IS NULL OR resolution = 'dismissed') AS quarantined, \
+             (SELECT COUNT(*) FROM quarantine WHERE resolution = 'dismissed') AS quarantine_dismissed, \
              (SELECT COUNT(*) FROM quarantine WHERE resolved_at IS NOT NULL) AS quarantine_resolved, \
              (SELECT COUNT(*) FROM cases WHERE merged_into IS NULL) AS cases, \
              (SELECT COUNT(*) FROM raw_messages) AS raw_messages",
@@ -49,6 +52,7 @@ impl Store {
             cases: count("cases")?,
             raw_messages: count("raw_messages")?,
             quarantine_resolved: count("quarantine_resolved")?,
+            quarantine_dismissed: count("quarantine_dismissed")?,
         })
     }
 }

@@ -1,6 +1,6 @@
 //! A case's timeline: emails, notes, status changes, in order.
 
-use case::{EntryKind, MatchedBy};
+use case::{EntryKind, MatchedBy, Visibility};
 use sqlx::Row;
 
 use crate::{Error, Result, Store};
@@ -63,6 +63,12 @@ pub struct MessageRecord {
 /// One entry of a case timeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimelineRecord {
+    /// The entry's id: stable, named by `case entry ID`.
+    pub id: i64,
+    /// Who may read it.
+    pub visibility: Visibility,
+    /// The customer organization it came from (the case's customer when it was recorded).
+    pub org_id: Option<i64>,
     /// What the entry records.
     pub kind: EntryKind,
     /// When, microseconds since the epoch (UTC).
@@ -86,7 +92,65 @@ pub struct Placement {
     pub matched_by: String,
 }
 
+/// What changing an entry's visibility did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VisibilityChanged {
+    /// The case the entry is on.
+    pub case_id: i64,
+    /// Its visibility before.
+    pub from: Visibility,
+    /// The event recorded, `None` when the entry already had that visibility.
+    pub event_entry: Option<i64>,
+}
+
 impl Store {
+    /// Makes an entry public or internal and records that as an event on its case.
+    pub async fn set_entry_visibility(
+        &self,
+        entry_id: i64,
+        to: Visibility,
+        actor: Option<&str>,
+        now: i64,
+    ) -> Result<VisibilityChanged> {
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query("SELECT case_id, visibility FROM timeline WHERE id = $1")
+            .bind(entry_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: "timeline entry",
+                label: entry_id.to_string(),
+            })?;
+        let case_id: i64 = row.try_get("case_id")?;
+        let from: String = row.try_get("visibility")?;
+        let from: Visibility = from.parse().map_err(Error::Corrupt)?;
+        if from == to {
+            return Ok(VisibilityChanged {
+                case_id,
+                from,
+                event_entry: None,
+            });
+        }
+        sqlx::query("UPDATE timeline SET visibility = $1 WHERE id = $2")
+            .bind(to.as_str())
+            .bind(entry_id)
+            .execute(&mut *tx)
+            .await?;
+        let event = case::Event::VisibilityChange {
+            entry: entry_id,
+            from,
+            to,
+        };
+        let event_entry = crate::cases::insert_event(&mut tx, case_id, &event, now, actor).await?;
+        crate::cases::touch(&mut tx, case_id, now).await?;
+        tx.commit().await?;
+        Ok(VisibilityChanged {
+            case_id,
+            from,
+            event_entry: Some(event_entry),
+        })
+    }
+
     /// The raw message (SHA-256) of a message that carries an attachment with this SHA-256.
     pub async fn raw_with_attachment(&self, sha256: &str) -> Result<Option<String>> {
         Ok(sqlx::query_scalar(
@@ -118,13 +182,22 @@ impl Store {
 
     /// A case's timeline in time order.
     pub async fn timeline(&self, case_id: i64) -> Result<Vec<TimelineRecord>> {
+        self.entries_where("t.case_id = $1", case_id).await
+    }
+
+    /// One timeline entry, on whatever case it is.
+    pub async fn timeline_entry(&self, entry_id: i64) -> Result<Option<TimelineRecord>> {
+        Ok(self.entries_where("t.id = $1", entry_id).await?.pop())
+    }
+
+    async fn entries_where(&self, filter: &str, value: i64) -> Result<Vec<TimelineRecord>> {
         let mut connection = self.pool.acquire().await?;
-        let rows = sqlx::query(
-            "SELECT t.kind, t.at, t.actor, t.data_json, m.id AS row_id, m.message_id, m.raw_sha256, m.from_name, m.from_address, \
+        let rows = sqlx::query(&format!(
+            "SELECT t.id AS entry_id, t.visibility, t.org_id, t.kind, t.at, t.actor, t.data_json, m.id AS row_id, m.message_id, m.raw_sha256, m.from_name, m.from_address, \
              m.to_json, m.cc_json, m.subject, m.sent_at, m.sent_offset, m.body_text, m.quoted_from, m.matched_by \
-             FROM timeline t LEFT JOIN messages m ON m.id = t.message_row_id WHERE t.case_id = $1 ORDER BY t.at, t.id",
-        )
-        .bind(case_id)
+             FROM timeline t LEFT JOIN messages m ON m.id = t.message_row_id WHERE {filter} ORDER BY t.at, t.id",
+        ))
+        .bind(value)
         .fetch_all(&mut *connection)
         .await?;
         let mut entries = Vec::with_capacity(rows.len());
@@ -178,11 +251,17 @@ impl Store {
                 }
                 None => None,
             };
+            let visibility: String = row.try_get("visibility")?;
             entries.push(TimelineRecord {
+                id: row.try_get("entry_id")?,
+                visibility: visibility.parse().map_err(Error::Corrupt)?,
+                org_id: row.try_get("org_id")?,
                 kind: kind.parse().map_err(Error::Corrupt)?,
                 at: row.try_get("at")?,
                 actor: row.try_get("actor")?,
-                data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
+                data: serde_json::from_str(&data).map_err(|error| {
+                    Error::Corrupt(format!("timeline entry data is not JSON: {error}"))
+                })?,
                 message,
             });
         }

@@ -60,14 +60,10 @@ async fn a_case_lifecycle(db: TestDb) {
             "--json",
         ],
     );
-    assert_eq!(archived["status"], "archived");
-    let change = archived["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .rev()
-        .find(|e| e["kind"] == "status_change")
-        .unwrap();
+    assert_eq!(archived["case"]["status"], "archived");
+    let change = &archived["entries"][0];
+    assert_eq!(change["kind"], "status_change");
+    assert_eq!(change["visibility"], "public");
     assert_eq!(change["data"]["summary"]["problem"], "用户反馈重置失败。");
     drop(summary_dir);
 
@@ -76,7 +72,7 @@ async fn a_case_lifecycle(db: TestDb) {
     assert_eq!(code, 1);
     assert!(stderr.contains(&format!("case {number} is archived and cannot become in_progress (allowed from archived: reopened, resolved, cancelled)")), "{stderr}");
     assert_eq!(
-        json(&db, &["case", "status", &number, "reopened", "--json"])["status"],
+        json(&db, &["case", "status", &number, "reopened", "--json"])["case"]["status"],
         "reopened"
     );
 
@@ -111,13 +107,13 @@ async fn a_case_lifecycle(db: TestDb) {
             "--json",
         ],
     );
-    assert_eq!(
-        json(
-            &db,
-            &["case", "assign", &number, "liqi@cmgos.com", "--json"]
-        )["owner"],
-        "Li Qi"
+    let assigned = json(
+        &db,
+        &["case", "assign", &number, "liqi@cmgos.com", "--json"],
     );
+    assert_eq!(assigned["entries"][0]["kind"], "assignment");
+    assert_eq!(assigned["entries"][0]["data"]["to"], "Li Qi");
+    assert_eq!(assigned["entries"][0]["visibility"], "internal");
     let edited = json(
         &db,
         &[
@@ -133,23 +129,28 @@ async fn a_case_lifecycle(db: TestDb) {
             "--json",
         ],
     );
-    assert_eq!(
-        (edited["priority"].as_str(), edited["product"].as_str()),
-        (Some("P2"), Some("V2020-L"))
-    );
-    assert_eq!(
-        edited["problem_definition"],
-        "Acer定制系统联网更新后，系统重置失败。"
-    );
-    let change = edited["timeline"]
+    assert_eq!(edited["case"]["priority"], "P2");
+    let changes: Vec<serde_json::Value> = edited["entries"]
         .as_array()
         .unwrap()
-        .last()
-        .unwrap()
-        .clone();
+        .iter()
+        .map(|entry| {
+            assert_eq!(entry["kind"], "field_change");
+            entry["data"].clone()
+        })
+        .collect();
     assert_eq!(
-        change["data"]["changes"]["priority"],
-        serde_json::json!({ "from": "P3", "to": "P2" })
+        changes,
+        [
+            serde_json::json!({ "field": "priority", "from": "P3", "to": "P2" }),
+            serde_json::json!({ "field": "product", "from": null, "to": "V2020-L" }),
+            serde_json::json!({ "field": "problem_definition", "from": null, "to": "Acer定制系统联网更新后，系统重置失败。" }),
+        ]
+    );
+    let shown = json(&db, &["case", "show", &number, "--json"]);
+    assert_eq!(
+        (shown["priority"].as_str(), shown["product"].as_str()),
+        (Some("P2"), Some("V2020-L"))
     );
     let shown =
         String::from_utf8(casebook(&db, &["--lang", "zh-CN", "case", "show", &number]).stdout)
@@ -158,6 +159,10 @@ async fn a_case_lifecycle(db: TestDb) {
         shown.contains("负责人") && shown.contains("Li Qi") && shown.contains("问题定义"),
         "{shown}"
     );
+    // Events are told in the reader's language, with their values.
+    assert!(shown.contains("优先级：P3 → P2"), "{shown}");
+    assert!(shown.contains("处理中 → 已归档"), "{shown}");
+    assert!(!shown.contains("changed priority"), "{shown}");
 
     let kinds: Vec<String> = json(&db, &["case", "show", &number, "--json"])["timeline"]
         .as_array()
@@ -174,12 +179,15 @@ async fn a_case_lifecycle(db: TestDb) {
             "status_change",
             "status_change",
             "assignment",
-            "note"
+            "field_change",
+            "field_change",
+            "field_change"
         ]
     );
 }
 
 async fn unknown_things_and_bad_arguments(db: TestDb) {
+    add_org(&db, "Acer", "acer.com", false);
     let (code, stderr) = failure(&db, &["case", "show", "CAS-99999-NOSUCH"]);
     assert_eq!(code, 1);
     assert!(stderr.contains("no case 'CAS-99999-NOSUCH'"), "{stderr}");
@@ -188,8 +196,9 @@ async fn unknown_things_and_bad_arguments(db: TestDb) {
         &["--lang", "zh-CN", "case", "show", "CAS-99999-NOSUCH"],
     );
     assert!(stderr.contains("找不到案例"), "{stderr}");
-    let (_, stderr) = failure(&db, &["case", "status", "CAS-99999-NOSUCH", "closed"]);
+    let (code, stderr) = failure(&db, &["case", "status", "CAS-99999-NOSUCH", "closed"]);
     assert!(stderr.contains("'closed' is not a status"), "{stderr}");
+    assert_eq!(code, 1, "a usage error is the user's to fix");
     let (_, stderr) = failure(&db, &["contact", "add", "not-an-address"]);
     assert!(stderr.contains("is not an email address"), "{stderr}");
     let (_, stderr) = failure(&db, &["contact", "add", "a@b.example", "--org", "Nowhere"]);
@@ -204,8 +213,9 @@ async fn unknown_things_and_bad_arguments(db: TestDb) {
 
 async fn merge_split_and_contacts(db: TestDb) {
     add_org(&db, "CMGOS", "cmgos.com", true);
+    add_org(&db, "Acer", "acer.com", false);
     let listed = json(&db, &["org", "list", "--json"]);
-    assert_eq!(listed["orgs"][0]["staff"], true);
+    assert_eq!(listed["orgs"][1]["staff"], true);
     let keep = json(
         &db,
         &[
@@ -237,7 +247,10 @@ async fn merge_split_and_contacts(db: TestDb) {
         .unwrap()
         .to_string();
     let merged = json(&db, &["case", "merge", &keep, &gone, "--json"]);
-    assert!(merged["aliases"]
+    assert_eq!(merged["entries"][0]["kind"], "merge");
+    assert_eq!(merged["entries"][0]["data"]["side"], "merged_in");
+    assert_eq!(merged["entries"][1]["data"]["side"], "merged_into");
+    assert!(json(&db, &["case", "show", &keep, "--json"])["aliases"]
         .as_array()
         .unwrap()
         .iter()
@@ -262,10 +275,15 @@ async fn merge_split_and_contacts(db: TestDb) {
             &keep,
             "--title",
             "second problem",
+            "--empty",
             "--json",
         ],
     );
-    assert_eq!(split["split_from"], keep.as_str());
+    let second = split["case"]["number"].as_str().unwrap();
+    assert_eq!(
+        json(&db, &["case", "show", second, "--json"])["split_from"],
+        keep.as_str()
+    );
     assert_eq!(
         json(&db, &["case", "list", "--limit", "1", "--json"])["cases"]
             .as_array()

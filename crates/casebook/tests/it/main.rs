@@ -3,6 +3,7 @@
 
 mod backup;
 mod cases;
+mod contract;
 mod import;
 
 use std::path::Path;

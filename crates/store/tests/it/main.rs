@@ -60,7 +60,8 @@ async fn organizations_own_their_domains(db: TestDb) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&refused, Error::Conflict(text) if text.contains("acer.com") && text.contains("Acer")),
+        matches!(&refused, Error::Conflict(conflict) if conflict.reason == "domain_taken"
+            && conflict.values == [("domain", "acer.com".to_string()), ("org", "Acer".to_string())]),
         "{refused}"
     );
     store
@@ -176,7 +177,7 @@ async fn status_changes_are_checked_against_the_stored_status(db: TestDb) {
             case.id,
             Status::New,
             Status::InProgress,
-            serde_json::json!({"to": "in_progress"}),
+            None,
             Some("tester"),
             2_000,
         )
@@ -184,16 +185,12 @@ async fn status_changes_are_checked_against_the_stored_status(db: TestDb) {
         .unwrap();
     // A second writer that still believes the case is new loses.
     let stale = store
-        .set_status(
-            case.id,
-            Status::New,
-            Status::Cancelled,
-            serde_json::json!({}),
-            None,
-            3_000,
-        )
+        .set_status(case.id, Status::New, Status::Cancelled, None, None, 3_000)
         .await;
-    assert!(matches!(stale, Err(Error::Conflict(_))));
+    assert!(
+        matches!(&stale, Err(Error::Conflict(conflict)) if conflict.reason == "case_changed_meanwhile"),
+        "{stale:?}"
+    );
     store
         .add_note(case.id, "called the partner", Some("tester"), 4_000)
         .await
@@ -285,22 +282,32 @@ async fn a_split_case_is_linked(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(
-        split.split_from.as_deref(),
+        split.case.split_from.as_deref(),
         Some(original.number.to_string().as_str())
     );
-    let events: Vec<String> = store
+    let events: Vec<case::Event> = store
         .timeline(original.id)
         .await
         .unwrap()
         .iter()
-        .filter_map(|e| {
-            e.data
-                .get("event")
-                .and_then(|t| t.as_str())
-                .map(str::to_string)
-        })
+        .map(|e| case::Event::from_json(e.kind, &e.data).unwrap())
         .collect();
-    assert_eq!(events, ["created", "split_to"]);
+    assert_eq!(
+        events,
+        [
+            case::Event::StatusChange {
+                from: None,
+                to: Status::New,
+                summary: None
+            },
+            case::Event::Split {
+                side: case::timeline::SplitSide::SplitOff,
+                case: split.case.number.to_string(),
+                title: "second problem".into(),
+                messages: 0,
+            },
+        ]
+    );
     let missing = store
         .split_case(
             original.id,

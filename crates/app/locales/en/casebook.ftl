@@ -1,0 +1,266 @@
+# Casebook's message catalog, English. Every sentence a person reads comes from here or from
+# ../zh-CN/casebook.ftl; both files hold the same ids (a test checks). Sentences start lower-case
+# and have no trailing period; they say what was wrong and what to do, with the values involved.
+
+## Errors, by code (app::ErrorCode)
+
+error-case_not_found = no case '{ $case }'; check the number with `casebook case list`
+error-org_not_found = no organization '{ $org }'; add it with `casebook org add`
+error-contact_not_found = no contact '{ $contact }'; see `casebook contact list`
+error-quarantine_not_found = no quarantine entry { $id }; see `casebook quarantine list`
+error-entry_not_found = no timeline entry { $id }; the ids are in `casebook case show NUMBER --json`
+error-case_status_transition_not_allowed = case { $case } is { $from } and cannot become { $to } (allowed from { $from }: { $allowed })
+error-archive_needs_summary = archiving case { $case } needs a written summary; give --summary-file with sections '问题描述：' (problem description) and '案例总结：' (case summary); missing or empty: { $missing }
+error-resolve_needs_root_cause = resolving case { $case } needs a root cause and a resolution; give --summary-file with sections '根本原因：' (root cause) and '解决方案：' (resolution); missing or empty: { $missing }
+error-merge_needs_confirmation = merging { $gone } into { $keep } needs confirmation: { $concerns }; check the numbers, or give --force to merge anyway
+error-input_unreadable = cannot read { $path }; check that it exists and is readable
+error-not_utf8_text = { $path } is not UTF-8 text; save it as UTF-8 (in Notepad: Save as, Encoding UTF-8) and try again
+error-store_inconsistent = the store check found { $problems } problem(s), listed above; restore from a backup or report them
+error-store_not_found = no Casebook store in { $place }; choose the data directory with --data-dir or CASEBOOK_DATA_DIR (and the database with CASEBOOK_DATABASE_URL); commands that add data, such as import, org add and case new, create one
+error-data_dir_unusable = the data directory { $path } is not a folder; give a folder with --data-dir or CASEBOOK_DATA_DIR
+error-usage = { $detail }
+error-internal = internal error: { $detail }
+error-invalid_input = { $detail }
+error-conflict = { $detail }
+error-quarantine_refused = { $detail }
+
+## Invalid input, by reason (details.reason)
+
+invalid-note_empty = the note is empty; give its text, or --file with the text
+invalid-note_text_and_file = give the note as text or with --file, not both
+invalid-note_missing = give the note as text (casebook case note NUMBER "text") or with --file
+invalid-title_empty = a case needs a title; give --title with some text
+invalid-customer_empty = a case needs a customer; give --customer with an organization's name
+invalid-stage_empty = the stage cannot be empty; give --stage with a label such as 初次响应
+invalid-too_long = { $field } is { $length } characters long, more than the { $limit } allowed; shorten it
+invalid-too_large = { $field } is { $length } bytes, more than the { $limit } allowed; shorten it or set { $setting }
+invalid-org_name_empty = an organization needs a name
+invalid-bad_address = '{ $value }' is not an email address; give one such as name@example.com
+invalid-bad_domain = '{ $value }' is not a mail domain; give one such as example.com
+invalid-not_staff = { $contact } is not staff, so cannot own a case; link them to the staff organization or give them a role (casebook contact add ADDRESS --role engineer)
+invalid-same_case = { $keep } and { $gone } are the same case; name two different cases
+invalid-split_message_not_found = case { $case } has no message '{ $message }'; the messages are listed with their message_row in `casebook case show { $case } --json`
+invalid-split_needs_messages = name the messages to move with --message (repeat it for more), or give --empty to open the new case without any
+invalid-edit_nothing_given = nothing to change: give at least one of --title, --priority, --stage, --product, --version, --problem-definition, --scope
+invalid-unknown_customer = no organization '{ $customer }'; add it first (casebook org add "{ $customer }" --domain …) or give --new-org to add it now
+invalid-assume_zone = --assume-zone '{ $zone }' is not a time zone; use a name such as Asia/Shanghai
+invalid-summary_repeated = the section { $section } appears more than once in the summary; keep one
+invalid-summary_not_taken = a change to { $to } takes no written summary (only archived and resolved do); leave out --summary-file
+invalid-not_found = no { $what } '{ $label }'
+invalid-entry_email_only = entry { $id } is not on any case you may change
+
+## Conflicts, by reason (details.reason)
+
+conflict-case_changed_meanwhile = the case changed while this change was made (it was expected to be { $expected }); look at it again and retry
+conflict-merge_into_itself = a case cannot be merged into itself
+conflict-already_merged = that case was already merged into { $survivor }; merge into { $survivor } instead
+conflict-case_number_taken = the case number { $number } is taken
+conflict-token_taken = the tracking token { $token } is taken by another case
+conflict-backup_folder_not_empty = { $path } is not empty; give a new folder for the backup
+conflict-backup_format_unsupported = backup format { $found } is not supported; this casebook reads format { $known }
+conflict-backup_schema_differs = the backup has schema version { $found }, this casebook { $known }; restore with the casebook that made it
+conflict-restore_target_not_empty = the target store is not empty; restore into a new data directory (and a new database)
+conflict-org_needs_name = an organization needs a name
+conflict-domain_taken = the domain { $domain } already belongs to the organization { $org }
+conflict-contact_merge_into_itself = a person cannot be merged into itself
+conflict-contact_ambiguous = { $count } people are named { $name }: { $people }; name one by address or #id, or merge them with `casebook contact merge`
+conflict-quarantine_decided = quarantine entry { $id } was already { $resolution }
+conflict-attach_case_not_found = no case '{ $case }'; give a case number, an alias or a token
+conflict-release_unreadable = quarantine entry { $id } cannot be released: { $reason }; attach it to a case instead
+conflict-release_not_placed = quarantine entry { $id } could not be placed; attach it to a case instead
+
+## Merge concerns
+
+concern-other_customer = they belong to different customers ({ $keep_customer } and { $gone_customer }): after the merge the entries of { $gone_customer } are internal on { $keep }
+concern-closed_target = { $keep } is { $status }
+
+## Names of things in sentences
+
+thing-case = case
+thing-organization = organization
+thing-quarantine_entry = quarantine entry
+thing-message_on_the_case = message on the case
+thing-timeline_entry = timeline entry
+thing-contact = contact
+nobody = nobody
+empty-value = (empty)
+
+## Statuses
+
+status-new = new
+status-in_progress = in progress
+status-waiting_on_customer = waiting on customer
+status-waiting_on_third_party = waiting on third party
+status-archived = archived
+status-resolved = resolved
+status-cancelled = cancelled
+status-reopened = reopened
+
+## Case fields
+
+field-title = title
+field-priority = priority
+field-stage = stage
+field-product = product
+field-version = version
+field-problem_definition = problem definition
+field-scope = scope
+field-customer = customer
+field-status = status
+field-token = token
+field-created = created
+field-owner = owner
+field-aliases = aliases
+field-split_from = split from
+field-merged_into = merged into
+field-archive_problem = problem description
+field-archive_summary = case summary
+field-root_cause = root cause
+field-resolution = resolution
+
+## Summary sections (in refusals)
+
+section-problem = 问题描述 (problem description)
+section-summary = 案例总结 (case summary)
+section-root_cause = 根本原因 (root cause)
+section-resolution = 解决方案 (resolution)
+
+## Timeline entry kinds
+
+kind-inbound_email = email in
+kind-outbound_email = email out
+kind-note = note
+kind-status_change = status
+kind-assignment = assignment
+kind-attachment = attachment
+kind-field_change = change
+kind-merge = merge
+kind-split = split
+kind-visibility_change = visibility
+
+visibility-public = public
+visibility-internal = internal
+
+## Events, as the timeline tells them
+
+event-opened = case opened
+event-status_change = { $from } → { $to }
+event-note = { $text }
+event-assignment = owner { $from } → { $to }
+event-field_change = { $field }: { $from } → { $to }
+event-merge-merged_in = merged { $case } into this case
+event-merge-merged_in-other = merged { $case } of { $customer } into this case; { $count } of its entries are internal here
+event-merge-merged_into = merged into { $case }
+event-split-split_off = split { $case } off this case: { $title }{ $messages ->
+    [0] {""}
+    [one] {" "}(1 message moved)
+   *[other] {" "}({ $messages } messages moved)
+}
+event-split-split_from = split off { $case }: { $title }
+event-visibility_change = entry { $entry } made { $to } (was { $from })
+event-attachment = { $filename } ({ $size } bytes)
+
+## Change results (case note, status, edit, assign, merge, split, entry)
+
+change-none = nothing changed: { $case } already had that
+merge-warning = warning: { $customer } is another customer; { $count ->
+    [one] 1 of its entries is
+   *[other] { $count } of its entries are
+} now internal on { $case }
+
+## The command line
+
+caused-by = caused by
+invalid-configuration = { $detail }
+
+## Command-line output
+
+cli-received = received
+cli-imported = imported
+cli-threaded_onto_existing_cases = threaded onto existing cases
+cli-quarantined = quarantined
+cli-quarantined_by_reason = quarantined by reason: { $counts }; list them with `casebook quarantine list`
+cli-cases = cases
+cli-quarantine = quarantine
+cli-nothing_new_every_message_was_already_imported = nothing new: every message was already imported
+cli-no_cases = no cases
+cli-timeline = timeline
+cli-matched_by = matched by
+cli-quoted_lines_folded = quoted lines folded
+cli-no_organizations = no organizations
+cli-staff = staff
+cli-no_contacts = no contacts
+cli-quarantine_is_empty = quarantine is empty
+cli-opened_case = opened case
+cli-placed_on_case = placed on case
+cli-already_stored = already stored
+cli-quarantined_2 = quarantined
+cli-received_2 = received
+cli-messages_on_cases = messages on cases
+cli-duplicates = duplicates
+cli-raw_messages_stored = raw messages stored
+cli-checked = checked
+cli-raw_messages = raw messages
+cli-raw_messages_read_back_and_hashed = raw messages read back and hashed
+cli-packs_or_files_no_row_refers_to_left_by_an_inter = packs or files no row refers to (left by an interrupted import; `casebook check --remove-orphans` deletes them)
+cli-orphan_packs_or_files_deleted = orphan packs or files deleted
+cli-the_store_is_consistent = the store is consistent
+cli-messages = messages
+cli-backed_up = backed up
+cli-restored = restored
+cli-raw_message = raw message
+cli-new_cases = { $count ->
+    [one] new case
+   *[other] new cases
+}
+cli-duplicates_count = { $count ->
+    [one] duplicate
+   *[other] duplicates
+}
+cli-packs = { $count ->
+    [one] pack
+   *[other] packs
+}
+cli-single_files = { $count ->
+    [one] single file
+   *[other] single files
+}
+cli-mail-subject = subject
+cli-mail-from = from
+cli-mail-to = to
+cli-mail-date = date
+cli-mail-message_id = message-id
+cli-mail-case = case
+cli-mail-token = token
+cli-mail-auto = auto
+cli-manifest = { $rows } rows in { $tables } tables, { $files } files (schema { $schema }, from { $source })
+
+## Quarantine reasons (the stored reason has the values; these say it in the reader's language)
+
+quarantine-unreadable = the message cannot be read as mail; the raw bytes are kept: look at it with `casebook quarantine show`
+quarantine-message_id_collision = its Message-ID is already stored with another sender or content; kept apart so that a copied Message-ID cannot make real mail vanish
+quarantine-not_a_participant = it names a case, but the sender is not a participant, not staff and not in the customer's domains; attach it to the case if the sender belongs
+quarantine-unknown_sender = it names no case and comes from an unknown sender; release it to open a case, or attach it to one
+quarantine-no_sender = no sender address can be read from it; attach it to a case if it belongs
+quarantine-from_intake_address = it was sent from the support mailbox's own address (a loop); attach it if it belongs
+quarantine-ambiguous_header = an identity header appears more than once with different values, so who sent it is a guess; look at it and attach it if it belongs
+quarantine-limits-max_message_bytes = the message is larger than CASEBOOK_MAX_MESSAGE_BYTES allows; the raw bytes are kept
+quarantine-limits-max_parts = the message has more MIME parts than CASEBOOK_MAX_PARTS allows; the raw bytes are kept
+quarantine-limits-max_depth = the message nests deeper than CASEBOOK_MAX_DEPTH allows; the raw bytes are kept
+quarantine-limits-max_header_bytes = the message's header is larger than CASEBOOK_MAX_HEADER_BYTES allows; the raw bytes are kept
+quarantine-limits-max_decoded_bytes = the message decodes to more than CASEBOOK_MAX_DECODED_BYTES allows; the raw bytes are kept
+
+invalid-staff_role_outside_staff = the role { $role } is for the vendor's staff, and { $org } is a customer; give the contact a staff organization, or no staff role
+cli-bytes = { $count ->
+    [one] 1 byte
+   *[other] { $count } bytes
+}
+role-admin = admin
+role-manager = manager
+role-engineer = engineer
+role-liaison = liaison
+role-partner_contact = partner contact
+resolution-attached = attached
+resolution-released = released
+resolution-dismissed = dismissed
+usage-hint = the command line does not fit; see `casebook --help` (or `casebook COMMAND --help`)

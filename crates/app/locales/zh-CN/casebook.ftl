@@ -1,0 +1,245 @@
+# Casebook 消息目录，简体中文。与 ../en/casebook.ftl 的编号一一对应（有测试检查）。
+
+## 错误
+
+error-case_not_found = 找不到案例“{ $case }”；请用 `casebook case list` 核对案例号
+error-org_not_found = 找不到组织“{ $org }”；请先用 `casebook org add` 添加
+error-contact_not_found = 找不到联系人“{ $contact }”；请查看 `casebook contact list`
+error-quarantine_not_found = 找不到隔离邮件 { $id }；请查看 `casebook quarantine list`
+error-entry_not_found = 找不到时间线条目 { $id }；条目编号见 `casebook case show 案例号 --json`
+error-case_status_transition_not_allowed = 案例 { $case } 当前状态为 { $from }，不能改为 { $to }（允许的目标状态：{ $allowed }）
+error-archive_needs_summary = 归档案例 { $case } 需要书面总结；请用 --summary-file 提供含“问题描述：”和“案例总结：”两节的文件；缺少或为空：{ $missing }
+error-resolve_needs_root_cause = 解决案例 { $case } 需要根本原因和解决方案；请用 --summary-file 提供含“根本原因：”和“解决方案：”两节的文件；缺少或为空：{ $missing }
+error-merge_needs_confirmation = 将 { $gone } 合并到 { $keep } 需要确认：{ $concerns }；请核对案例号，或加 --force 仍然合并
+error-input_unreadable = 无法读取 { $path }；请确认路径存在且可读
+error-not_utf8_text = { $path } 不是 UTF-8 文本；请另存为 UTF-8 编码（记事本：另存为，编码选 UTF-8）后重试
+error-store_inconsistent = 存储检查发现 { $problems } 个问题（见上）；请从备份恢复或报告问题
+error-store_not_found = { $place } 中没有 Casebook 数据；请用 --data-dir 或 CASEBOOK_DATA_DIR 指定数据目录（数据库用 CASEBOOK_DATABASE_URL）；import、org add、case new 等添加数据的命令会创建数据目录
+error-data_dir_unusable = 数据目录 { $path } 不是文件夹；请用 --data-dir 或 CASEBOOK_DATA_DIR 指定一个文件夹
+error-usage = { $detail }
+error-internal = 内部错误：{ $detail }
+error-invalid_input = 输入无效：{ $detail }
+error-conflict = 冲突：{ $detail }
+error-quarantine_refused = 无法处理隔离邮件：{ $detail }
+
+## 输入无效
+
+invalid-note_empty = 备注为空；请给出备注文字，或用 --file 指定文件
+invalid-note_text_and_file = 备注文字和 --file 只能给一个
+invalid-note_missing = 请给出备注文字（casebook case note 案例号 "文字"）或用 --file 指定文件
+invalid-title_empty = 案例需要标题；请用 --title 给出标题
+invalid-customer_empty = 案例需要客户；请用 --customer 给出组织名称
+invalid-stage_empty = 阶段不能为空；请用 --stage 给出阶段，例如 初次响应
+invalid-too_long = { $field }长 { $length } 个字符，超过上限 { $limit }；请缩短
+invalid-too_large = { $field }有 { $length } 字节，超过上限 { $limit }；请缩短，或设置 { $setting }
+invalid-org_name_empty = 组织需要名称
+invalid-bad_address = “{ $value }”不是邮件地址；请给出如 name@example.com 的地址
+invalid-bad_domain = “{ $value }”不是邮件域名；请给出如 example.com 的域名
+invalid-not_staff = { $contact } 不是本公司员工，不能负责案例；请把此人关联到本公司组织，或给出角色（casebook contact add 地址 --role engineer）
+invalid-same_case = { $keep } 和 { $gone } 是同一个案例；请给出两个不同的案例
+invalid-split_message_not_found = 案例 { $case } 中没有邮件“{ $message }”；邮件的 message_row 见 `casebook case show { $case } --json`
+invalid-split_needs_messages = 请用 --message 指定要移走的邮件（可重复），或加 --empty 新建一个不含邮件的案例
+invalid-edit_nothing_given = 没有要修改的内容：请至少给出 --title、--priority、--stage、--product、--version、--problem-definition、--scope 之一
+invalid-unknown_customer = 没有组织“{ $customer }”；请先添加（casebook org add "{ $customer }" --domain …），或加 --new-org 现在添加
+invalid-assume_zone = --assume-zone “{ $zone }”不是时区；请使用如 Asia/Shanghai 的名称
+invalid-summary_repeated = 总结中“{ $section }”一节出现了不止一次；请只保留一节
+invalid-summary_not_taken = 改为 { $to } 不需要书面总结（只有归档和解决需要）；请去掉 --summary-file
+invalid-not_found = 没有{ $what }“{ $label }”
+invalid-entry_email_only = 条目 { $id } 不在你可修改的案例上
+
+## 冲突
+
+conflict-case_changed_meanwhile = 修改期间案例已被改动（原应为 { $expected }）；请重新查看后再试
+conflict-merge_into_itself = 案例不能合并到自身
+conflict-already_merged = 该案例已合并到 { $survivor }；请改为合并到 { $survivor }
+conflict-case_number_taken = 案例号 { $number } 已被使用
+conflict-token_taken = 跟踪号 { $token } 已被其他案例使用
+conflict-backup_folder_not_empty = { $path } 不是空文件夹；请为备份指定一个新文件夹
+conflict-backup_format_unsupported = 不支持备份格式 { $found }；本程序读取格式 { $known }
+conflict-backup_schema_differs = 备份的数据结构版本为 { $found }，本程序为 { $known }；请用生成该备份的程序版本恢复
+conflict-restore_target_not_empty = 目标存储不是空的；请恢复到新的数据目录（和新的数据库）
+conflict-org_needs_name = 组织需要名称
+conflict-domain_taken = 域名 { $domain } 已属于组织 { $org }
+conflict-contact_merge_into_itself = 联系人不能合并到自身
+conflict-contact_ambiguous = 有 { $count } 人名为 { $name }：{ $people }；请用地址或 #编号 指定，或用 `casebook contact merge` 合并
+conflict-quarantine_decided = 隔离邮件 { $id } 已处理（{ $resolution }）
+conflict-attach_case_not_found = 找不到案例“{ $case }”；请给出案例号、别名或跟踪号
+conflict-release_unreadable = 隔离邮件 { $id } 无法放行：{ $reason }；请改为归入某个案例
+conflict-release_not_placed = 隔离邮件 { $id } 无法归入案例；请改为手动归入某个案例
+
+## 合并前需确认的情况
+
+concern-other_customer = 两个案例属于不同客户（{ $keep_customer } 和 { $gone_customer }）：合并后 { $gone_customer } 的条目在 { $keep } 中为内部可见
+concern-closed_target = { $keep } 的状态为 { $status }
+
+## 句中的名称
+
+thing-case = 案例
+thing-organization = 组织
+thing-quarantine_entry = 隔离邮件
+thing-message_on_the_case = 案例中的邮件
+thing-timeline_entry = 时间线条目
+thing-contact = 联系人
+nobody = 无
+empty-value = （空）
+
+## 状态
+
+status-new = 新建
+status-in_progress = 处理中
+status-waiting_on_customer = 等待客户
+status-waiting_on_third_party = 等待第三方
+status-archived = 已归档
+status-resolved = 已解决
+status-cancelled = 已取消
+status-reopened = 重新打开
+
+## 案例字段
+
+field-title = 标题
+field-priority = 优先级
+field-stage = 阶段
+field-product = 产品
+field-version = 版本
+field-problem_definition = 问题定义
+field-scope = 问题范围
+field-customer = 客户
+field-status = 状态
+field-token = 跟踪号
+field-created = 创建时间
+field-owner = 负责人
+field-aliases = 别名
+field-split_from = 拆分自
+field-merged_into = 已合并到
+field-archive_problem = 问题描述
+field-archive_summary = 案例总结
+field-root_cause = 根本原因
+field-resolution = 解决方案
+
+## 总结各节
+
+section-problem = 问题描述
+section-summary = 案例总结
+section-root_cause = 根本原因
+section-resolution = 解决方案
+
+## 时间线条目类型
+
+kind-inbound_email = 收到邮件
+kind-outbound_email = 发出邮件
+kind-note = 备注
+kind-status_change = 状态变更
+kind-assignment = 分派
+kind-attachment = 附件
+kind-field_change = 修改
+kind-merge = 合并
+kind-split = 拆分
+kind-visibility_change = 可见性
+
+visibility-public = 公开
+visibility-internal = 内部
+
+## 事件
+
+event-opened = 案例创建
+event-status_change = { $from } → { $to }
+event-note = { $text }
+event-assignment = 负责人 { $from } → { $to }
+event-field_change = { $field }：{ $from } → { $to }
+event-merge-merged_in = 已将 { $case } 合并到本案例
+event-merge-merged_in-other = 已将 { $customer } 的 { $case } 合并到本案例；其中 { $count } 个条目在此为内部可见
+event-merge-merged_into = 已合并到 { $case }
+event-split-split_off = 已从本案例拆分出 { $case }：{ $title }{ $messages ->
+    [0] {""}
+   *[other] （移走 { $messages } 封邮件）
+}
+event-split-split_from = 拆分自 { $case }：{ $title }
+event-visibility_change = 条目 { $entry } 改为{ $to }（原为{ $from }）
+event-attachment = { $filename }（{ $size } 字节）
+
+## 修改结果
+
+change-none = 没有修改：{ $case } 已是如此
+merge-warning = 注意：{ $customer } 是另一个客户；其 { $count } 个条目现在在 { $case } 中为内部可见
+
+## The command line
+
+caused-by = 原因
+invalid-configuration = 配置有误：{ $detail }
+
+## 命令行输出
+
+cli-received = 封邮件已接收
+cli-imported = 封已导入
+cli-threaded_onto_existing_cases = 封归入已有案例
+cli-quarantined = 封已隔离
+cli-quarantined_by_reason = 按原因隔离：{ $counts }；用 `casebook quarantine list` 查看
+cli-cases = 案例
+cli-quarantine = 隔离
+cli-nothing_new_every_message_was_already_imported = 没有新内容：所有邮件都已导入过
+cli-no_cases = 没有案例
+cli-timeline = 时间线
+cli-matched_by = 匹配方式
+cli-quoted_lines_folded = 行引用内容已折叠
+cli-no_organizations = 没有组织
+cli-staff = 本公司
+cli-no_contacts = 没有联系人
+cli-quarantine_is_empty = 隔离区为空
+cli-opened_case = 已新建案例
+cli-placed_on_case = 已归入案例
+cli-already_stored = 已存在
+cli-quarantined_2 = 已隔离
+cli-received_2 = 已接收
+cli-messages_on_cases = 案例中的邮件
+cli-duplicates = 重复
+cli-raw_messages_stored = 已存储原始邮件
+cli-checked = 已检查
+cli-raw_messages = 封原始邮件
+cli-raw_messages_read_back_and_hashed = 封原始邮件已读回并校验
+cli-packs_or_files_no_row_refers_to_left_by_an_inter = 个数据包或文件没有数据库记录（中断的导入留下的；`casebook check --remove-orphans` 可删除）
+cli-orphan_packs_or_files_deleted = 个无主数据包或文件已删除
+cli-the_store_is_consistent = 存储一致
+cli-messages = 封邮件
+cli-backed_up = 已备份
+cli-restored = 已恢复
+cli-raw_message = 原始邮件
+cli-new_cases = 个新案例
+cli-duplicates_count = 封重复
+cli-packs = 个数据包
+cli-single_files = 个单独文件
+cli-mail-subject = 主题
+cli-mail-from = 发件人
+cli-mail-to = 收件人
+cli-mail-date = 时间
+cli-mail-message_id = 邮件编号
+cli-mail-case = 案例号
+cli-mail-token = 跟踪号
+cli-mail-auto = 自动回复
+cli-manifest = { $tables } 张表共 { $rows } 行，{ $files } 个文件（数据结构版本 { $schema }，来自 { $source }）
+
+## 隔离原因
+
+quarantine-unreadable = 无法作为邮件读取；原始内容已保留：可用 `casebook quarantine show` 查看
+quarantine-message_id_collision = 其 Message-ID 已被另一封发件人或内容不同的邮件使用；单独保留，以免复制的 Message-ID 使真实邮件丢失
+quarantine-not_a_participant = 邮件指向某个案例，但发件人不是参与者、不是员工，也不在客户的域名中；如发件人属于该案例，请手动归入
+quarantine-unknown_sender = 邮件未指向任何案例，且发件人未知；可放行以新建案例，或归入某个案例
+quarantine-no_sender = 无法读出发件人地址；如属于某个案例，请手动归入
+quarantine-from_intake_address = 邮件由支持邮箱自己的地址发出（可能是循环）；如确属某个案例，请手动归入
+quarantine-ambiguous_header = 身份相关的邮件头出现多次且内容不同，发件人无法确定；请查看后决定是否归入
+quarantine-limits-max_message_bytes = 邮件大于 CASEBOOK_MAX_MESSAGE_BYTES 允许的大小；原始内容已保留
+quarantine-limits-max_parts = 邮件的 MIME 部分多于 CASEBOOK_MAX_PARTS 允许的数量；原始内容已保留
+quarantine-limits-max_depth = 邮件的嵌套深于 CASEBOOK_MAX_DEPTH 允许的层数；原始内容已保留
+quarantine-limits-max_header_bytes = 邮件头大于 CASEBOOK_MAX_HEADER_BYTES 允许的大小；原始内容已保留
+quarantine-limits-max_decoded_bytes = 邮件解码后大于 CASEBOOK_MAX_DECODED_BYTES 允许的大小；原始内容已保留
+
+invalid-staff_role_outside_staff = 角色 { $role } 只用于本公司员工，而 { $org } 是客户；请把联系人关联到本公司组织，或不给员工角色
+cli-bytes = { $count } 字节
+role-admin = 管理员
+role-manager = 经理
+role-engineer = 工程师
+role-liaison = 联络人
+role-partner_contact = 客户联系人
+resolution-attached = 已归入
+resolution-released = 已放行
+resolution-dismissed = 已驳回
+usage-hint = 命令行有误；请查看 `casebook --help`（或 `casebook 命令 --help`）
