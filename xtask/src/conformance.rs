@@ -667,6 +667,18 @@ pub fn quote_fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../crates/mail/tests/fixtures/quote")
 }
 
+/// The `field: value` lines of the `.expected` file beside a fixture.
+fn expected_beside(folder: &Path, message: &Message) -> Result<Vec<(String, String)>> {
+    let path = folder.join(message.relative.replace(".eml", ".expected"));
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("{} has no .expected beside it", message.relative))?;
+    Ok(text
+        .lines()
+        .filter_map(|line| line.split_once(':'))
+        .map(|(field, value)| (field.trim().to_string(), value.trim().to_string()))
+        .collect())
+}
+
 /// Casebook's quoted-history fixtures, one row per client family: where `quoted_from` falls,
 /// and that the sender's new text stays outside the fold.
 fn compare_quote(
@@ -677,18 +689,15 @@ fn compare_quote(
 ) -> Result<()> {
     row.fields = "where quoted history begins; the new text stays unfolded".into();
     for message in messages {
-        let expected_path = folder.join(message.relative.replace(".eml", ".expected"));
-        let expected = std::fs::read_to_string(&expected_path)
-            .with_context(|| format!("{} has no .expected beside it", message.relative))?;
+        let expected = expected_beside(folder, message)?;
         let field = |name: &str| {
             expected
-                .lines()
-                .find_map(|line| line.strip_prefix(name))
-                .map(str::trim)
+                .iter()
+                .find(|(field, _)| field == name)
+                .map(|(_, value)| value.clone())
                 .unwrap_or_default()
-                .to_string()
         };
-        let (quoted, new) = (field("quoted:"), field("new:"));
+        let (quoted, new) = (field("quoted"), field("new"));
         let Some(inspection) = message.inspection.as_ref() else {
             continue;
         };
@@ -734,9 +743,7 @@ fn compare_headers(
 ) -> Result<()> {
     row.fields = "subject, sender name and address, whether the charset was guessed".into();
     for message in messages {
-        let expected_path = folder.join(message.relative.replace(".eml", ".expected"));
-        let expected = std::fs::read_to_string(&expected_path)
-            .with_context(|| format!("{} has no .expected beside it", message.relative))?;
+        let expected = expected_beside(folder, message)?;
         let Some(inspection) = message.inspection.as_ref() else {
             continue;
         };
@@ -749,11 +756,8 @@ fn compare_headers(
             .to_string();
         let from = inspection.from.as_ref();
         let mut checks: Checks = Vec::new();
-        for line in expected.lines() {
-            let Some((field, value)) = line.split_once(": ") else {
-                continue;
-            };
-            let (name, actual) = match field {
+        for (field, value) in expected {
+            let (name, actual) = match field.as_str() {
                 "subject" => ("subject", inspection.subject.clone().unwrap_or_default()),
                 "from_name" => (
                     "sender name",
@@ -767,7 +771,7 @@ fn compare_headers(
                 "guessed" => ("guessed charset", guessed.clone()),
                 _ => continue,
             };
-            checks.push((name, value.to_string(), actual));
+            checks.push((name, value, actual));
         }
         record(row, mismatches, "headers", &message.relative, checks);
     }
