@@ -135,8 +135,19 @@ fn is_input(corpus: &str, relative: &str) -> bool {
         ".gitattributes",
     ];
     let skipped_endings = [
-        ".json", ".xml", ".out", ".bin", ".golden", ".list", ".tsv", ".py", ".md", ".tnef", ".rtf",
+        ".json",
+        ".xml",
+        ".out",
+        ".bin",
+        ".golden",
+        ".list",
+        ".tsv",
+        ".py",
+        ".md",
+        ".tnef",
+        ".rtf",
         ".png",
+        ".expected",
     ];
     !(skipped_names.contains(&name)
         || skipped_endings.iter().any(|ending| name.ends_with(ending))
@@ -221,6 +232,23 @@ fn record(row: &mut Row, report: &mut Vec<Mismatch>, corpus: &str, file: &str, c
     }
 }
 
+/// The corpus's value, or what Casebook read when the two differ only where the corpus wrote
+/// U+FFFD: mail-parser writes it for raw 8-bit header bytes it does not decode, which Casebook
+/// reads in the message's declared (or a detected) charset (issue 7).
+fn lossy_as_read(expected: &str, actual: &str) -> String {
+    let same_but_lost = expected.contains('\u{fffd}')
+        && expected.chars().count() == actual.chars().count()
+        && expected
+            .chars()
+            .zip(actual.chars())
+            .all(|(want, got)| want == got || (want == '\u{fffd}' && !got.is_ascii()));
+    if same_but_lost {
+        actual.to_string()
+    } else {
+        expected.to_string()
+    }
+}
+
 fn read_json(path: &Path) -> Result<Value> {
     serde_json::from_slice(&std::fs::read(path)?)
         .with_context(|| format!("parsing {}", path.display()))
@@ -277,10 +305,11 @@ fn compare_mail_parser(
                 .and_then(|v| v["Text"].as_str().map(str::to_string))
                 .unwrap_or_default()
         };
+        let subject = inspection.subject.clone().unwrap_or_default();
         checks.push((
             "subject",
-            text(header("subject")).trim().to_string(),
-            inspection.subject.clone().unwrap_or_default(),
+            lossy_as_read(text(header("subject")).trim(), &subject),
+            subject,
         ));
         checks.push((
             "message_id",
@@ -633,7 +662,123 @@ fn compare_sisimai(
     Ok(())
 }
 
-/// Runs the conformance over every corpus folder.
+/// The repository's own quoted-history fixtures (`crates/mail/tests/fixtures/quote`).
+pub fn quote_fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../crates/mail/tests/fixtures/quote")
+}
+
+/// The `field: value` lines of the `.expected` file beside a fixture.
+fn expected_beside(folder: &Path, message: &Message) -> Result<Vec<(String, String)>> {
+    let path = folder.join(message.relative.replace(".eml", ".expected"));
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("{} has no .expected beside it", message.relative))?;
+    Ok(text
+        .lines()
+        .filter_map(|line| line.split_once(':'))
+        .map(|(field, value)| (field.trim().to_string(), value.trim().to_string()))
+        .collect())
+}
+
+/// Casebook's quoted-history fixtures, one row per client family: where `quoted_from` falls,
+/// and that the sender's new text stays outside the fold.
+fn compare_quote(
+    folder: &Path,
+    messages: &[Message],
+    row: &mut Row,
+    mismatches: &mut Vec<Mismatch>,
+) -> Result<()> {
+    row.fields = "where quoted history begins; the new text stays unfolded".into();
+    for message in messages {
+        let expected = expected_beside(folder, message)?;
+        let field = |name: &str| {
+            expected
+                .iter()
+                .find(|(field, _)| field == name)
+                .map(|(_, value)| value.clone())
+                .unwrap_or_default()
+        };
+        let (quoted, new) = (field("quoted"), field("new"));
+        let Some(inspection) = message.inspection.as_ref() else {
+            continue;
+        };
+        let body = inspection.body_text.clone().unwrap_or_default();
+        let rest = inspection.quoted_from.and_then(|at| body.get(at..));
+        let own = inspection
+            .quoted_from
+            .and_then(|at| body.get(..at))
+            .unwrap_or(&body);
+        let found = match rest {
+            None => "none".to_string(),
+            Some(rest) if rest.trim_start().starts_with(&quoted) => quoted.clone(),
+            Some(rest) => rest
+                .trim_start()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        };
+        let kept = if own.contains(&new) {
+            new.clone()
+        } else {
+            format!("folded: {}", clip(own))
+        };
+        record(
+            row,
+            mismatches,
+            &row.corpus.clone(),
+            &message.relative,
+            vec![("quoted from", quoted, found), ("new text", new, kept)],
+        );
+    }
+    Ok(())
+}
+
+/// Casebook's header fixtures (`crates/mail/tests/fixtures/headers`): raw legacy-charset
+/// headers, encoded words as clients break them, addresses as they come.
+fn compare_headers(
+    folder: &Path,
+    messages: &[Message],
+    row: &mut Row,
+    mismatches: &mut Vec<Mismatch>,
+) -> Result<()> {
+    row.fields = "subject, sender name and address, whether the charset was guessed".into();
+    for message in messages {
+        let expected = expected_beside(folder, message)?;
+        let Some(inspection) = message.inspection.as_ref() else {
+            continue;
+        };
+        let guessed = inspection
+            .problems
+            .iter()
+            .find(|problem| problem["kind"] == "guessed_charset")
+            .and_then(|problem| problem["charset"].as_str())
+            .unwrap_or("none")
+            .to_string();
+        let from = inspection.from.as_ref();
+        let mut checks: Checks = Vec::new();
+        for (field, value) in expected {
+            let (name, actual) = match field.as_str() {
+                "subject" => ("subject", inspection.subject.clone().unwrap_or_default()),
+                "from_name" => (
+                    "sender name",
+                    from.and_then(|m| m.name.clone()).unwrap_or("none".into()),
+                ),
+                "from_address" => (
+                    "sender address",
+                    from.and_then(|m| m.address.clone())
+                        .unwrap_or("none".into()),
+                ),
+                "guessed" => ("guessed charset", guessed.clone()),
+                _ => continue,
+            };
+            checks.push((name, value, actual));
+        }
+        record(row, mismatches, "headers", &message.relative, checks);
+    }
+    Ok(())
+}
+
+/// Runs the conformance over every corpus folder, then over the quoted-history fixtures.
 pub fn run(corpora: &Path) -> Result<Report> {
     let config = IntakeConfig::default();
     let mut names: Vec<String> = std::fs::read_dir(corpora)
@@ -661,6 +806,32 @@ pub fn run(corpora: &Path) -> Result<Report> {
             "sisimai" => compare_sisimai(&folder, &messages, &mut row, &mut report.mismatches)?,
             _ => {}
         }
+        report.rows.push(row);
+    }
+    let headers = quote_fixtures().join("../headers");
+    let mut row = Row {
+        corpus: "headers".into(),
+        ..Row::default()
+    };
+    let messages = read_corpus(&headers, "headers", &config, &mut row)?;
+    compare_headers(&headers, &messages, &mut row, &mut report.mismatches)?;
+    report.rows.push(row);
+    let fixtures = quote_fixtures();
+    let mut families: Vec<String> = std::fs::read_dir(&fixtures)
+        .with_context(|| format!("the quote fixtures are missing at {}", fixtures.display()))?
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| entry.path().is_dir())
+        .map(|entry| entry.file_name().to_string_lossy().to_string())
+        .collect();
+    families.sort();
+    for family in families {
+        let folder = fixtures.join(&family);
+        let mut row = Row {
+            corpus: format!("quote/{family}"),
+            ..Row::default()
+        };
+        let messages = read_corpus(&folder, &row.corpus.clone(), &config, &mut row)?;
+        compare_quote(&folder, &messages, &mut row, &mut report.mismatches)?;
         report.rows.push(row);
     }
     Ok(report)
@@ -695,6 +866,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn lossy_expectations() {
+        assert_eq!(lossy_as_read("Fr\u{fffd}sche", "Frösche"), "Frösche");
+        assert_eq!(lossy_as_read("Fr\u{fffd}sche", "Frasche"), "Fr\u{fffd}sche");
+        assert_eq!(lossy_as_read("Frösche", "FrÃ¶sche"), "Frösche");
+    }
+
+    #[test]
     fn dates_from_mail_parser_json() {
         let date = serde_json::json!({"year": 2000, "month": 5, "day": 17, "hour": 19, "minute": 35, "second": 5, "tz_before_gmt": true, "tz_hour": 4, "tz_minute": 0});
         assert_eq!(
@@ -715,7 +893,32 @@ mod tests {
         let _ = std::fs::create_dir_all(out.parent().unwrap());
         std::fs::write(&out, &table).unwrap();
         eprintln!("{table}");
-        assert_eq!(report.rows.len(), 11, "the eleven corpora are read");
+        let corpora_rows = report
+            .rows
+            .iter()
+            .filter(|row| !row.corpus.starts_with("quote/") && row.corpus != "headers")
+            .count();
+        assert_eq!(corpora_rows, 11, "the eleven corpora are read");
+        // Issue 7: at least three fixtures per client family, thirty negatives.
+        let families: Vec<&Row> = report
+            .rows
+            .iter()
+            .filter(|row| row.corpus.starts_with("quote/"))
+            .collect();
+        assert!(families.len() >= 10, "{} quote families", families.len());
+        for family in &families {
+            let least = if family.corpus == "quote/negatives" {
+                30
+            } else {
+                3
+            };
+            assert!(
+                family.compared >= least,
+                "{}: {} fixtures compared, at least {least} wanted",
+                family.corpus,
+                family.compared
+            );
+        }
         let baseline = baseline();
         for row in &report.rows {
             assert_eq!(

@@ -290,6 +290,23 @@ pub fn quarantine_reason(code: &str, stored: &str, lang: Lang) -> String {
     try_text(lang, &id, &[]).unwrap_or_else(|| stored.to_string())
 }
 
+/// The import summary's line on quarantine: the count by reason and how to list them.
+pub fn quarantined_by_reason(
+    by_reason: &std::collections::BTreeMap<String, u64>,
+    lang: Lang,
+) -> String {
+    let counts = by_reason
+        .iter()
+        .map(|(reason, count)| format!("{reason} {count}"))
+        .collect::<Vec<_>>()
+        .join(lang.pick_list_separator());
+    text(
+        lang,
+        "cli-quarantined_by_reason",
+        &[("counts", FluentValue::from(counts))],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -477,6 +494,24 @@ mod tests {
         assert_eq!(
             text,
             "no case 'X'; check the number with `casebook case list`"
+        );
+    }
+
+    #[test]
+    fn quarantine_counts_by_reason() {
+        let counts = [
+            ("unknown_sender".to_string(), 3),
+            ("ambiguous_header".to_string(), 1),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(
+            quarantined_by_reason(&counts, Lang::En),
+            "quarantined by reason: ambiguous_header 1, unknown_sender 3; list them with `casebook quarantine list`"
+        );
+        assert_eq!(
+            quarantined_by_reason(&counts, Lang::ZhCn),
+            "按原因隔离：ambiguous_header 1、unknown_sender 3；用 `casebook quarantine list` 查看"
         );
     }
 

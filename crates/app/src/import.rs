@@ -29,6 +29,8 @@ pub struct ImportSummary {
     pub duplicates: u64,
     /// Arrivals quarantined.
     pub quarantined: u64,
+    /// Arrivals quarantined, counted by reason code.
+    pub quarantined_by_reason: std::collections::BTreeMap<String, u64>,
     /// The cases touched, in first-touched order.
     pub cases: Vec<String>,
     #[serde(skip)]
@@ -124,6 +126,10 @@ impl ImportSummary {
                 reason,
             } => {
                 self.quarantined += 1;
+                *self
+                    .quarantined_by_reason
+                    .entry(reason_code.clone())
+                    .or_default() += 1;
                 self.quarantine.push(QuarantinedItem {
                     id,
                     reason_code,

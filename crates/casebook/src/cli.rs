@@ -103,6 +103,9 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum MailCommand {
     /// Show how Casebook reads a message, without storing it (exits 0 for any readable file).
+    ///
+    /// `quoted_from` is where quoted history begins: a byte offset into the UTF-8 `body_text`
+    /// (not a character count), or null when nothing is quoted.
     Parse {
         /// An .eml file, or an mbox or export (each message is shown).
         file: PathBuf,

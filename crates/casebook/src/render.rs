@@ -63,6 +63,9 @@ fn count(n: u64) -> app::i18n::FluentValue<'static> {
     app::i18n::FluentValue::from(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
+/// Most quarantine entries an import summary lists one by one.
+const QUARANTINE_LISTED: usize = 10;
+
 /// The summary at the end of an import.
 pub fn import_summary(summary: &ImportSummary, lang: Lang) -> String {
     let mut out = String::new();
@@ -93,7 +96,20 @@ pub fn import_summary(summary: &ImportSummary, lang: Lang) -> String {
             summary.cases.join(", ")
         );
     }
-    for item in &summary.quarantine {
+    if summary.quarantined > 0 {
+        let _ = writeln!(
+            out,
+            "{}",
+            app::i18n::quarantined_by_reason(&summary.quarantined_by_reason, lang)
+        );
+    }
+    // Each entry only for a small import; a bulk import's entries are listed by the command named above.
+    let listed = if summary.quarantine.len() <= QUARANTINE_LISTED {
+        summary.quarantine.as_slice()
+    } else {
+        &[]
+    };
+    for item in listed {
         let _ = writeln!(
             out,
             "  {} {} [{}]: {}",

@@ -179,6 +179,26 @@ pub(crate) async fn place(
         }
     };
 
+    // Every author a From header names must pass the guard, not only the first (issue 7).
+    let mut authors = vec![(sender.clone(), sender_facts.clone())];
+    if mode.apply_guard && !export {
+        for author in &mail.more_authors {
+            let address: Option<Address> = author.address.as_deref().and_then(|a| a.parse().ok());
+            let facts = match &address {
+                Some(address) => tx.sender_facts(address.as_str()).await?,
+                None => SenderFacts::default(),
+            };
+            authors.push((address, facts));
+        }
+    }
+    let several = if authors.len() > 1 {
+        format!(
+            "the From header names {} addresses, and each must be allowed: ",
+            authors.len()
+        )
+    } else {
+        String::new()
+    };
     let staff_domains = tx.staff_domains().await?;
     let (case_id, matched_by, new_case) = match placement {
         Placement::Existing {
@@ -194,19 +214,22 @@ pub(crate) async fn place(
                     .iter()
                     .filter_map(|a| a.parse().ok())
                     .collect();
-                let context = GuardContext {
-                    participants: &participants,
-                    case_org_domains: &facts.org_domains,
-                    staff_domains: &staff_domains,
-                    sender_is_staff_member: sender_facts.is_staff_member,
-                    intake_addresses: &config.intake_addresses,
-                };
-                if let Err(refusal) = guard::check(sender.as_ref(), &context) {
+                let refused = authors.iter().find_map(|(author, facts_of_author)| {
+                    let context = GuardContext {
+                        participants: &participants,
+                        case_org_domains: &facts.org_domains,
+                        staff_domains: &staff_domains,
+                        sender_is_staff_member: facts_of_author.is_staff_member,
+                        intake_addresses: &config.intake_addresses,
+                    };
+                    guard::check(author.as_ref(), &context).err()
+                });
+                if let Some(refusal) = refused {
                     let number = tx.case_number(case).await?;
                     return Ok(Placed::Refused {
                         code: refusal_code(&refusal),
                         reason: format!(
-                            "the message names case {number} (by {matched_by}) but {refusal}; attach it to the case if the sender belongs, or leave it"
+                            "the message names case {number} (by {matched_by}) but {several}{refusal}; attach it to the case if the sender belongs, or leave it"
                         ),
                     });
                 }
@@ -230,17 +253,18 @@ pub(crate) async fn place(
         }
         placement @ (Placement::Adopt { .. } | Placement::NewCase) => {
             if mode.apply_guard && !export {
-                let standing = SenderStanding {
-                    known_contact: sender_facts.known_contact,
-                    known_domain: sender_facts.org_by_domain.is_some(),
-                };
-                if let Err(refusal) =
-                    guard::may_open_case(sender.as_ref(), standing, &config.intake_addresses)
-                {
+                let refused = authors.iter().find_map(|(author, facts_of_author)| {
+                    let standing = SenderStanding {
+                        known_contact: facts_of_author.known_contact,
+                        known_domain: facts_of_author.org_by_domain.is_some(),
+                    };
+                    guard::may_open_case(author.as_ref(), standing, &config.intake_addresses).err()
+                });
+                if let Some(refusal) = refused {
                     return Ok(Placed::Refused {
                         code: refusal_code(&refusal),
                         reason: format!(
-                            "the message names no case Casebook knows and {refusal}, so it may not open one; \
+                            "the message names no case Casebook knows and {several}{refusal}, so it may not open one; \
                              add the sender as a contact or their organization's domain, then release it"
                         ),
                     });

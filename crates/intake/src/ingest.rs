@@ -146,6 +146,11 @@ fn prepare_one(arrival: RawArrival, config: &IntakeConfig) -> (Prepared, Vec<u8>
                 .extend(subject.number.as_ref().map(ToString::to_string));
             keys.senders
                 .extend(decide::sender_address(mail).map(|address| address.to_string()));
+            keys.senders.extend(
+                mail.more_authors
+                    .iter()
+                    .filter_map(|author| author.address.clone()),
+            );
             // Recipients too: whether they are staff decides who may read the email.
             keys.senders.extend(
                 mail.to
@@ -346,7 +351,8 @@ pub async fn ingest_prepared(
             Outcome::Quarantined {
                 id, reason_code, ..
             } => {
-                tracing::warn!(quarantine.id = id, reason = %reason_code, origin = %item.origin, "message quarantined");
+                // One line per message at info: a bulk import's summary counts them by reason.
+                tracing::info!(quarantine.id = id, reason = %reason_code, origin = %item.origin, "message quarantined ({reason_code})");
             }
         }
         outcomes.push(outcome);
@@ -412,6 +418,31 @@ async fn place_arrival(
     entry.subject = Some(mail.subject.clone());
     entry.message_id = mail.message_id.clone();
     entry.fingerprint = Some(item.fingerprint.clone());
+    // A header that decides the sender, the case or the duplicate check and says two things
+    // never reaches a case: the guard's answer must not depend on which value a parser picks.
+    let ambiguous: Vec<&str> = mail
+        .problems
+        .iter()
+        .filter_map(|problem| match problem {
+            mail::Problem::AmbiguousHeader { header } => Some(header.as_str()),
+            _ => None,
+        })
+        .collect();
+    if item.kind == ArrivalKind::Mail && !ambiguous.is_empty() {
+        entry.reason_code = "ambiguous_header".into();
+        entry.reason = format!(
+            "the {} header appears more than once or reads two ways, so a mail client may show \
+             another sender or case than Casebook would read; look at the raw message, then \
+             attach it to the case it belongs to or leave it",
+            ambiguous.join(", ")
+        );
+        let id = tx.quarantine(&entry).await?;
+        return Ok(Outcome::Quarantined {
+            id,
+            reason_code: entry.reason_code,
+            reason: entry.reason,
+        });
+    }
     if let Some(message_id) = &mail.message_id {
         if let Some(known) = tx.known_message_id(message_id).await? {
             if known.fingerprint == item.fingerprint && known.from_address == sender {

@@ -67,6 +67,7 @@ pub async fn decide(
             references: Vec::new(),
             subject: entry.subject.clone().unwrap_or_default(),
             from: None,
+            more_authors: Vec::new(),
             to: Vec::new(),
             cc: Vec::new(),
             date: None,

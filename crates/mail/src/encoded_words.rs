@@ -9,51 +9,51 @@ use mail_parser::decoders::base64::base64_decode;
 use mail_parser::decoders::quoted_printable::quoted_printable_decode;
 use regex::Regex;
 
+use crate::charset;
+
 fn pattern() -> &'static Regex {
     static PATTERN: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
     PATTERN.get_or_init(|| {
-        Regex::new(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+        // Lenient where clients are: spaces and `?` inside the text (up to the first `?=`), a
+        // word that runs to the end of the header without its `?=`, lower-case `b` and `q`.
+        Regex::new(r"=\?([^?\s]+)\?([bBqQ])\?(.*?)(?:\?=|$)")
             .expect("the encoded word pattern is a valid regex")
     })
 }
 
-fn decode_charset(charset: &str, bytes: &[u8]) -> Option<String> {
-    // RFC 2231 allows a language after the charset: `UTF-8*zh-CN`.
-    let label = charset.split('*').next().unwrap_or(charset).trim();
-    let encoding = match label.to_ascii_lowercase().as_str() {
-        // GB18030 is a superset of both, and senders who label GB2312 often send GBK or GB18030 characters.
-        "gb2312" | "gbk" | "x-gbk" | "cp936" | "csgb2312" | "euc-cn" => encoding_rs::GB18030,
-        _ => encoding_rs::Encoding::for_label(label.as_bytes())?,
-    };
-    // Lenient: a broken byte becomes U+FFFD; the caller keeps whichever reading has fewer of them.
-    let (text, _, _) = encoding.decode(bytes);
-    Some(text.into_owned())
-}
-
-/// Decodes a raw header value whose encoded words may split characters; `None` if a word or charset cannot be read at all.
+/// Decodes a raw header value whose encoded words may split characters; `None` if it holds no
+/// encoded word, or a word or charset cannot be read at all.
 pub fn decode(raw: &str) -> Option<String> {
     let unfolded = raw.replace("\r\n", "").replace('\n', "");
     let mut out = String::new();
     let mut pending: Option<(String, Vec<u8>)> = None;
     let mut last_end = 0;
+    let mut words = 0;
     let flush = |pending: &mut Option<(String, Vec<u8>)>, out: &mut String| -> Option<()> {
-        if let Some((charset, bytes)) = pending.take() {
-            out.push_str(&decode_charset(&charset, &bytes)?);
+        if let Some((label, bytes)) = pending.take() {
+            out.push_str(&charset::decode(charset::decoder_for(&label)?, &bytes));
         }
         Some(())
     };
     for captures in pattern().captures_iter(&unfolded) {
         let whole = captures.get(0)?;
-        let between = &unfolded[last_end..whole.start()];
+        let between = unfolded.get(last_end..whole.start())?;
         // White space between two encoded words is not part of the text (RFC 2047 section 6.2).
         if !(between.trim().is_empty() && pending.is_some()) {
             flush(&mut pending, &mut out)?;
             out.push_str(between);
         }
-        let charset = captures.get(1)?.as_str().to_ascii_lowercase();
+        let label = captures.get(1)?.as_str().to_ascii_lowercase();
         let payload = captures.get(3)?.as_str().as_bytes();
         let bytes = match captures.get(2)?.as_str() {
-            "b" | "B" => base64_decode(payload)?,
+            "b" | "B" => {
+                let packed: Vec<u8> = payload
+                    .iter()
+                    .copied()
+                    .filter(|b| !b.is_ascii_whitespace())
+                    .collect();
+                base64_decode(&packed)?
+            }
             _ => {
                 let spaced: Vec<u8> = payload
                     .iter()
@@ -62,23 +62,96 @@ pub fn decode(raw: &str) -> Option<String> {
                 quoted_printable_decode(&spaced)?
             }
         };
+        words += 1;
         match pending.as_mut() {
-            Some((current, buffer)) if *current == charset => buffer.extend_from_slice(&bytes),
+            Some((current, buffer)) if *current == label => buffer.extend_from_slice(&bytes),
             _ => {
                 flush(&mut pending, &mut out)?;
-                pending = Some((charset, bytes));
+                pending = Some((label, bytes));
             }
         }
         last_end = whole.end();
     }
+    if words == 0 {
+        return None;
+    }
     flush(&mut pending, &mut out)?;
-    out.push_str(&unfolded[last_end..]);
+    out.push_str(unfolded.get(last_end..)?);
     Some(out.trim().to_string())
+}
+
+/// An address header with each run of encoded words replaced by its joined decoding as a
+/// quoted string (escaped, on one line), so that a decoded `<`, `,` or `"` stays part of a name;
+/// `None` if it holds no encoded word that could be decoded.
+pub fn as_quoted_strings(raw: &str) -> Option<String> {
+    let unfolded = raw.replace("\r\n", "").replace('\n', "");
+    let mut out = String::new();
+    let mut last_end = 0;
+    let mut run: Option<(usize, usize)> = None;
+    let mut changed = false;
+    let mut emit = |out: &mut String, start: usize, end: usize| -> Option<()> {
+        let before = unfolded.get(..start)?;
+        let inside_quotes = before
+            .matches('"')
+            .count()
+            .saturating_sub(before.matches("\\\"").count());
+        let text = decode(unfolded.get(start..end)?)?;
+        let escaped = crate::normalise::single_line(&text)
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"");
+        if inside_quotes % 2 == 1 {
+            out.push_str(&escaped);
+        } else {
+            out.push('"');
+            out.push_str(&escaped);
+            out.push('"');
+        }
+        changed = true;
+        Some(())
+    };
+    for found in pattern().find_iter(&unfolded) {
+        match run {
+            Some((start, end))
+                if unfolded
+                    .get(end..found.start())
+                    .is_some_and(|between| between.trim().is_empty()) =>
+            {
+                run = Some((start, found.end()));
+            }
+            Some((start, end)) => {
+                out.push_str(unfolded.get(last_end..start)?);
+                emit(&mut out, start, end)?;
+                last_end = end;
+                run = Some((found.start(), found.end()));
+            }
+            None => run = Some((found.start(), found.end())),
+        }
+    }
+    if let Some((start, end)) = run {
+        out.push_str(unfolded.get(last_end..start)?);
+        emit(&mut out, start, end)?;
+        last_end = end;
+    }
+    out.push_str(unfolded.get(last_end..)?);
+    changed.then_some(out)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::decode;
+    use super::{as_quoted_strings, decode};
+
+    #[test]
+    fn names_in_address_headers() {
+        assert_eq!(
+            as_quoted_strings("=?UTF-8?B?57O75w==?= =?UTF-8?B?u5/ph43nva4=?= <a@b.cn>").as_deref(),
+            Some("\"系统重置\" <a@b.cn>")
+        );
+        assert_eq!(
+            as_quoted_strings("\"=?utf-8?Q?Li_=3Cboss@x.cn=3E?=\" <a@b.cn>, c@d.cn").as_deref(),
+            Some("\"Li <boss@x.cn>\" <a@b.cn>, c@d.cn")
+        );
+        assert_eq!(as_quoted_strings("a@b.cn"), None);
+    }
 
     #[test]
     fn joined_words() {
@@ -98,7 +171,7 @@ mod tests {
             decode("=?utf-8?B?YQ==?= =?gbk?B?z7XNsw==?=").as_deref(),
             Some("a系统")
         );
-        assert_eq!(decode("plain text").as_deref(), Some("plain text"));
+        assert_eq!(decode("plain text"), None);
         // U+20000 exists only in GB18030 (four bytes), yet arrives labelled GB2312.
         assert_eq!(
             decode("=?gb2312?B?lTKCNg==?=").as_deref(),

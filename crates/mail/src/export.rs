@@ -164,6 +164,7 @@ pub fn parse_one(bytes: &[u8]) -> Result<ParsedMail, Unreadable> {
         references: Vec::new(),
         subject,
         from: sender,
+        more_authors: Vec::new(),
         to: Vec::new(),
         cc: Vec::new(),
         date: sent,

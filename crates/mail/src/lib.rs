@@ -12,12 +12,14 @@
 //! takeover guard live in `case`, `store` and `intake`.
 
 pub mod bounce;
+mod charset;
 pub mod container;
 mod encoded_words;
 pub mod export;
 pub mod filename;
 #[doc(hidden)]
 pub mod fuzzing;
+mod headers;
 pub mod normalise;
 pub mod quote;
 

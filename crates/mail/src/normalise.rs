@@ -11,7 +11,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::container::{detect, Format};
-use crate::{encoded_words, filename, quote};
+use crate::{charset, encoded_words, filename, headers, quote};
 
 /// Resource limits for one message. Past a limit the message is refused with the limit named.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +91,18 @@ pub enum Problem {
     BadDate,
     /// The From header was missing or had no address.
     NoSender,
+    /// A header that decides the sender, the case or the duplicate check appears more than once
+    /// or reads two ways (issue 7); ingest quarantines the message as `ambiguous_header`.
+    AmbiguousHeader {
+        /// The header, by its usual name (`From`, `Message-ID`).
+        header: String,
+    },
+    /// Header bytes were sent raw in a legacy charset the message does not declare; this charset
+    /// was guessed to read them.
+    GuessedCharset {
+        /// The charset's name (`GBK`, `Shift_JIS`).
+        charset: String,
+    },
     /// An attachment's name was unsafe and was changed.
     UnsafeFilename {
         /// The name as written.
@@ -178,8 +190,12 @@ pub struct ParsedMail {
     pub references: Vec<String>,
     /// The decoded subject.
     pub subject: String,
-    /// The sender.
+    /// The sender: the From header's first mailbox.
     pub from: Option<Mailbox>,
+    /// The From header's other mailboxes, when it names several (RFC 5322 allows it); each must
+    /// pass the takeover guard as `from` does.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub more_authors: Vec<Mailbox>,
     /// The To recipients.
     pub to: Vec<Mailbox>,
     /// The Cc recipients.
@@ -188,7 +204,8 @@ pub struct ParsedMail {
     pub date: Option<MailDate>,
     /// The readable text of the body.
     pub body_text: String,
-    /// Byte offset in `body_text` where quoted history begins.
+    /// Where quoted history begins: a byte offset into the UTF-8 `body_text` (not a character
+    /// count), always at the start of a line; `None` when nothing is quoted.
     pub quoted_from: Option<usize>,
     /// Attachments, decoded.
     pub attachments: Vec<Attachment>,
@@ -231,8 +248,24 @@ pub fn normalise(raw: &[u8], limits: &Limits) -> Result<ParsedMail, Unreadable> 
             limit: limits.max_header_bytes,
         });
     }
+    let mut problems = Vec::new();
+    for header in headers::ambiguous(raw) {
+        problems.push(Problem::AmbiguousHeader {
+            header: header.to_string(),
+        });
+    }
+    // Header bytes sent raw in a legacy charset are read in that charset, not as U+FFFD.
+    let transcoded = charset::transcode_headers(raw, header_size);
+    if let Some((_, Some(guessed))) = &transcoded {
+        problems.push(Problem::GuessedCharset {
+            charset: (*guessed).to_string(),
+        });
+    }
+    let source = transcoded
+        .as_ref()
+        .map_or(raw, |(bytes, _)| bytes.as_slice());
     let message = MessageParser::default()
-        .parse(raw)
+        .parse(source)
         .ok_or(Unreadable::NoHeaders)?;
     if message.parts.len() > limits.max_parts {
         return Err(Unreadable::TooManyParts {
@@ -253,8 +286,6 @@ pub fn normalise(raw: &[u8], limits: &Limits) -> Result<ParsedMail, Unreadable> 
             limit: limits.max_decoded_bytes,
         });
     }
-    let mut problems = Vec::new();
-
     let mut subject = message.subject().map(str::trim).unwrap_or("").to_string();
     // mail-parser decodes encoded words one by one; a character split across two words needs them joined.
     if let Some(joined) = message
@@ -268,31 +299,19 @@ pub fn normalise(raw: &[u8], limits: &Limits) -> Result<ParsedMail, Unreadable> 
             subject = joined;
         }
     }
+    let subject = single_line(&subject);
     if subject.contains("=?") && subject.contains("?=") {
         problems.push(Problem::BrokenEncodedWord {
             header: "Subject".into(),
         });
     }
-    let mailboxes = |value: Option<&mail_parser::Address<'_>>| -> Vec<Mailbox> {
-        value
-            .map(|address| {
-                address
-                    .iter()
-                    .map(|addr| Mailbox {
-                        name: addr
-                            .name()
-                            .map(|name| name.trim().to_string())
-                            .filter(|name| !name.is_empty()),
-                        address: addr
-                            .address()
-                            .map(|a| a.trim().to_lowercase())
-                            .filter(|a| a.contains('@')),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+    let mut authors = mailboxes(&message, "From", message.from());
+    let more_authors = if authors.len() > 1 {
+        authors.split_off(1)
+    } else {
+        Vec::new()
     };
-    let from = mailboxes(message.from()).into_iter().next();
+    let from = authors.into_iter().next();
     if from
         .as_ref()
         .and_then(|mailbox| mailbox.address.as_ref())
@@ -307,7 +326,15 @@ pub fn normalise(raw: &[u8], limits: &Limits) -> Result<ParsedMail, Unreadable> 
 
     let mut body_parts = Vec::new();
     for index in 0..message.text_body_count() {
-        if let Some(text) = message.body_text(index) {
+        let part = message
+            .text_body
+            .get(index)
+            .and_then(|id| message.parts.get(usize::try_from(*id).ok()?));
+        let text = match part.map(|part| &part.body) {
+            Some(PartType::Html(html)) => Some(html_as_text(html).into()),
+            _ => message.body_text(index),
+        };
+        if let Some(text) = text {
             body_parts.push(text.trim_end().to_string());
         }
     }
@@ -386,8 +413,9 @@ pub fn normalise(raw: &[u8], limits: &Limits) -> Result<ParsedMail, Unreadable> 
         references: ids(message.references()),
         subject,
         from,
-        to: mailboxes(message.to()),
-        cc: mailboxes(message.cc()),
+        more_authors,
+        to: mailboxes(&message, "To", message.to()),
+        cc: mailboxes(&message, "Cc", message.cc()),
         date,
         quoted_from: quote::quoted_from(&body_text),
         body_text,
@@ -402,6 +430,140 @@ pub fn normalise(raw: &[u8], limits: &Limits) -> Result<ParsedMail, Unreadable> 
         from_export: false,
         problems,
     }))
+}
+
+/// The mailboxes of an address header, with names decoded as subjects are and addresses read as clients write them.
+fn mailboxes(
+    message: &mail_parser::Message<'_>,
+    header: &str,
+    value: Option<&mail_parser::Address<'_>>,
+) -> Vec<Mailbox> {
+    let raw = message.header_raw(header).unwrap_or_default();
+    let read = |value: Option<&mail_parser::Address<'_>>, raw: &str| -> Vec<Mailbox> {
+        value
+            .map(|address| address.iter().map(|addr| mailbox(addr, raw)).collect())
+            .unwrap_or_default()
+    };
+    let found = read(value, raw);
+    let undecoded = |found: &[Mailbox]| {
+        found.iter().any(|mailbox| {
+            mailbox
+                .name
+                .as_ref()
+                .is_some_and(|name| name.contains('\u{fffd}') || name.contains("=?"))
+        })
+    };
+    if !undecoded(&found) {
+        return found;
+    }
+    // mail-parser decodes encoded words one by one; names that split a character across words,
+    // or break a word as clients do, are decoded joined and read again as quoted strings.
+    let Some(rewritten) = encoded_words::as_quoted_strings(raw) else {
+        return found;
+    };
+    let again = format!("{header}: {rewritten}\r\n\r\n");
+    let Some(reparsed) = MessageParser::default().parse(again.as_bytes()) else {
+        return found;
+    };
+    let retried = read(
+        reparsed.header(header).and_then(|value| value.as_address()),
+        &rewritten,
+    );
+    let replacements = |found: &[Mailbox]| {
+        found
+            .iter()
+            .filter_map(|mailbox| mailbox.name.as_ref())
+            .map(|name| name.matches('\u{fffd}').count() + name.matches("=?").count())
+            .sum::<usize>()
+    };
+    if retried.len() == found.len() && replacements(&retried) < replacements(&found) {
+        retried
+    } else {
+        found
+    }
+}
+
+/// One mailbox as mail-parser read it, made what Casebook stores.
+fn mailbox(addr: &mail_parser::Addr<'_>, raw_header: &str) -> Mailbox {
+    let mut name = addr
+        .name()
+        .map(|name| single_line(name).trim().to_string())
+        .filter(|name| !name.is_empty());
+    let address = addr
+        .address()
+        .map(|a| a.trim().to_lowercase())
+        .and_then(|a| {
+            if let Some((_, rest)) = a.rsplit_once(':').filter(|_| a.starts_with('@')) {
+                // An obsolete route (`<@relay.example,@other.example:bob@example.com>`, RFC 5322 section 4.4).
+                return Some(rest.to_string());
+            }
+            let quoted_local = name
+                .as_ref()
+                .is_some_and(|local| raw_header.contains(&format!("\"{local}\"@")));
+            if a.starts_with('@') && quoted_local {
+                // A quoted local part (`"john..doe"@example.com`), which mail-parser reads as a name.
+                let local = name.take()?;
+                return Some(
+                    if local
+                        .chars()
+                        .any(|c| c.is_whitespace() || "<>()[],;:\\\"@".contains(c))
+                    {
+                        format!("\"{local}\"{a}")
+                    } else {
+                        format!("{}{a}", local.to_lowercase())
+                    },
+                );
+            }
+            Some(a)
+        });
+    Mailbox {
+        name,
+        address: address.filter(|a| a.contains('@') && !a.starts_with('@')),
+    }
+}
+
+/// HTML made text by mail-parser, with a line break after each block (a `div`, a paragraph, a
+/// table row), as a mail client shows it: quoted history found line by line in plain text is
+/// then found the same way in HTML-only mail, and the text reads as written.
+fn html_as_text(html: &str) -> String {
+    static BLOCK_END: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    static CELL_END: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    static BLANK_LINES: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let block_end = BLOCK_END.get_or_init(|| {
+        regex::Regex::new(r"(?i)</(?:div|p|tr|table|blockquote|li|ul|ol|h[1-6]|pre)\s*>")
+            .expect("the block end pattern is a valid regex")
+    });
+    let cell_end = CELL_END.get_or_init(|| {
+        regex::Regex::new(r"(?i)</t[dh]\s*>").expect("the cell end pattern is a valid regex")
+    });
+    let blank_lines = BLANK_LINES.get_or_init(|| {
+        regex::Regex::new(r"\n[ \t\u{a0}]*(?:\n[ \t\u{a0}]*){2,}")
+            .expect("the blank lines pattern is a valid regex")
+    });
+    let lined = block_end.replace_all(html, "$0<br>");
+    let lined = cell_end.replace_all(&lined, "$0 ");
+    let text = mail_parser::decoders::html::html_to_text(&lined);
+    blank_lines.replace_all(text.trim(), "\n\n").into_owned()
+}
+
+/// Line breaks in a decoded header value (an encoded word may hold them) become spaces, so that
+/// nothing shown as one header can look like two.
+pub(crate) fn single_line(text: &str) -> String {
+    if !text.contains([
+        '\r', '\n', '\u{b}', '\u{c}', '\u{85}', '\u{2028}', '\u{2029}',
+    ]) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| match c {
+            '\r' | '\n' | '\u{b}' | '\u{c}' | '\u{85}' | '\u{2028}' | '\u{2029}' => ' ',
+            other => other,
+        })
+        .collect::<String>()
+        .split(' ')
+        .filter(|piece| !piece.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Replaces NUL characters, which mean nothing in mail text and which PostgreSQL refuses in text.
@@ -451,7 +613,7 @@ pub(crate) fn without_nul(mut mail: ParsedMail) -> ParsedMail {
 }
 
 /// The length of the header section: up to the first empty line, or all of it.
-fn header_section_len(raw: &[u8]) -> usize {
+pub(crate) fn header_section_len(raw: &[u8]) -> usize {
     let lf = raw.windows(2).position(|pair| pair == b"\n\n");
     let crlf = raw.windows(4).position(|quad| quad == b"\r\n\r\n");
     match (lf, crlf) {
@@ -809,6 +971,232 @@ Content-Type: text/plain; charset=gbk\r\nContent-Transfer-Encoding: base64\r\n\r
         assert_eq!(subject_of("=?big5?B?pXjGVw==?="), "台灣");
         assert_eq!(subject_of("=?ISO-2022-JP?B?GyRCRnxLXDhsGyhC?="), "日本語");
         assert_eq!(subject_of("=?utf-8?Q?caf=C3=A9?= ok"), "café ok");
+    }
+
+    /// The From header's first mailbox as (name, address), and whether `no_sender` was recorded.
+    fn check_from(header: &str, name: Option<&str>, address: Option<&str>) {
+        let mail = normalise(
+            format!("From: {header}\r\nSubject: s\r\n\r\nx\r\n").as_bytes(),
+            &Limits::default(),
+        )
+        .unwrap();
+        let from = mail.from.clone().unwrap_or(Mailbox {
+            name: None,
+            address: None,
+        });
+        assert_eq!(
+            (from.name.as_deref(), from.address.as_deref()),
+            (name, address),
+            "{header}"
+        );
+        assert_eq!(
+            mail.problems.contains(&Problem::NoSender),
+            address.is_none(),
+            "{header}: {:?}",
+            mail.problems
+        );
+    }
+
+    #[test]
+    fn addresses_as_they_come() {
+        check_from(
+            "名字<addr@example.com>",
+            Some("名字"),
+            Some("addr@example.com"),
+        );
+        check_from(
+            "addr@example.com (Mail Delivery System)",
+            Some("Mail Delivery System"),
+            Some("addr@example.com"),
+        );
+        check_from(
+            "\"john..doe\"@example.com",
+            None,
+            Some("john..doe@example.com"),
+        );
+        check_from(
+            "\"john doe\"@example.com",
+            None,
+            Some("\"john doe\"@example.com"),
+        );
+        check_from("mailer-daemon", Some("mailer-daemon"), None);
+        check_from(
+            "Bob <@relay.example,@other.example:Bob@Example.com>",
+            Some("Bob"),
+            Some("bob@example.com"),
+        );
+        check_from(
+            "bob@example.com <bob@example.com>",
+            Some("bob@example.com"),
+            Some("bob@example.com"),
+        );
+        check_from(
+            "\"=?utf-8?B?5ZCN5a2X?=\" <a@b.com>",
+            Some("名字"),
+            Some("a@b.com"),
+        );
+        // Display names get the subject's treatment: words split inside a character, broken words, aliases.
+        check_from(
+            "=?UTF-8?B?57O75w==?= =?UTF-8?B?u5/ph43nva4=?= <a@b.com>",
+            Some("系统重置"),
+            Some("a@b.com"),
+        );
+        check_from(
+            "=?x-gbk?b?w/vX1g==?= <a@b.com>",
+            Some("名字"),
+            Some("a@b.com"),
+        );
+        check_from(
+            "=?utf-8?Q?Li Qi?= <a@b.com>",
+            Some("Li Qi"),
+            Some("a@b.com"),
+        );
+        check_from(
+            "=?utf-8?Q?Boss=0D=0AFrom:_x@y.cn?= <a@b.com>",
+            Some("Boss From: x@y.cn"),
+            Some("a@b.com"),
+        );
+        check_from("<>", None, None);
+        check_from("", None, None);
+    }
+
+    #[test]
+    fn encoded_words_as_clients_break_them() {
+        for (header, expected) in [
+            ("=?utf-8?Q?a b?=", "a b"),
+            ("=?utf-8?Q?why?_now?=", "why? now"),
+            ("=?utf-8?B?5ZCN5a2X", "名字"),
+            ("=?utf-8?b?5ZCN 5a2X?=", "名字"),
+            ("=?x-gbk?B?w/vX1g==?=", "名字"),
+            ("=?gb_2312-80?B?w/vX1g==?=", "名字"),
+            ("=?cp936?B?w/vX1g==?=", "名字"),
+            ("=?cp950?B?pXjGVw==?=", "台灣"),
+            ("=?ks_c_5601-1987?B?x9GxuQ==?=", "한국"),
+            ("=?unicode-1-1-utf-7?Q?+ZeVnLIqe-?=", "日本語"),
+            ("=?utf7?Q?+ZeVnLIqe-?=", "日本語"),
+            ("=?utf-8?q?hello=0D=0ACc:_x@y.cn?=", "hello Cc: x@y.cn"),
+        ] {
+            assert_eq!(subject_of(header), expected, "{header}");
+        }
+    }
+
+    #[test]
+    fn raw_legacy_charset_headers() {
+        // (From domain, raw subject bytes, declared part charset, expected subject, guessed charset)
+        type Row<'a> = (&'a str, &'a [u8], Option<&'a str>, &'a str, Option<&'a str>);
+        let table: &[Row<'_>] = &[
+            (
+                "acer.com",
+                b"\xcf\xb5\xcd\xb3\xd6\xd8\xd6\xc3",
+                Some("gbk"),
+                "系统重置",
+                None,
+            ),
+            (
+                "acer.com",
+                b"\x95\x32\x82\x36",
+                Some("gb18030"),
+                "\u{20000}",
+                None,
+            ),
+            (
+                "acer.com.tw",
+                b"\xa5\x78\xc6\x57\xa7\xde\xb3\x4e",
+                Some("big5"),
+                "台灣技術",
+                None,
+            ),
+            (
+                "example.jp",
+                b"\x93\xfa\x96\x7b\x8c\xea\x82\xcc\x83\x65\x83\x58\x83\x67",
+                None,
+                "日本語のテスト",
+                Some("Shift_JIS"),
+            ),
+            (
+                "example.jp",
+                b"\xc6\xfc\xcb\xdc\xb8\xec\xa4\xce\xa5\xc6\xa5\xb9\xa5\xc8",
+                Some("euc-jp"),
+                "日本語のテスト",
+                None,
+            ),
+            (
+                "example.kr",
+                b"\xc7\xd1\xb1\xb9\xbe\xee \xc5\xd7\xbd\xba\xc6\xae",
+                None,
+                "한국어 테스트",
+                Some("EUC-KR"),
+            ),
+            (
+                "example.ru",
+                b"\xf0\xd2\xc9\xd7\xc5\xd4 \xcd\xc9\xd2",
+                Some("koi8-r"),
+                "Привет мир",
+                None,
+            ),
+            (
+                "example.ru",
+                b"\xcf\xf0\xe8\xe2\xe5\xf2 \xec\xe8\xf0",
+                None,
+                "Привет мир",
+                Some("windows-1251"),
+            ),
+            (
+                "example.de",
+                b"Gr\xfc\xdfe aus K\xf6ln",
+                Some("windows-1252"),
+                "Grüße aus Köln",
+                None,
+            ),
+        ];
+        for (domain, subject, declared, expected, guessed) in table {
+            let content_type = declared
+                .map(|charset| format!("Content-Type: text/plain; charset={charset}\r\n"))
+                .unwrap_or_default();
+            let raw = [
+                format!("From: user@{domain}\r\nSubject: ").as_bytes(),
+                subject,
+                format!("\r\n{content_type}\r\nbody\r\n").as_bytes(),
+            ]
+            .concat();
+            let mail = normalise(&raw, &Limits::default()).unwrap();
+            assert_eq!(mail.subject, *expected, "{domain}");
+            assert_eq!(
+                mail.problems.iter().find_map(|problem| match problem {
+                    Problem::GuessedCharset { charset } => Some(charset.as_str()),
+                    _ => None,
+                }),
+                *guessed,
+                "{domain}"
+            );
+        }
+        // A display name in GBK, declared by the body.
+        let mail = parse_bytes(b"From: \xd0\xec\xb4\xef <xuda@acer.com>\r\nContent-Type: text/plain; charset=gb2312\r\n\r\nx\r\n");
+        assert_eq!(
+            mail.from.and_then(|from| from.name).as_deref(),
+            Some("徐达")
+        );
+    }
+
+    fn parse_bytes(raw: &[u8]) -> ParsedMail {
+        normalise(raw, &Limits::default()).unwrap()
+    }
+
+    #[test]
+    fn several_authors_are_all_kept() {
+        let mail = parse("From: a@b.cn, \"C\" <c@d.cn>\nSubject: s\n\nx\n");
+        assert_eq!(mail.from.and_then(|m| m.address).as_deref(), Some("a@b.cn"));
+        assert_eq!(
+            mail.more_authors,
+            [Mailbox {
+                name: Some("C".into()),
+                address: Some("c@d.cn".into())
+            }]
+        );
+        let twice = parse("From: a@b.cn\nFrom: c@d.cn\nSubject: s\n\nx\n");
+        assert!(twice.problems.contains(&Problem::AmbiguousHeader {
+            header: "From".into()
+        }));
     }
 
     #[test]

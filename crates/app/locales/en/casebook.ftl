@@ -179,6 +179,7 @@ cli-received = received
 cli-imported = imported
 cli-threaded_onto_existing_cases = threaded onto existing cases
 cli-quarantined = quarantined
+cli-quarantined_by_reason = quarantined by reason: { $counts }; list them with `casebook quarantine list`
 cli-cases = cases
 cli-quarantine = quarantine
 cli-nothing_new_every_message_was_already_imported = nothing new: every message was already imported

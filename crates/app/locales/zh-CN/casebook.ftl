@@ -173,6 +173,7 @@ cli-received = 封邮件已接收
 cli-imported = 封已导入
 cli-threaded_onto_existing_cases = 封归入已有案例
 cli-quarantined = 封已隔离
+cli-quarantined_by_reason = 按原因隔离：{ $counts }；用 `casebook quarantine list` 查看
 cli-cases = 案例
 cli-quarantine = 隔离
 cli-nothing_new_every_message_was_already_imported = 没有新内容：所有邮件都已导入过

@@ -512,6 +512,51 @@ async fn a_generated_support_mailbox(db: TestDb) {
     );
 }
 
+async fn a_bulk_import_counts_quarantine_by_reason(db: TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    for n in 0..12 {
+        std::fs::write(
+            dir.path().join(format!("stranger-{n}.eml")),
+            format!("From: stranger{n}@unknown.example\r\nTo: support@cmgos.com\r\nSubject: question {n}\r\n\
+Date: Mon, 01 Mar 2021 10:00:00 +0800\r\nMessage-ID: <s{n}@unknown.example>\r\n\r\nhello\r\n"),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        dir.path().join("two-senders.eml"),
+        "From: a@unknown.example\r\nFrom: b@unknown.example\r\nSubject: hi\r\n\r\nhello\r\n",
+    )
+    .unwrap();
+    let output = casebook(&db, &["import", path(dir.path())]);
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // At the default log level the per-message lines are not printed; the summary counts them.
+    assert!(!stderr.contains("quarantined"), "{stderr}");
+    assert!(
+        stdout.contains("quarantined by reason: ambiguous_header 1, unknown_sender 12; list them with `casebook quarantine list`"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("[unknown_sender]"),
+        "a bulk import lists no entry one by one: {stdout}"
+    );
+    let listed = json(&db, &["quarantine", "list", "--json"]);
+    assert_eq!(listed["quarantine"].as_array().unwrap().len(), 13);
+
+    std::fs::write(
+        dir.path().join("one-more.eml"),
+        "From: c@unknown.example\r\nSubject: again\r\n\r\nhello\r\n",
+    )
+    .unwrap();
+    let summary = json(&db, &["import", path(dir.path()), "--json"]);
+    assert_eq!(
+        summary["quarantined_by_reason"],
+        serde_json::json!({ "unknown_sender": 1 }),
+        "{summary}"
+    );
+}
+
 testkit::backend_tests!(
     the_model_case,
     any_mix_of_formats_and_broken_files,
@@ -522,4 +567,5 @@ testkit::backend_tests!(
     a_killed_import_loses_nothing,
     a_generated_support_mailbox,
     check_finds_damaged_blobs,
+    a_bulk_import_counts_quarantine_by_reason,
 );

@@ -157,8 +157,8 @@ async fn hostile_input_is_placed_or_quarantined(db: TestDb) {
             (None, other) => panic!("{label} should be readable, got {other:?}"),
         }
     }
-    // A bare CR is no line end (RFC 5322 section 2.2): it glues From and Subject into one header,
-    // so the message has no usable sender, and quarantine says so.
+    // A bare CR is no line end (RFC 5322 section 2.2): it glues From and Subject into one header
+    // for one parser and ends the From line for another, so the sender reads two ways (issue 7).
     let bare_cr =
         b"From: xuda@acer.com\rSubject: cr only\r\nTo: support@cmgos.com\r\n\r\nbody\r\n".to_vec();
     match &ingest(&store, vec![arrival(bare_cr)]).await[..] {
@@ -167,8 +167,8 @@ async fn hostile_input_is_placed_or_quarantined(db: TestDb) {
             reason,
             ..
         }] => {
-            assert_eq!(reason_code, "no_sender");
-            assert!(reason.contains("no sender address"), "{reason}");
+            assert_eq!(reason_code, "ambiguous_header");
+            assert!(reason.contains("the From, Subject header"), "{reason}");
         }
         other => panic!("a bare CR header should be quarantined, got {other:?}"),
     }

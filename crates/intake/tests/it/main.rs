@@ -3,6 +3,7 @@
 
 mod guard;
 mod hostile;
+mod identity;
 mod seed;
 mod threading;
 

@@ -87,3 +87,36 @@ fn thread_export_target_regressions_and_seeds() {
         within_budget(&path, mail::fuzzing::thread_export);
     }
 }
+
+#[test]
+fn address_and_subject_target_regressions() {
+    // The header readers on the headers of the seed corpora's messages.
+    let corpora = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora");
+    let mut headers = 0;
+    for path in files(&corpora.join("mail-parser")) {
+        let bytes = std::fs::read(&path).unwrap();
+        for line in bytes.split(|b| *b == b'\n') {
+            let lower = String::from_utf8_lossy(line).to_ascii_lowercase();
+            if let Some(value) = ["from:", "to:", "cc:"]
+                .iter()
+                .find_map(|name| lower.starts_with(name).then(|| &line[name.len()..]))
+            {
+                mail::fuzzing::address(value);
+                headers += 1;
+            }
+            if lower.starts_with("subject:") {
+                mail::fuzzing::subject(&line[8..]);
+            }
+        }
+    }
+    assert!(
+        headers > 100,
+        "the seed corpora are missing ({headers} headers)"
+    );
+    for path in regressions("address") {
+        within_budget(&path, mail::fuzzing::address);
+    }
+    for path in regressions("subject") {
+        within_budget(&path, mail::fuzzing::subject);
+    }
+}
