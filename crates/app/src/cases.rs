@@ -107,10 +107,11 @@ impl App {
         Ok(CaseView::build(&record, &timeline))
     }
 
-    /// One case as a person sees it: a partner's contact sees only their organization's cases, and
-    /// on them only public entries that came from their organization. Another organization's case
-    /// is answered as no case at all, so that numbers cannot be probed.
-    pub async fn case_show_as(&self, label: &str, person: &str) -> Result<CaseView, AppError> {
+    /// A contact and who they are to the access policy (`None`: a person who may see nothing).
+    async fn viewer_of(
+        &self,
+        person: &str,
+    ) -> Result<(store::orgs::ContactRecord, Option<Viewer>), AppError> {
         let contact = self
             .store
             .find_contact(person)
@@ -125,6 +126,14 @@ impl App {
             org.as_ref().is_some_and(|org| org.is_staff),
             org.as_ref().map(|org| org.id),
         );
+        Ok((contact, viewer))
+    }
+
+    /// One case as a person sees it: a partner's contact sees only their organization's cases, and
+    /// on them only public entries that came from their organization. Another organization's case
+    /// is answered as no case at all, so that numbers cannot be probed.
+    pub async fn case_show_as(&self, label: &str, person: &str) -> Result<CaseView, AppError> {
+        let (_, viewer) = self.viewer_of(person).await?;
         let record = self.case_by_label(label).await?;
         let Some(viewer) =
             viewer.filter(|viewer| access::may_view_case(*viewer, record.customer_org_id))
@@ -297,20 +306,7 @@ impl App {
     /// Makes a staff member the case's owner.
     pub async fn case_assign(&self, label: &str, person: &str) -> Result<ChangeView, AppError> {
         let record = self.case_by_label(label).await?;
-        let contact = self
-            .store
-            .find_contact(person)
-            .await?
-            .ok_or_else(|| AppError::contact_not_found(person))?;
-        let org = match &contact.org {
-            Some(org) => self.store.find_org(org).await?,
-            None => None,
-        };
-        let viewer = Viewer::for_person(
-            contact.role,
-            org.as_ref().is_some_and(|org| org.is_staff),
-            org.as_ref().map(|org| org.id),
-        );
+        let (contact, viewer) = self.viewer_of(person).await?;
         if viewer != Some(Viewer::Staff) {
             return Err(AppError::invalid(
                 "not_staff",
