@@ -13,7 +13,7 @@ use serde_json::json;
 use store::cases::{CaseRecord, NewCase, TokenChoice};
 
 use crate::views::{self, CaseSummaryView, CaseView, ChangeView, TimelineEntryView};
-use crate::{App, AppError, Lang, CLI_ACTOR};
+use crate::{App, AppError, CLI_ACTOR};
 
 /// Limits on what people type, with sane defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -453,7 +453,6 @@ impl App {
         keep: &str,
         gone: &str,
         force: bool,
-        lang: Lang,
     ) -> Result<ChangeView, AppError> {
         let keep_record = self.case_by_label(keep).await?;
         let gone_record = self.case_by_label(gone).await?;
@@ -465,20 +464,10 @@ impl App {
         }
         let concerns = merge::concerns(side(&keep_record), side(&gone_record));
         if !concerns.is_empty() && !force {
-            let sentences = concerns
-                .iter()
-                .map(|concern| concern_text(concern, &keep_record, &gone_record, lang))
-                .collect::<Vec<_>>()
-                .join("; ");
-            let values = concerns
-                .iter()
-                .map(|concern| json!(concern.as_str()))
-                .collect();
             return Err(AppError::merge_needs_confirmation(
-                &keep_record.number.to_string(),
-                &gone_record.number.to_string(),
-                values,
-                sentences,
+                &keep_record,
+                &gone_record,
+                &concerns,
             ));
         }
         let merged = self
@@ -540,34 +529,5 @@ fn side(record: &CaseRecord) -> MergeSide<'_> {
         customer_org: record.customer_org_id,
         customer: &record.customer,
         status: record.status,
-    }
-}
-
-fn concern_text(
-    concern: &MergeConcern,
-    keep: &CaseRecord,
-    gone: &CaseRecord,
-    lang: Lang,
-) -> String {
-    use crate::i18n::FluentValue;
-    match concern {
-        MergeConcern::OtherCustomer => lang.text(
-            "concern-other_customer",
-            &[
-                ("keep", FluentValue::from(keep.number.to_string())),
-                ("keep_customer", FluentValue::from(keep.customer.clone())),
-                ("gone_customer", FluentValue::from(gone.customer.clone())),
-            ],
-        ),
-        MergeConcern::ClosedTarget(status) => lang.text(
-            "concern-closed_target",
-            &[
-                ("keep", FluentValue::from(keep.number.to_string())),
-                (
-                    "status",
-                    FluentValue::from(lang.say(&format!("status-{status}"))),
-                ),
-            ],
-        ),
     }
 }

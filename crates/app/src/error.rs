@@ -167,15 +167,23 @@ impl AppError {
             json!({ "path": path.display().to_string() }),
         )
     }
+    /// A merge that needs confirmation: the concerns as identifiers, with the values their sentences name.
     pub(crate) fn merge_needs_confirmation(
-        keep: &str,
-        gone: &str,
-        concerns: Vec<serde_json::Value>,
-        sentences: String,
+        keep: &store::cases::CaseRecord,
+        gone: &store::cases::CaseRecord,
+        concerns: &[case::merge::MergeConcern],
     ) -> AppError {
+        let concerns: Vec<&str> = concerns.iter().map(|concern| concern.as_str()).collect();
         AppError::new(
             ErrorCode::MergeNeedsConfirmation,
-            json!({ "keep": keep, "gone": gone, "concerns": concerns, "concerns_text": sentences }),
+            json!({
+                "keep": keep.number.to_string(),
+                "gone": gone.number.to_string(),
+                "concerns": concerns,
+                "keep_customer": keep.customer,
+                "gone_customer": gone.customer,
+                "keep_status": keep.status,
+            }),
         )
     }
     pub(crate) fn transition(number: &CaseNumber, error: TransitionError) -> AppError {
@@ -232,8 +240,8 @@ impl AppError {
             details["what"] =
                 json!(i18n::try_text(lang, &id, &[]).unwrap_or_else(|| what.to_string()));
         }
-        if let Some(concerns) = details.get("concerns_text").cloned() {
-            details["concerns"] = concerns;
+        if self.code == ErrorCode::MergeNeedsConfirmation {
+            details["concerns"] = json!(self.concern_sentences(lang));
         }
         if self.code == ErrorCode::CaseStatusTransitionNotAllowed && lang != Lang::En {
             // The identifiers are what people type; the words are what they read.
@@ -258,6 +266,31 @@ impl AppError {
             }
         }
         i18n::error_message(self.code, &details, lang)
+    }
+
+    /// A merge's concerns in words, each from its catalog sentence (`concern-ID`).
+    fn concern_sentences(&self, lang: Lang) -> String {
+        let text = |name: &str| i18n::FluentValue::from(i18n::field(&self.details, name));
+        let status = i18n::field(&self.details, "keep_status");
+        let status = i18n::FluentValue::from(lang.say(&format!("status-{status}")));
+        let concerns = match self.details.get("concerns") {
+            Some(serde_json::Value::Array(concerns)) => concerns.clone(),
+            _ => Vec::new(),
+        };
+        concerns
+            .iter()
+            .filter_map(serde_json::Value::as_str)
+            .map(|concern| {
+                let args = [
+                    ("keep", text("keep")),
+                    ("keep_customer", text("keep_customer")),
+                    ("gone_customer", text("gone_customer")),
+                    ("status", status.clone()),
+                ];
+                lang.text(&format!("concern-{concern}"), &args)
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     /// The JSON body: `{"code", "message", "details"}`.

@@ -764,7 +764,7 @@ async fn run_case(app: &App, command: CaseCommand, lang: Lang) -> Result<()> {
             duplicate,
             force,
             json,
-        } => changed(&app.case_merge(&keep, &duplicate, force, lang).await?, json),
+        } => changed(&app.case_merge(&keep, &duplicate, force).await?, json),
     }
 }
 

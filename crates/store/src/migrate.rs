@@ -217,7 +217,7 @@ mod tests {
             from: Some(from.into()),
             to: Some(to.into()),
         };
-        let mut expected = vec![
+        let expected = vec![
             (
                 EntryKind::StatusChange,
                 Event::StatusChange {
@@ -297,7 +297,7 @@ mod tests {
             .into_iter()
             .filter(|(kind, ..)| *kind != EntryKind::FieldChange)
             .collect();
-        assert_eq!(rest, std::mem::take(&mut expected));
+        assert_eq!(rest, expected);
         assert!(entries.iter().all(|entry| entry.org_id == Some(1)));
     }
 

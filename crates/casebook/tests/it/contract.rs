@@ -156,6 +156,19 @@ async fn merges_across_customers_or_into_closed_cases_need_force(db: TestDb) {
         (1, Some("merge_needs_confirmation"))
     );
     assert_eq!(error["details"]["concerns"], json!(["other_customer"]));
+    // Details hold identifiers and values; the sentence is the message's, in the reader's language.
+    assert_eq!(
+        (
+            error["details"]["keep_customer"].as_str(),
+            error["details"]["gone_customer"].as_str()
+        ),
+        (Some("Acer"), Some("Lenovo"))
+    );
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("different customers (Acer and Lenovo)") && message.contains("--force"),
+        "{message}"
+    );
     let (_, stderr) = failure(&db, &["--lang", "zh-CN", "case", "merge", &acer, &lenovo]);
     assert!(
         stderr.contains("不同客户") && stderr.contains("--force"),
