@@ -89,6 +89,146 @@ pub fn may_view_entry(viewer: Viewer, case_customer: Option<i64>, entry: EntryFa
     }
 }
 
+/// What someone wants to do. Each interface maps its routes and commands onto these, so that what a
+/// role may do is decided here and nowhere else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// List cases (the queue; a partner's portal lists their organization's).
+    ListCases,
+    /// Read one case and the entries the viewer may see.
+    ViewCase,
+    /// Open a case (a partner: for their own organization).
+    CreateCase,
+    /// Write to the customer: a staff reply, or a partner's reply through the portal.
+    Reply,
+    /// Write an internal note.
+    WriteNote,
+    /// Change the status (archive, resolve, reopen...).
+    ChangeStatus,
+    /// Edit title, priority, stage, product, version, definition, scope and tags.
+    EditCase,
+    /// Give the case an owner.
+    Assign,
+    /// Add or remove participants (the takeover guard trusts them).
+    ManageParticipants,
+    /// Make an entry public or internal.
+    ChangeVisibility,
+    /// Merge two cases or split one.
+    MergeOrSplit,
+    /// Read the quarantine.
+    ViewQuarantine,
+    /// Attach, release or dismiss a quarantined message.
+    DecideQuarantine,
+    /// Read organizations and contacts.
+    ViewDirectory,
+    /// Add organizations and contacts.
+    EditDirectory,
+    /// Users, roles, API tokens and the admin log.
+    Administer,
+}
+
+impl Action {
+    /// Every action, in the order the policy table lists them.
+    pub const ALL: [Action; 16] = [
+        Action::ListCases,
+        Action::ViewCase,
+        Action::CreateCase,
+        Action::Reply,
+        Action::WriteNote,
+        Action::ChangeStatus,
+        Action::EditCase,
+        Action::Assign,
+        Action::ManageParticipants,
+        Action::ChangeVisibility,
+        Action::MergeOrSplit,
+        Action::ViewQuarantine,
+        Action::DecideQuarantine,
+        Action::ViewDirectory,
+        Action::EditDirectory,
+        Action::Administer,
+    ];
+
+    /// Whether the action concerns one case (and so the relation of the caller to its customer).
+    pub fn on_case(self) -> bool {
+        matches!(
+            self,
+            Action::ViewCase
+                | Action::Reply
+                | Action::WriteNote
+                | Action::ChangeStatus
+                | Action::EditCase
+                | Action::Assign
+                | Action::ManageParticipants
+                | Action::ChangeVisibility
+                | Action::MergeOrSplit
+        )
+    }
+}
+
+/// Who is asking: the role of a signed-in user and who they are to the policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    /// The person's role.
+    pub role: Role,
+    /// Staff or a partner of one organization.
+    pub viewer: Viewer,
+}
+
+/// The policy's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Go ahead.
+    Allow,
+    /// Not for this caller (HTTP 403): they may know the thing exists.
+    Forbidden,
+    /// As if it did not exist (HTTP 404): another organization's case is never confirmed.
+    Hidden,
+}
+
+/// What a role may do, as one table: `role × action`, for staff; a partner's rights depend on the
+/// case's organization as well.
+pub fn decide(caller: Caller, action: Action, case_customer: Option<i64>) -> Verdict {
+    use Action as A;
+    match caller.viewer {
+        Viewer::Partner { org_id } => {
+            if action.on_case() && case_customer != Some(org_id) {
+                return Verdict::Hidden;
+            }
+            match action {
+                A::ListCases | A::ViewCase | A::CreateCase | A::Reply => Verdict::Allow,
+                _ => Verdict::Forbidden,
+            }
+        }
+        Viewer::Staff => {
+            let allowed = match caller.role {
+                Role::Admin => true,
+                Role::Manager | Role::Engineer => action != A::Administer,
+                // Liaison staff connect partners and engineers: they read everything, write to
+                // partners and notes, and keep the participants right, but do not run cases.
+                Role::Liaison => matches!(
+                    action,
+                    A::ListCases
+                        | A::ViewCase
+                        | A::CreateCase
+                        | A::Reply
+                        | A::WriteNote
+                        | A::ManageParticipants
+                        | A::ViewQuarantine
+                        | A::ViewDirectory
+                        | A::EditDirectory
+                ),
+                // A staff member without a staff role reads only.
+                Role::PartnerContact => matches!(action, A::ListCases | A::ViewCase),
+            };
+            if allowed {
+                Verdict::Allow
+            } else {
+                Verdict::Forbidden
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,5 +320,99 @@ mod tests {
             Viewer::Partner { org_id: ACER },
             Some(LENOVO)
         ));
+    }
+
+    /// The whole policy as a table: one row per action, one column per caller, `A` allow,
+    /// `F` forbidden, `H` hidden. Columns: admin, manager, engineer, liaison, staff member without
+    /// a staff role, partner on their own organization's case, partner on another's.
+    const TABLE: &str = "
+        list_cases          A A A A A A A
+        view_case           A A A A A A H
+        create_case         A A A A F A A
+        reply               A A A A F A H
+        write_note          A A A A F F H
+        change_status       A A A F F F H
+        edit_case           A A A F F F H
+        assign              A A A F F F H
+        manage_participants A A A A F F H
+        change_visibility   A A A F F F H
+        merge_or_split      A A A F F F H
+        view_quarantine     A A A A F F F
+        decide_quarantine   A A A F F F F
+        view_directory      A A A A F F F
+        edit_directory      A A A A F F F
+        administer          A F F F F F F
+    ";
+
+    fn action_name(action: Action) -> &'static str {
+        match action {
+            Action::ListCases => "list_cases",
+            Action::ViewCase => "view_case",
+            Action::CreateCase => "create_case",
+            Action::Reply => "reply",
+            Action::WriteNote => "write_note",
+            Action::ChangeStatus => "change_status",
+            Action::EditCase => "edit_case",
+            Action::Assign => "assign",
+            Action::ManageParticipants => "manage_participants",
+            Action::ChangeVisibility => "change_visibility",
+            Action::MergeOrSplit => "merge_or_split",
+            Action::ViewQuarantine => "view_quarantine",
+            Action::DecideQuarantine => "decide_quarantine",
+            Action::ViewDirectory => "view_directory",
+            Action::EditDirectory => "edit_directory",
+            Action::Administer => "administer",
+        }
+    }
+
+    #[test]
+    fn the_policy_is_the_table() {
+        let staff = |role| Caller {
+            role,
+            viewer: Viewer::Staff,
+        };
+        let partner = Caller {
+            role: Role::PartnerContact,
+            viewer: Viewer::Partner { org_id: ACER },
+        };
+        let columns = [
+            (staff(Role::Admin), Some(ACER)),
+            (staff(Role::Manager), Some(ACER)),
+            (staff(Role::Engineer), Some(ACER)),
+            (staff(Role::Liaison), Some(ACER)),
+            (staff(Role::PartnerContact), Some(ACER)),
+            (partner, Some(ACER)),
+            (partner, Some(LENOVO)),
+        ];
+        let rows: Vec<&str> = TABLE.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        assert_eq!(rows.len(), Action::ALL.len(), "one row per action");
+        for (row, action) in rows.iter().zip(Action::ALL) {
+            let mut cells = row.split_whitespace();
+            assert_eq!(cells.next(), Some(action_name(action)));
+            for ((caller, customer), cell) in columns.iter().zip(cells) {
+                let expected = match cell {
+                    "A" => Verdict::Allow,
+                    "F" => Verdict::Forbidden,
+                    _ => Verdict::Hidden,
+                };
+                assert_eq!(
+                    decide(*caller, action, *customer),
+                    expected,
+                    "{action:?} for {caller:?} on a case of {customer:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_partner_role_in_any_organization_grants_nothing_beyond_the_portal() {
+        // A staff role given to a customer's contact still makes a partner.
+        let caller = Caller {
+            role: Role::Admin,
+            viewer: Viewer::Partner { org_id: ACER },
+        };
+        assert_eq!(decide(caller, Action::Administer, None), Verdict::Forbidden);
+        assert_eq!(decide(caller, Action::WriteNote, Some(ACER)), Verdict::Forbidden);
+        assert_eq!(decide(caller, Action::ViewCase, None), Verdict::Hidden);
     }
 }

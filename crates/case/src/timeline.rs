@@ -108,11 +108,15 @@ pub enum CaseField {
     ProblemDefinition,
     /// The scope agreed with the partner.
     Scope,
+    /// The staff's own labels (internal).
+    Tags,
+    /// The addresses the takeover guard trusts on the case (internal).
+    Participants,
 }
 
 impl CaseField {
     /// Every field, in the order a case page shows them.
-    pub const ALL: [CaseField; 7] = [
+    pub const ALL: [CaseField; 9] = [
         CaseField::Title,
         CaseField::Priority,
         CaseField::Stage,
@@ -120,13 +124,14 @@ impl CaseField {
         CaseField::Version,
         CaseField::ProblemDefinition,
         CaseField::Scope,
+        CaseField::Tags,
+        CaseField::Participants,
     ];
 
-    /// Whether the partner sees this field, and so the change of it. Every field a case has today
-    /// is either written in its subject or agreed with the partner; internal fields (tags, the
-    /// SLA's) will say `false`.
+    /// Whether the partner sees this field, and so the change of it: fields written in the subject
+    /// or agreed with the partner are public; the staff's tags and the participant list are not.
     pub fn is_public(self) -> bool {
-        true
+        !matches!(self, CaseField::Tags | CaseField::Participants)
     }
 }
 
@@ -464,6 +469,10 @@ pub enum MatchedBy {
     Import,
     /// A person put the email on the case (from quarantine).
     Manual,
+    /// A partner's contact wrote it in the portal, on their case.
+    Portal,
+    /// Staff wrote it in Casebook's composer, as a reply on the case.
+    Composer,
 }
 
 macro_rules! identifiers {
@@ -514,6 +523,8 @@ identifiers!(CaseField {
     Version => "version",
     ProblemDefinition => "problem_definition",
     Scope => "scope",
+    Tags => "tags",
+    Participants => "participants",
 });
 
 identifiers!(MatchedBy {
@@ -526,6 +537,8 @@ identifiers!(MatchedBy {
     Adopted => "adopted",
     Import => "import",
     Manual => "manual",
+    Portal => "portal",
+    Composer => "composer",
 });
 
 #[cfg(test)]

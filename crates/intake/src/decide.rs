@@ -24,6 +24,8 @@ pub(crate) struct Mode {
     pub actor: Option<String>,
     /// Store the Message-ID (off when another message already holds it).
     pub keep_message_id: bool,
+    /// How a message put on `forced_case` is said to have found it (`manual` unless said).
+    pub forced_matched_by: Option<MatchedBy>,
 }
 
 /// The result of placing one message.
@@ -117,7 +119,7 @@ pub(crate) async fn place(
     let placement = match mode.forced_case {
         Some(case_id) => Placement::Existing {
             case: case_id,
-            matched_by: MatchedBy::Manual,
+            matched_by: mode.forced_matched_by.unwrap_or(MatchedBy::Manual),
             new_number_alias: None,
             new_token_alias: None,
         },

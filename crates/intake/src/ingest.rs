@@ -288,6 +288,86 @@ pub async fn ingest_prepared(
     now: DateTime<Utc>,
     rng: &mut (impl Rng + Send),
 ) -> Result<Vec<Outcome>, Error> {
+    let mode = Mode {
+        apply_guard: true,
+        forced_case: None,
+        actor: None,
+        keep_message_id: true,
+        forced_matched_by: None,
+    };
+    write_batch(store, config, batch, &mode, None, now, rng).await
+}
+
+/// Who wrote a message in Casebook itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Staff, in the composer: the reply is queued in the outbox for these envelope recipients.
+    Composer {
+        /// Where it is to be sent.
+        recipients: Vec<String>,
+    },
+    /// A partner's contact, in the portal: under the takeover guard, as mail from them would be.
+    Portal,
+}
+
+/// A message written in Casebook: rendered and stored raw like any arrival, put on its case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    /// The rendered message (RFC 5322).
+    pub bytes: Vec<u8>,
+    /// The case it answers.
+    pub case_id: i64,
+    /// Who wrote it.
+    pub source: Source,
+    /// The signed-in user, for the timeline.
+    pub actor: String,
+}
+
+/// Takes a message written in Casebook through the one ingest path: stored raw first, placed on
+/// its case (`matched_by: composer` or `portal`), and for a staff reply queued in the outbox in the
+/// same transaction. A staff reply is not an arrival (`received` does not count it); a portal
+/// reply is, and the guard decides it as it decides mail.
+pub async fn submit(
+    store: &Store,
+    config: &IntakeConfig,
+    submission: Submission,
+    now: DateTime<Utc>,
+    rng: &mut (impl Rng + Send),
+) -> Result<Outcome, Error> {
+    let (origin, matched_by, outbound) = match &submission.source {
+        Source::Composer { recipients } => ("composer", MatchedBy::Composer, Some(recipients.clone())),
+        Source::Portal => ("portal", MatchedBy::Portal, None),
+    };
+    let mode = Mode {
+        apply_guard: outbound.is_none(),
+        forced_case: Some(submission.case_id),
+        actor: Some(submission.actor),
+        keep_message_id: true,
+        forced_matched_by: Some(matched_by),
+    };
+    let batch = prepare(
+        config,
+        vec![RawArrival {
+            bytes: submission.bytes,
+            origin: origin.to_string(),
+            kind: ArrivalKind::Mail,
+        }],
+    );
+    let mut outcomes = write_batch(store, config, batch, &mode, outbound, now, rng).await?;
+    outcomes
+        .pop()
+        .ok_or_else(|| Error::Store(store::Error::Corrupt("a submission gave no outcome".into())))
+}
+
+async fn write_batch(
+    store: &Store,
+    config: &IntakeConfig,
+    batch: PreparedBatch,
+    mode: &Mode,
+    outbound: Option<Vec<String>>,
+    now: DateTime<Utc>,
+    rng: &mut (impl Rng + Send),
+) -> Result<Vec<Outcome>, Error> {
     let mut prepared = batch.items;
     let started = std::time::Instant::now();
     let mut make_number = |seq: u64| CaseNumber::generate(seq, rng);
@@ -328,15 +408,22 @@ pub async fn ingest_prepared(
     }
     let stored = std::time::Instant::now();
     let mut outcomes = Vec::with_capacity(prepared.len());
-    let mode = Mode {
-        apply_guard: true,
-        forced_case: None,
-        actor: None,
-        keep_message_id: true,
-    };
     for (item, _) in &prepared {
-        let outcome = place_arrival(&mut tx, config, item, &mode, now, &mut make_number).await?;
-        tx.count_arrival(matches!(outcome, Outcome::Duplicate { .. }));
+        let before = tx.last_message_row();
+        let outcome = place_arrival(&mut tx, config, item, mode, now, &mut make_number).await?;
+        match &outbound {
+            // What Casebook writes is not an arrival; it waits in the outbox.
+            Some(recipients) => {
+                if let (Outcome::OnCase { .. }, Some(row), Some(case_id)) =
+                    (&outcome, tx.last_message_row(), mode.forced_case)
+                {
+                    if Some(row) != before {
+                        tx.queue_outbound(row, case_id, &item.sha256, recipients, now.timestamp_micros())?;
+                    }
+                }
+            }
+            None => tx.count_arrival(matches!(outcome, Outcome::Duplicate { .. })),
+        }
         match &outcome {
             Outcome::OnCase {
                 case,

@@ -100,6 +100,7 @@ pub async fn decide(
         forced_case,
         actor: actor.map(str::to_string),
         keep_message_id,
+        forced_matched_by: None,
     };
     let fingerprint = if kind == ArrivalKind::Mail {
         mail::content_fingerprint(&raw)

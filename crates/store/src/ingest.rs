@@ -98,6 +98,9 @@ pub struct IngestTx<'s> {
     pending_cases: Vec<Vec<Param>>,
     pending_labels: Vec<Vec<Param>>,
     pending_person_names: Vec<Vec<Param>>,
+    pending_outbox: Vec<Vec<Param>>,
+    /// The row id the last `insert_message` gave out.
+    last_message_row: Option<i64>,
     touched: HashMap<i64, i64>,
     received: i64,
     duplicates: i64,
@@ -260,6 +263,8 @@ impl Store {
             pending_cases: Vec::new(),
             pending_labels: Vec::new(),
             pending_person_names: Vec::new(),
+            pending_outbox: Vec::new(),
+            last_message_row: None,
             touched: HashMap::new(),
             received: 0,
             duplicates: 0,
@@ -1325,6 +1330,7 @@ impl IngestTx<'_> {
             }
         };
         self.next_message_id = Some(id + 1);
+        self.last_message_row = Some(id);
         let to = serde_json::to_string(&message.to)
             .map_err(|error| Error::Corrupt(error.to_string()))?;
         let cc = serde_json::to_string(&message.cc)
@@ -1398,6 +1404,34 @@ impl IngestTx<'_> {
             first.get_or_insert(message.case_id);
         }
         Ok(id)
+    }
+
+    /// The row id of the message this transaction recorded last.
+    pub fn last_message_row(&self) -> Option<i64> {
+        self.last_message_row
+    }
+
+    /// Queues a message this transaction recorded for sending (written with it at commit).
+    pub fn queue_outbound(
+        &mut self,
+        message_row_id: i64,
+        case_id: i64,
+        raw_sha256: &str,
+        recipients: &[String],
+        now: i64,
+    ) -> Result<()> {
+        let recipients = serde_json::to_string(recipients)
+            .map_err(|error| Error::Corrupt(error.to_string()))?;
+        self.pending_outbox.push(vec![
+            Param::Int(Some(message_row_id)),
+            Param::Int(Some(case_id)),
+            Param::Text(Some(raw_sha256.to_string())),
+            Param::Text(Some(recipients)),
+            Param::Text(Some("queued".to_string())),
+            Param::Int(Some(now)),
+            Param::Int(Some(now)),
+        ]);
+        Ok(())
     }
 
     /// Puts a message in quarantine; returns the entry's id.
@@ -1584,6 +1618,24 @@ impl IngestTx<'_> {
                 "org_id",
             ],
             &timeline,
+            "",
+        )
+        .await?;
+        let outbox = std::mem::take(&mut self.pending_outbox);
+        insert_rows(
+            self.store.backend,
+            &mut self.tx,
+            "outbox",
+            &[
+                "message_row_id",
+                "case_id",
+                "raw_sha256",
+                "recipients",
+                "state",
+                "next_attempt_at",
+                "created_at",
+            ],
+            &outbox,
             "",
         )
         .await?;

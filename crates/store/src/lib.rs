@@ -23,7 +23,9 @@ mod error;
 pub mod ingest;
 mod migrate;
 pub mod orgs;
+pub mod outbox;
 pub mod quarantine;
+pub mod queue;
 pub mod stats;
 pub mod timeline;
 

@@ -23,6 +23,10 @@ pub struct Stats {
     pub quarantine_resolved: u64,
     /// Quarantine entries a person dismissed (counted in `quarantined` too: they never reached a case).
     pub quarantine_dismissed: u64,
+    /// Messages Casebook wrote (replies), queued or sent; not counted in `messages`.
+    pub sent: u64,
+    /// Of those, the ones still waiting in the outbox.
+    pub outbox_queued: u64,
 }
 
 impl Store {
@@ -33,7 +37,9 @@ impl Store {
             "SELECT \
              (SELECT value FROM counters WHERE name = 'received') AS received, \
              (SELECT value FROM counters WHERE name = 'duplicates') AS duplicates, \
-             (SELECT COUNT(*) FROM messages) AS messages, \
+             (SELECT COUNT(*) FROM messages WHERE id NOT IN (SELECT message_row_id FROM outbox)) AS messages, \
+             (SELECT COUNT(*) FROM outbox) AS sent, \
+             (SELECT COUNT(*) FROM outbox WHERE state = 'queued') AS outbox_queued, \
              (SELECT COUNT(*) FROM quarantine WHERE resolved_at IS NULL OR resolution = 'dismissed') AS quarantined, \
              (SELECT COUNT(*) FROM quarantine WHERE resolution = 'dismissed') AS quarantine_dismissed, \
              (SELECT COUNT(*) FROM quarantine WHERE resolved_at IS NOT NULL) AS quarantine_resolved, \
@@ -53,6 +59,8 @@ impl Store {
             raw_messages: count("raw_messages")?,
             quarantine_resolved: count("quarantine_resolved")?,
             quarantine_dismissed: count("quarantine_dismissed")?,
+            sent: count("sent")?,
+            outbox_queued: count("outbox_queued")?,
         })
     }
 }

@@ -1,0 +1,114 @@
+//! The outbox: every message Casebook writes, queued in the transaction that stored it.
+//!
+//! A reply is stored raw and recorded on its case first; its outbox row is written in the same
+//! transaction, so a crash leaves either both or neither. The sender (the mail issue's job)
+//! takes rows in `queued` state; until then the case page shows the reply as queued.
+
+use sqlx::Row;
+
+use crate::{Error, Result, Store};
+
+/// Where an outgoing message stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxState {
+    /// Waiting to be sent.
+    Queued,
+    /// Handed to the mail server.
+    Sent,
+    /// Given up on after repeated failures.
+    Failed,
+}
+
+impl OutboxState {
+    /// The stable identifier.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Queued => "queued",
+            OutboxState::Sent => "sent",
+            OutboxState::Failed => "failed",
+        }
+    }
+
+    fn parse(text: &str) -> Option<OutboxState> {
+        [OutboxState::Queued, OutboxState::Sent, OutboxState::Failed]
+            .into_iter()
+            .find(|state| state.as_str() == text)
+    }
+}
+
+/// One outgoing message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRecord {
+    /// Internal id.
+    pub id: i64,
+    /// The message row on its case.
+    pub message_row_id: i64,
+    /// The case.
+    pub case_id: Option<i64>,
+    /// The raw message.
+    pub raw_sha256: String,
+    /// Envelope recipients.
+    pub recipients: Vec<String>,
+    /// Where it stands.
+    pub state: OutboxState,
+    /// Attempts made.
+    pub attempts: i64,
+    /// Queued (microseconds).
+    pub created_at: i64,
+}
+
+impl Store {
+    /// The outbox state of these message rows (those Casebook wrote).
+    pub async fn outbox_states(&self, message_rows: &[i64]) -> Result<Vec<(i64, OutboxState)>> {
+        if message_rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = message_rows.iter().map(i64::to_string).collect();
+        // Ids are integers, never text from input.
+        let rows = sqlx::query(&format!(
+            "SELECT message_row_id, state FROM outbox WHERE message_row_id IN ({})",
+            ids.join(", ")
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let state: String = row.try_get("state")?;
+                Ok((
+                    row.try_get("message_row_id")?,
+                    OutboxState::parse(&state)
+                        .ok_or_else(|| Error::Corrupt(format!("outbox state '{state}'")))?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Outgoing messages in a state, oldest first.
+    pub async fn outbox(&self, state: OutboxState, limit: u32) -> Result<Vec<OutboxRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, message_row_id, case_id, raw_sha256, recipients, state, attempts, created_at \
+             FROM outbox WHERE state = $1 ORDER BY id LIMIT $2",
+        )
+        .bind(state.as_str())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let recipients: String = row.try_get("recipients")?;
+                Ok(OutboxRecord {
+                    id: row.try_get("id")?,
+                    message_row_id: row.try_get("message_row_id")?,
+                    case_id: row.try_get("case_id")?,
+                    raw_sha256: row.try_get("raw_sha256")?,
+                    recipients: serde_json::from_str(&recipients)
+                        .map_err(|error| Error::Corrupt(format!("outbox recipients: {error}")))?,
+                    state,
+                    attempts: row.try_get("attempts")?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+}
