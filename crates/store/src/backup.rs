@@ -41,6 +41,11 @@ const TABLES: &[(&str, &[&str])] = &[
     ("attachments", &[]),
     ("timeline", &[]),
     ("quarantine", &[]),
+    // Sessions and sign-in attempts are not kept: after a restore everyone signs in again.
+    ("users", &[]),
+    ("api_tokens", &[]),
+    ("one_time_links", &[]),
+    ("admin_log", &[]),
 ];
 
 /// Tables whose `id` comes from an identity column on PostgreSQL.
@@ -52,6 +57,10 @@ const IDENTITY_TABLES: &[&str] = &[
     "attachments",
     "timeline",
     "quarantine",
+    "users",
+    "api_tokens",
+    "one_time_links",
+    "admin_log",
 ];
 
 /// What a backup holds.

@@ -13,7 +13,7 @@
 //! Times are passed in by callers as microseconds since the epoch, UTC;
 //! SQL never calls `now()` for a domain time. Public methods are grouped by
 //! aggregate: [`orgs`], [`cases`], [`timeline`], [`quarantine`], [`ingest`],
-//! [`stats`].
+//! [`stats`], [`users`] (sign-in: users, sessions, tokens, the admin log).
 
 pub mod backup;
 pub mod blob;
@@ -28,6 +28,7 @@ pub mod quarantine;
 pub mod queue;
 pub mod stats;
 pub mod timeline;
+pub mod users;
 
 use std::path::PathBuf;
 use std::str::FromStr;

@@ -43,6 +43,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_timeline_events.sql"),
         postgres: include_str!("../migrations/postgres/0005_timeline_events.sql"),
     },
+    Migration {
+        version: 6,
+        name: "auth",
+        sqlite: include_str!("../migrations/sqlite/0006_auth.sql"),
+        postgres: include_str!("../migrations/postgres/0006_auth.sql"),
+    },
 ];
 
 /// Whether the database holds a Casebook schema (any migration applied).

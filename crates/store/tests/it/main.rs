@@ -1,6 +1,8 @@
 //! Store integration tests: every test runs on SQLite and on PostgreSQL.
 #![allow(missing_docs, clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
 
+mod users;
+
 use case::{CaseNumber, EntryKind, Priority, Status};
 use rand::SeedableRng;
 use store::cases::{NewCase, TokenChoice};
