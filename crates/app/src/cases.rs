@@ -13,7 +13,10 @@ use serde_json::json;
 use store::cases::{CaseRecord, NewCase, TokenChoice};
 
 use crate::views::{self, CaseSummaryView, CaseView, ChangeView, TimelineEntryView};
-use crate::{App, AppError, CLI_ACTOR};
+use case::access::Action;
+
+use crate::actor::Actor;
+use crate::{App, AppError};
 
 /// Limits on what people type, with sane defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,13 +103,6 @@ impl App {
         Ok(())
     }
 
-    /// One case with its timeline.
-    pub async fn case_show(&self, label: &str) -> Result<CaseView, AppError> {
-        let record = self.case_by_label(label).await?;
-        let timeline = self.store.timeline(record.id).await?;
-        Ok(CaseView::build(&record, &timeline))
-    }
-
     /// A contact and who they are to the access policy (`None`: a person who may see nothing).
     async fn viewer_of(
         &self,
@@ -129,17 +125,37 @@ impl App {
         Ok((contact, viewer))
     }
 
-    /// One case as a person sees it: a partner's contact sees only their organization's cases, and
-    /// on them only public entries that came from their organization. Another organization's case
-    /// is answered as no case at all, so that numbers cannot be probed.
-    pub async fn case_show_as(&self, label: &str, person: &str) -> Result<CaseView, AppError> {
-        let (_, viewer) = self.viewer_of(person).await?;
-        let record = self.case_by_label(label).await?;
-        let Some(viewer) =
-            viewer.filter(|viewer| access::may_view_case(*viewer, record.customer_org_id))
-        else {
-            return Err(AppError::case_not_found(label));
+    /// The actor a contact would be if they signed in (for `case show --as`).
+    pub async fn actor_for_contact(&self, person: &str) -> Result<Actor, AppError> {
+        let (contact, viewer) = self.viewer_of(person).await?;
+        let Some(viewer) = viewer else {
+            // Someone the policy lets see nothing: a partner of no organization.
+            return Ok(Actor {
+                name: contact.display_name,
+                person_id: Some(contact.id),
+                caller: access::Caller {
+                    role: case::party::Role::PartnerContact,
+                    viewer: Viewer::Partner { org_id: -1 },
+                },
+            });
         };
+        Ok(Actor {
+            name: contact.display_name,
+            person_id: Some(contact.id),
+            caller: access::Caller {
+                role: contact.role.unwrap_or(case::party::Role::PartnerContact),
+                viewer,
+            },
+        })
+    }
+
+    /// One case with its timeline, as the actor may see it: a partner's contact sees only their
+    /// organization's cases, and on them only public entries that came from their organization.
+    /// Another organization's case is answered as no case at all, so that numbers cannot be probed.
+    pub async fn case_show(&self, actor: &Actor, label: &str) -> Result<CaseView, AppError> {
+        let record = self.case_by_label(label).await?;
+        self.permit_case(actor, Action::ViewCase, &record, label)?;
+        let viewer = actor.viewer();
         let timeline: Vec<_> = self
             .store
             .timeline(record.id)
@@ -166,8 +182,14 @@ impl App {
         Ok(view)
     }
 
+    /// One case as a person would see it if they signed in.
+    pub async fn case_show_as(&self, label: &str, person: &str) -> Result<CaseView, AppError> {
+        let actor = self.actor_for_contact(person).await?;
+        self.case_show(&actor, label).await
+    }
+
     /// The change a command made: the case's header and the entries with these ids (on any case).
-    async fn change(
+    pub(crate) async fn change(
         &self,
         case_id: i64,
         entry_ids: &[i64],
@@ -189,7 +211,12 @@ impl App {
     }
 
     /// Opens a case by hand, for a customer organization that exists (or, with `new_org`, is added).
-    pub async fn case_new(&self, new: views::NewCaseInput) -> Result<CaseView, AppError> {
+    pub async fn case_new(
+        &self,
+        actor: &Actor,
+        new: views::NewCaseInput,
+    ) -> Result<CaseView, AppError> {
+        self.permit(actor, Action::CreateCase)?;
         let title = self.check_title(&new.title)?;
         let customer = new.customer.trim();
         if customer.is_empty() {
@@ -203,6 +230,16 @@ impl App {
             None => self.intake.default_stage.clone(),
         };
         let org = match self.store.find_org(customer).await? {
+            // A partner opens cases for their own organization only.
+            Some(org)
+                if actor.viewer() != Viewer::Staff
+                    && actor.viewer() != (Viewer::Partner { org_id: org.id }) =>
+            {
+                return Err(AppError::forbidden(Action::CreateCase))
+            }
+            None if actor.viewer() != Viewer::Staff => {
+                return Err(AppError::forbidden(Action::CreateCase))
+            }
             Some(org) => org,
             None if new.new_org => {
                 self.store
@@ -235,27 +272,33 @@ impl App {
             .create_case(
                 new_case,
                 &mut make_number,
-                Some(CLI_ACTOR),
+                Some(actor.name.as_str()),
                 self.now().timestamp_micros(),
             )
             .await?;
-        self.case_show(&record.number.to_string()).await
+        self.case_show(actor, &record.number.to_string()).await
     }
 
     /// Adds an internal note.
-    pub async fn case_note(&self, label: &str, text: &str) -> Result<ChangeView, AppError> {
+    pub async fn case_note(
+        &self,
+        actor: &Actor,
+        label: &str,
+        text: &str,
+    ) -> Result<ChangeView, AppError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text).trim();
         if text.is_empty() {
             return Err(AppError::invalid("note_empty", json!({})));
         }
         self.check_text("note", text)?;
         let record = self.case_by_label(label).await?;
+        self.permit_case(actor, Action::WriteNote, &record, label)?;
         let entry = self
             .store
             .add_note(
                 record.id,
                 text,
-                Some(CLI_ACTOR),
+                Some(actor.name.as_str()),
                 self.now().timestamp_micros(),
             )
             .await?;
@@ -265,11 +308,13 @@ impl App {
     /// Changes a case's status; archiving needs a written summary, resolving a root cause and a resolution.
     pub async fn case_status(
         &self,
+        actor: &Actor,
         label: &str,
         to: Status,
         summary_text: Option<&str>,
     ) -> Result<ChangeView, AppError> {
         let record = self.case_by_label(label).await?;
+        self.permit_case(actor, Action::ChangeStatus, &record, label)?;
         let summary = match summary_text {
             Some(text) => {
                 self.check_text("summary", text)?;
@@ -296,7 +341,7 @@ impl App {
                 record.status,
                 to,
                 summary,
-                Some(CLI_ACTOR),
+                Some(actor.name.as_str()),
                 self.now().timestamp_micros(),
             )
             .await?;
@@ -304,8 +349,14 @@ impl App {
     }
 
     /// Makes a staff member the case's owner.
-    pub async fn case_assign(&self, label: &str, person: &str) -> Result<ChangeView, AppError> {
+    pub async fn case_assign(
+        &self,
+        actor: &Actor,
+        label: &str,
+        person: &str,
+    ) -> Result<ChangeView, AppError> {
         let record = self.case_by_label(label).await?;
+        self.permit_case(actor, Action::Assign, &record, label)?;
         let (contact, viewer) = self.viewer_of(person).await?;
         if viewer != Some(Viewer::Staff) {
             return Err(AppError::invalid(
@@ -318,7 +369,7 @@ impl App {
             .assign_case(
                 record.id,
                 Some(contact.id),
-                Some(CLI_ACTOR),
+                Some(actor.name.as_str()),
                 self.now().timestamp_micros(),
             )
             .await?;
@@ -333,6 +384,7 @@ impl App {
     /// Changes a case's title, priority, stage, product, version, problem definition or scope.
     pub async fn case_edit(
         &self,
+        actor: &Actor,
         label: &str,
         edit: store::cases::CaseEdit,
     ) -> Result<ChangeView, AppError> {
@@ -340,6 +392,7 @@ impl App {
             return Err(AppError::invalid("edit_nothing_given", json!({})));
         }
         let record = self.case_by_label(label).await?;
+        self.permit_case(actor, Action::EditCase, &record, label)?;
         let title = edit
             .title
             .as_deref()
@@ -368,7 +421,7 @@ impl App {
             .edit_case(
                 record.id,
                 &edit,
-                Some(CLI_ACTOR),
+                Some(actor.name.as_str()),
                 self.now().timestamp_micros(),
             )
             .await?;
@@ -379,12 +432,14 @@ impl App {
     /// move to it. Without messages it needs `empty`.
     pub async fn case_split(
         &self,
+        actor: &Actor,
         label: &str,
         title: &str,
         message_ids: &[String],
         empty: bool,
     ) -> Result<ChangeView, AppError> {
         let record = self.case_by_label(label).await?;
+        self.permit_case(actor, Action::MergeOrSplit, &record, label)?;
         let title = self.check_title(title)?;
         if message_ids.is_empty() && !empty {
             return Err(AppError::invalid(
@@ -434,7 +489,7 @@ impl App {
                 new_case,
                 &mut make_number,
                 &rows,
-                Some(CLI_ACTOR),
+                Some(actor.name.as_str()),
                 self.now().timestamp_micros(),
             )
             .await?;
@@ -450,12 +505,15 @@ impl App {
     /// Different customers, or a closed case to keep, need `force`.
     pub async fn case_merge(
         &self,
+        actor: &Actor,
         keep: &str,
         gone: &str,
         force: bool,
     ) -> Result<ChangeView, AppError> {
         let keep_record = self.case_by_label(keep).await?;
         let gone_record = self.case_by_label(gone).await?;
+        self.permit_case(actor, Action::MergeOrSplit, &keep_record, keep)?;
+        self.permit_case(actor, Action::MergeOrSplit, &gone_record, gone)?;
         if keep_record.id == gone_record.id {
             return Err(AppError::invalid(
                 "same_case",
@@ -475,7 +533,7 @@ impl App {
             .merge_cases(
                 keep_record.id,
                 gone_record.id,
-                Some(CLI_ACTOR),
+                Some(actor.name.as_str()),
                 self.now().timestamp_micros(),
             )
             .await?;
@@ -499,12 +557,35 @@ impl App {
     /// Makes a timeline entry public (the customer's contacts may read it) or internal; recorded as an event.
     pub async fn case_entry_visibility(
         &self,
+        actor: &Actor,
         entry_id: i64,
         to: Visibility,
     ) -> Result<ChangeView, AppError> {
+        let entry = self
+            .store
+            .timeline_entry(entry_id)
+            .await?
+            .ok_or_else(|| AppError::entry_not_found(entry_id))?;
+        let record = self.store.case_by_id(entry.case_id).await?;
+        match access::decide(
+            actor.caller,
+            Action::ChangeVisibility,
+            record.customer_org_id,
+        ) {
+            access::Verdict::Allow => {}
+            access::Verdict::Forbidden => {
+                return Err(AppError::forbidden(Action::ChangeVisibility))
+            }
+            access::Verdict::Hidden => return Err(AppError::entry_not_found(entry_id)),
+        }
         let changed = self
             .store
-            .set_entry_visibility(entry_id, to, Some(CLI_ACTOR), self.now().timestamp_micros())
+            .set_entry_visibility(
+                entry_id,
+                to,
+                Some(actor.name.as_str()),
+                self.now().timestamp_micros(),
+            )
             .await
             .map_err(|error| match error {
                 store::Error::NotFound { .. } => AppError::entry_not_found(entry_id),

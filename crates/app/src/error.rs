@@ -51,13 +51,15 @@ pub enum ErrorCode {
     QuarantineRefused,
     /// The integrity check found problems.
     StoreInconsistent,
+    /// The caller's role does not allow this (`details.action` names what).
+    Forbidden,
     /// Something failed that the user cannot fix (database, disk).
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for tests and catalogs that must cover them all.
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 20] = [
         ErrorCode::CaseNotFound,
         ErrorCode::OrgNotFound,
         ErrorCode::ContactNotFound,
@@ -76,6 +78,7 @@ impl ErrorCode {
         ErrorCode::InputUnreadable,
         ErrorCode::QuarantineRefused,
         ErrorCode::StoreInconsistent,
+        ErrorCode::Forbidden,
         ErrorCode::Internal,
     ];
 
@@ -100,6 +103,7 @@ impl ErrorCode {
             ErrorCode::InputUnreadable => "input_unreadable",
             ErrorCode::QuarantineRefused => "quarantine_refused",
             ErrorCode::StoreInconsistent => "store_inconsistent",
+            ErrorCode::Forbidden => "forbidden",
             ErrorCode::Internal => "internal",
         }
     }
@@ -143,6 +147,12 @@ impl AppError {
     }
     pub(crate) fn quarantine_not_found(id: i64) -> AppError {
         AppError::new(ErrorCode::QuarantineNotFound, json!({ "id": id }))
+    }
+    pub(crate) fn forbidden(action: case::access::Action) -> AppError {
+        AppError::new(
+            ErrorCode::Forbidden,
+            crate::actor::forbidden_details(action),
+        )
     }
     pub(crate) fn entry_not_found(id: i64) -> AppError {
         AppError::new(ErrorCode::EntryNotFound, json!({ "id": id }))

@@ -8,14 +8,17 @@
 //!
 //! The CLI and the web call `app`, never `store`.
 
+mod actor;
 mod cases;
 pub mod clock;
+pub mod compose;
 pub mod error;
 pub mod i18n;
 mod import;
 mod parties;
 mod quarantine;
 pub mod views;
+pub mod workspace;
 
 use std::sync::Mutex;
 
@@ -24,6 +27,8 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use store::Store;
 
+pub use actor::{action_name, Actor};
+pub use case::access::{Action, Caller, Viewer};
 pub use case::merge::MergeConcern;
 pub use cases::{text_from_file, InputLimits};
 pub use clock::{Clock, SystemClock};

@@ -1,13 +1,17 @@
 //! Quarantine: messages that could not be read or matched, and what people decide about them.
 
-use crate::{views, App, AppError, QuarantineDecision, CLI_ACTOR};
+use case::access::Action;
+
+use crate::{views, Actor, App, AppError, QuarantineDecision};
 
 impl App {
     /// Open quarantine entries (all with `include_resolved`).
     pub async fn quarantine_list(
         &self,
+        actor: &Actor,
         include_resolved: bool,
     ) -> Result<Vec<views::QuarantineView>, AppError> {
+        self.permit(actor, Action::ViewQuarantine)?;
         Ok(self
             .store
             .list_quarantine(include_resolved)
@@ -20,8 +24,10 @@ impl App {
     /// One quarantine entry with its raw message.
     pub async fn quarantine_show(
         &self,
+        actor: &Actor,
         id: i64,
     ) -> Result<(views::QuarantineView, Vec<u8>), AppError> {
+        self.permit(actor, Action::ViewQuarantine)?;
         let entry = self
             .store
             .quarantine_entry(id)
@@ -38,9 +44,11 @@ impl App {
     /// keeps counting as quarantined, so received = messages + quarantined + duplicates still holds.
     pub async fn quarantine_dismiss(
         &self,
+        actor: &Actor,
         id: i64,
         reason: Option<&str>,
     ) -> Result<views::QuarantineView, AppError> {
+        self.permit(actor, Action::DecideQuarantine)?;
         let reason = reason.map(str::trim).filter(|reason| !reason.is_empty());
         if let Some(reason) = reason {
             self.check_text("reason", reason)?;
@@ -58,9 +66,11 @@ impl App {
     /// Attaches a quarantined message to a case, or releases it to be threaded as ingest would.
     pub async fn quarantine_decide(
         &self,
+        actor: &Actor,
         id: i64,
         decision: QuarantineDecision,
     ) -> Result<intake::Outcome, AppError> {
+        self.permit(actor, Action::DecideQuarantine)?;
         let mut rng = self.rng();
         if self.store.quarantine_entry(id).await?.is_none() {
             return Err(AppError::quarantine_not_found(id));
@@ -70,7 +80,7 @@ impl App {
             &self.intake,
             id,
             decision,
-            Some(CLI_ACTOR),
+            Some(actor.name.as_str()),
             self.now(),
             &mut rng,
         )

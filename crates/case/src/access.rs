@@ -384,7 +384,11 @@ mod tests {
             (partner, Some(ACER)),
             (partner, Some(LENOVO)),
         ];
-        let rows: Vec<&str> = TABLE.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        let rows: Vec<&str> = TABLE
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
         assert_eq!(rows.len(), Action::ALL.len(), "one row per action");
         for (row, action) in rows.iter().zip(Action::ALL) {
             let mut cells = row.split_whitespace();
@@ -412,7 +416,10 @@ mod tests {
             viewer: Viewer::Partner { org_id: ACER },
         };
         assert_eq!(decide(caller, Action::Administer, None), Verdict::Forbidden);
-        assert_eq!(decide(caller, Action::WriteNote, Some(ACER)), Verdict::Forbidden);
+        assert_eq!(
+            decide(caller, Action::WriteNote, Some(ACER)),
+            Verdict::Forbidden
+        );
         assert_eq!(decide(caller, Action::ViewCase, None), Verdict::Hidden);
     }
 }

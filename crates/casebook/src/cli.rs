@@ -633,6 +633,7 @@ pub async fn run(app: &App, command: Command, lang: Lang) -> Result<()> {
 }
 
 async fn run_case(app: &App, command: CaseCommand, lang: Lang) -> Result<()> {
+    let operator = app::Actor::operator();
     let show = |view: &app::views::CaseView, json: bool| {
         emit(json, view, || render::case(view, app.view_zone, lang))
     };
@@ -652,7 +653,7 @@ async fn run_case(app: &App, command: CaseCommand, lang: Lang) -> Result<()> {
             json,
         } => match as_person {
             Some(person) => show(&app.case_show_as(&number, &person).await?, json),
-            None => show(&app.case_show(&number).await?, json),
+            None => show(&app.case_show(&operator, &number).await?, json),
         },
         CaseCommand::New {
             title,
@@ -665,15 +666,18 @@ async fn run_case(app: &App, command: CaseCommand, lang: Lang) -> Result<()> {
             json,
         } => {
             let view = app
-                .case_new(NewCaseInput {
-                    title,
-                    customer,
-                    priority,
-                    stage,
-                    product,
-                    version,
-                    new_org,
-                })
+                .case_new(
+                    &operator,
+                    NewCaseInput {
+                        title,
+                        customer,
+                        priority,
+                        stage,
+                        product,
+                        version,
+                        new_org,
+                    },
+                )
                 .await?;
             show(&view, json)
         }
@@ -695,7 +699,7 @@ async fn run_case(app: &App, command: CaseCommand, lang: Lang) -> Result<()> {
                     return Err(AppError::invalid("note_missing", serde_json::json!({})).into())
                 }
             };
-            changed(&app.case_note(&number, &text).await?, json)
+            changed(&app.case_note(&operator, &number, &text).await?, json)
         }
         CaseCommand::Entry {
             id,
@@ -708,7 +712,7 @@ async fn run_case(app: &App, command: CaseCommand, lang: Lang) -> Result<()> {
             } else {
                 case::Visibility::Internal
             };
-            changed(&app.case_entry_visibility(id, to).await?, json)
+            changed(&app.case_entry_visibility(&operator, id, to).await?, json)
         }
         CaseCommand::Status {
             number,
@@ -718,7 +722,8 @@ async fn run_case(app: &App, command: CaseCommand, lang: Lang) -> Result<()> {
         } => {
             let summary = summary_file.as_deref().map(read_text).transpose()?;
             changed(
-                &app.case_status(&number, status, summary.as_deref()).await?,
+                &app.case_status(&operator, &number, status, summary.as_deref())
+                    .await?,
                 json,
             )
         }
@@ -726,7 +731,7 @@ async fn run_case(app: &App, command: CaseCommand, lang: Lang) -> Result<()> {
             number,
             person,
             json,
-        } => changed(&app.case_assign(&number, &person).await?, json),
+        } => changed(&app.case_assign(&operator, &number, &person).await?, json),
         CaseCommand::Edit {
             number,
             title,
@@ -747,7 +752,7 @@ async fn run_case(app: &App, command: CaseCommand, lang: Lang) -> Result<()> {
                 problem_definition,
                 scope,
             };
-            changed(&app.case_edit(&number, edit).await?, json)
+            changed(&app.case_edit(&operator, &number, edit).await?, json)
         }
         CaseCommand::Split {
             number,
@@ -756,7 +761,8 @@ async fn run_case(app: &App, command: CaseCommand, lang: Lang) -> Result<()> {
             empty,
             json,
         } => changed(
-            &app.case_split(&number, &title, &messages, empty).await?,
+            &app.case_split(&operator, &number, &title, &messages, empty)
+                .await?,
             json,
         ),
         CaseCommand::Merge {
@@ -764,20 +770,24 @@ async fn run_case(app: &App, command: CaseCommand, lang: Lang) -> Result<()> {
             duplicate,
             force,
             json,
-        } => changed(&app.case_merge(&keep, &duplicate, force).await?, json),
+        } => changed(
+            &app.case_merge(&operator, &keep, &duplicate, force).await?,
+            json,
+        ),
     }
 }
 
 async fn run_quarantine(app: &App, command: QuarantineCommand, lang: Lang) -> Result<()> {
+    let operator = app::Actor::operator();
     match command {
         QuarantineCommand::List { all, json } => {
-            let entries = app.quarantine_list(all).await?;
+            let entries = app.quarantine_list(&operator, all).await?;
             emit(json, &serde_json::json!({ "quarantine": entries }), || {
                 render::quarantine_list(&entries, app.view_zone, lang)
             })
         }
         QuarantineCommand::Show { id, json } => {
-            let (entry, raw) = app.quarantine_show(id).await?;
+            let (entry, raw) = app.quarantine_show(&operator, id).await?;
             let value = serde_json::json!({ "entry": entry, "raw": String::from_utf8_lossy(&raw) });
             emit(json, &value, || {
                 let mut text =
@@ -805,7 +815,9 @@ async fn run_quarantine(app: &App, command: QuarantineCommand, lang: Lang) -> Re
             decide(app, id, app::QuarantineDecision::Release, json, lang).await
         }
         QuarantineCommand::Dismiss { id, reason, json } => {
-            let entry = app.quarantine_dismiss(id, reason.as_deref()).await?;
+            let entry = app
+                .quarantine_dismiss(&operator, id, reason.as_deref())
+                .await?;
             emit(json, &entry, || {
                 render::quarantine_list(std::slice::from_ref(&entry), app.view_zone, lang)
             })
@@ -820,6 +832,8 @@ async fn decide(
     json: bool,
     lang: Lang,
 ) -> Result<()> {
-    let outcome = app.quarantine_decide(id, decision).await?;
+    let outcome = app
+        .quarantine_decide(&app::Actor::operator(), id, decision)
+        .await?;
     emit(json, &outcome, || render::outcome(&outcome, lang))
 }

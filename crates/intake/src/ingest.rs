@@ -335,7 +335,9 @@ pub async fn submit(
     rng: &mut (impl Rng + Send),
 ) -> Result<Outcome, Error> {
     let (origin, matched_by, outbound) = match &submission.source {
-        Source::Composer { recipients } => ("composer", MatchedBy::Composer, Some(recipients.clone())),
+        Source::Composer { recipients } => {
+            ("composer", MatchedBy::Composer, Some(recipients.clone()))
+        }
         Source::Portal => ("portal", MatchedBy::Portal, None),
     };
     let mode = Mode {
@@ -418,7 +420,13 @@ async fn write_batch(
                     (&outcome, tx.last_message_row(), mode.forced_case)
                 {
                     if Some(row) != before {
-                        tx.queue_outbound(row, case_id, &item.sha256, recipients, now.timestamp_micros())?;
+                        tx.queue_outbound(
+                            row,
+                            case_id,
+                            &item.sha256,
+                            recipients,
+                            now.timestamp_micros(),
+                        )?;
                     }
                 }
             }

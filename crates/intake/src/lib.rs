@@ -20,6 +20,6 @@ pub mod resolve;
 
 pub use error::Error;
 pub use ingest::{
-    ingest, ingest_prepared, prepare, submit, ArrivalKind, IntakeConfig, Outcome, PreparedBatch, RawArrival,
-    Source, Submission,
+    ingest, ingest_prepared, prepare, submit, ArrivalKind, IntakeConfig, Outcome, PreparedBatch,
+    RawArrival, Source, Submission,
 };

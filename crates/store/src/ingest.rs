@@ -1420,8 +1420,8 @@ impl IngestTx<'_> {
         recipients: &[String],
         now: i64,
     ) -> Result<()> {
-        let recipients = serde_json::to_string(recipients)
-            .map_err(|error| Error::Corrupt(error.to_string()))?;
+        let recipients =
+            serde_json::to_string(recipients).map_err(|error| Error::Corrupt(error.to_string()))?;
         self.pending_outbox.push(vec![
             Param::Int(Some(message_row_id)),
             Param::Int(Some(case_id)),

@@ -68,7 +68,13 @@ pub struct QueueCursor {
 impl QueueCursor {
     /// The cursor as an opaque string for URLs.
     pub fn encode(&self) -> String {
-        format!("{}.{}.{}.{}", self.sort.as_str(), self.rank, self.at, self.id)
+        format!(
+            "{}.{}.{}.{}",
+            self.sort.as_str(),
+            self.rank,
+            self.at,
+            self.id
+        )
     }
 
     /// Reads a cursor made by [`QueueCursor::encode`].
@@ -206,7 +212,8 @@ fn filters(query: &QueueQuery) -> Builder {
             .iter()
             .map(|p| b.push(Bind::Text(p.as_str().to_string())))
             .collect();
-        b.clauses.push(format!("c.priority IN ({})", list.join(", ")));
+        b.clauses
+            .push(format!("c.priority IN ({})", list.join(", ")));
     }
     if let Some(org) = query.customer_org_id {
         let p = b.push(Bind::Int(org));
@@ -235,7 +242,12 @@ fn filters(query: &QueueQuery) -> Builder {
             "EXISTS (SELECT 1 FROM case_tags t WHERE t.case_id = c.id AND t.tag = {p})"
         ));
     }
-    if let Some(text) = query.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+    if let Some(text) = query
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
         let p = b.push(Bind::Text(contains_pattern(text)));
         b.clauses.push(format!(
             "(lower(c.title) LIKE {p} ESCAPE '\\' OR lower(c.number) LIKE {p} ESCAPE '\\' \
@@ -245,7 +257,8 @@ fn filters(query: &QueueQuery) -> Builder {
     b
 }
 
-const RANK: &str = "(CASE c.priority WHEN 'P1' THEN 1 WHEN 'P2' THEN 2 WHEN 'P3' THEN 3 ELSE 4 END)";
+const RANK: &str =
+    "(CASE c.priority WHEN 'P1' THEN 1 WHEN 'P2' THEN 2 WHEN 'P3' THEN 3 ELSE 4 END)";
 
 impl Store {
     /// One page of the queue.
@@ -258,7 +271,8 @@ impl Store {
         if let Some(after) = query.after.as_ref().filter(|a| a.sort == query.sort) {
             let at = b.push(Bind::Int(after.at));
             let id = b.push(Bind::Int(after.id));
-            let keyset = format!("({time_column} < {at} OR ({time_column} = {at} AND c.id < {id}))");
+            let keyset =
+                format!("({time_column} < {at} OR ({time_column} = {at} AND c.id < {id}))");
             if query.sort == QueueSort::Priority {
                 let r = b.push(Bind::Int(after.rank));
                 b.clauses
@@ -380,12 +394,12 @@ impl Store {
 
     /// The case's tags, sorted.
     pub async fn tags(&self, case_id: i64) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT tag FROM case_tags WHERE case_id = $1 ORDER BY tag",
+        Ok(
+            sqlx::query_scalar("SELECT tag FROM case_tags WHERE case_id = $1 ORDER BY tag")
+                .bind(case_id)
+                .fetch_all(&self.pool)
+                .await?,
         )
-        .bind(case_id)
-        .fetch_all(&self.pool)
-        .await?)
     }
 
     /// Every tag in use, sorted.
@@ -521,20 +535,31 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|row| Ok((row.try_get("id")?, row.try_get("case_id")?, row.try_get("number")?)))
+            .map(|row| {
+                Ok((
+                    row.try_get("id")?,
+                    row.try_get("case_id")?,
+                    row.try_get("number")?,
+                ))
+            })
             .collect()
     }
 
     /// A user's saved views: `(id, name, query string)`.
     pub async fn saved_views(&self, user_id: i64) -> Result<Vec<(i64, String, String)>> {
-        let rows = sqlx::query(
-            "SELECT id, name, query FROM saved_views WHERE user_id = $1 ORDER BY name",
-        )
-        .bind(user_id)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows =
+            sqlx::query("SELECT id, name, query FROM saved_views WHERE user_id = $1 ORDER BY name")
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
-            .map(|row| Ok((row.try_get("id")?, row.try_get("name")?, row.try_get("query")?)))
+            .map(|row| {
+                Ok((
+                    row.try_get("id")?,
+                    row.try_get("name")?,
+                    row.try_get("query")?,
+                ))
+            })
             .collect()
     }
 

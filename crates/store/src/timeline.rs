@@ -65,6 +65,8 @@ pub struct MessageRecord {
 pub struct TimelineRecord {
     /// The entry's id: stable, named by `case entry ID`.
     pub id: i64,
+    /// The case it is on.
+    pub case_id: i64,
     /// Who may read it.
     pub visibility: Visibility,
     /// The customer organization it came from (the case's customer when it was recorded).
@@ -193,7 +195,7 @@ impl Store {
     async fn entries_where(&self, filter: &str, value: i64) -> Result<Vec<TimelineRecord>> {
         let mut connection = self.pool.acquire().await?;
         let rows = sqlx::query(&format!(
-            "SELECT t.id AS entry_id, t.visibility, t.org_id, t.kind, t.at, t.actor, t.data_json, m.id AS row_id, m.message_id, m.raw_sha256, m.from_name, m.from_address, \
+            "SELECT t.id AS entry_id, t.case_id, t.visibility, t.org_id, t.kind, t.at, t.actor, t.data_json, m.id AS row_id, m.message_id, m.raw_sha256, m.from_name, m.from_address, \
              m.to_json, m.cc_json, m.subject, m.sent_at, m.sent_offset, m.body_text, m.quoted_from, m.matched_by \
              FROM timeline t LEFT JOIN messages m ON m.id = t.message_row_id WHERE {filter} ORDER BY t.at, t.id",
         ))
@@ -254,6 +256,7 @@ impl Store {
             let visibility: String = row.try_get("visibility")?;
             entries.push(TimelineRecord {
                 id: row.try_get("entry_id")?,
+                case_id: row.try_get("case_id")?,
                 visibility: visibility.parse().map_err(Error::Corrupt)?,
                 org_id: row.try_get("org_id")?,
                 kind: kind.parse().map_err(Error::Corrupt)?,

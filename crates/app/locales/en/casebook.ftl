@@ -19,6 +19,7 @@ error-store_inconsistent = the store check found { $problems } problem(s), liste
 error-store_not_found = no Casebook store in { $place }; choose the data directory with --data-dir or CASEBOOK_DATA_DIR (and the database with CASEBOOK_DATABASE_URL); commands that add data, such as import, org add and case new, create one
 error-data_dir_unusable = the data directory { $path } is not a folder; give a folder with --data-dir or CASEBOOK_DATA_DIR
 error-usage = { $detail }
+error-forbidden = your role does not allow this ({ $action }); ask an administrator if you need it
 error-internal = internal error: { $detail }
 error-invalid_input = { $detail }
 error-conflict = { $detail }
@@ -26,6 +27,17 @@ error-quarantine_refused = { $detail }
 
 ## Invalid input, by reason (details.reason)
 
+invalid-tag_invalid = the tag '{ $tag }' is not usable: a tag is one line of at most 40 characters without commas
+invalid-cursor_invalid = the page cursor '{ $cursor }' is not one Casebook made; start again from the first page
+invalid-address_invalid = '{ $address }' is not an email address
+invalid-view_name_invalid = a saved view needs a name of at most 80 characters
+invalid-view_not_found = you have no saved view { $id }
+invalid-reply_empty = the reply is empty; write its text
+invalid-reply_no_recipient = the case has no customer address to write to; add a participant first
+invalid-sender_unknown = your account has no email address to send from; ask an administrator to add one
+invalid-reply_files_too_large = the files of one reply may hold { $limit_mib } MiB in all; send large logs through an upload link
+invalid-reply_unrenderable = the reply could not be written as a message: { $detail }
+invalid-reply_quarantined = the message was held in quarantine as entry { $id } ({ $code }); a staff member will look at it
 invalid-note_empty = the note is empty; give its text, or --file with the text
 invalid-note_text_and_file = give the note as text or with --file, not both
 invalid-note_missing = give the note as text (casebook case note NUMBER "text") or with --file

@@ -17,6 +17,7 @@ error-store_inconsistent = 存储检查发现 { $problems } 个问题（见上�
 error-store_not_found = { $place } 中没有 Casebook 数据；请用 --data-dir 或 CASEBOOK_DATA_DIR 指定数据目录（数据库用 CASEBOOK_DATABASE_URL）；import、org add、case new 等添加数据的命令会创建数据目录
 error-data_dir_unusable = 数据目录 { $path } 不是文件夹；请用 --data-dir 或 CASEBOOK_DATA_DIR 指定一个文件夹
 error-usage = { $detail }
+error-forbidden = 您的角色不允许此操作（{ $action }）；如有需要，请联系管理员
 error-internal = 内部错误：{ $detail }
 error-invalid_input = 输入无效：{ $detail }
 error-conflict = 冲突：{ $detail }
@@ -24,6 +25,17 @@ error-quarantine_refused = 无法处理隔离邮件：{ $detail }
 
 ## 输入无效
 
+invalid-tag_invalid = 标签“{ $tag }”不可用：标签为一行文字，最多 40 个字符，不能含逗号
+invalid-cursor_invalid = 分页游标“{ $cursor }”无效；请从第一页重新开始
+invalid-address_invalid = “{ $address }”不是电子邮件地址
+invalid-view_name_invalid = 保存的视图需要一个不超过 80 个字符的名称
+invalid-view_not_found = 您没有编号为 { $id } 的已保存视图
+invalid-reply_empty = 回复为空；请写下回复内容
+invalid-reply_no_recipient = 此案例没有可发送的客户地址；请先添加参与者
+invalid-sender_unknown = 您的账户没有发件地址；请联系管理员添加
+invalid-reply_files_too_large = 一封回复的附件合计不能超过 { $limit_mib } MiB；大日志请通过上传链接发送
+invalid-reply_unrenderable = 无法将回复写成邮件：{ $detail }
+invalid-reply_quarantined = 该消息已进入隔离区，编号 { $id }（{ $code }）；工作人员会进行处理
 invalid-note_empty = 备注为空；请给出备注文字，或用 --file 指定文件
 invalid-note_text_and_file = 备注文字和 --file 只能给一个
 invalid-note_missing = 请给出备注文字（casebook case note 案例号 "文字"）或用 --file 指定文件
