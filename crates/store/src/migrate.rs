@@ -49,6 +49,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_auth.sql"),
         postgres: include_str!("../migrations/postgres/0006_auth.sql"),
     },
+    Migration {
+        version: 7,
+        name: "workspace",
+        sqlite: include_str!("../migrations/sqlite/0007_workspace.sql"),
+        postgres: include_str!("../migrations/postgres/0007_workspace.sql"),
+    },
 ];
 
 /// Whether the database holds a Casebook schema (any migration applied).

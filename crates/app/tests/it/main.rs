@@ -1,0 +1,3 @@
+//! The app layer end to end, on SQLite and PostgreSQL.
+
+mod workspace;
