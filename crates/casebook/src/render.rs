@@ -479,6 +479,8 @@ pub fn stats(stats: &Stats, lang: Lang) -> String {
         (lang.say("cli-duplicates"), stats.duplicates),
         (lang.say("cli-cases"), stats.cases),
         (lang.say("cli-raw_messages_stored"), stats.raw_messages),
+        (lang.say("cli-sent"), stats.sent),
+        (lang.say("cli-outbox_queued"), stats.outbox_queued),
     ];
     rows.iter()
         .map(|(label, value)| format!("{label:<22} {value}\n"))
