@@ -51,13 +51,25 @@ pub enum ErrorCode {
     QuarantineRefused,
     /// The integrity check found problems.
     StoreInconsistent,
+    /// No user has that login.
+    UserNotFound,
+    /// The login or the password is wrong, or the user may not sign in (one error for all three).
+    SignInFailed,
+    /// Another user has that login.
+    LoginTaken,
+    /// The password is shorter than the rule allows.
+    PasswordTooShort,
+    /// No API token has that id.
+    TokenNotFound,
+    /// A one-time link is unknown, used or expired.
+    LinkInvalid,
     /// Something failed that the user cannot fix (database, disk).
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for tests and catalogs that must cover them all.
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 25] = [
         ErrorCode::CaseNotFound,
         ErrorCode::OrgNotFound,
         ErrorCode::ContactNotFound,
@@ -76,6 +88,12 @@ impl ErrorCode {
         ErrorCode::InputUnreadable,
         ErrorCode::QuarantineRefused,
         ErrorCode::StoreInconsistent,
+        ErrorCode::UserNotFound,
+        ErrorCode::SignInFailed,
+        ErrorCode::LoginTaken,
+        ErrorCode::PasswordTooShort,
+        ErrorCode::TokenNotFound,
+        ErrorCode::LinkInvalid,
         ErrorCode::Internal,
     ];
 
@@ -100,6 +118,12 @@ impl ErrorCode {
             ErrorCode::InputUnreadable => "input_unreadable",
             ErrorCode::QuarantineRefused => "quarantine_refused",
             ErrorCode::StoreInconsistent => "store_inconsistent",
+            ErrorCode::UserNotFound => "user_not_found",
+            ErrorCode::SignInFailed => "sign_in_failed",
+            ErrorCode::LoginTaken => "login_taken",
+            ErrorCode::PasswordTooShort => "password_too_short",
+            ErrorCode::TokenNotFound => "token_not_found",
+            ErrorCode::LinkInvalid => "link_invalid",
             ErrorCode::Internal => "internal",
         }
     }
@@ -146,6 +170,27 @@ impl AppError {
     }
     pub(crate) fn entry_not_found(id: i64) -> AppError {
         AppError::new(ErrorCode::EntryNotFound, json!({ "id": id }))
+    }
+    pub(crate) fn user_not_found(login: &str) -> AppError {
+        AppError::new(ErrorCode::UserNotFound, json!({ "login": login }))
+    }
+    pub(crate) fn sign_in_failed() -> AppError {
+        AppError::new(ErrorCode::SignInFailed, json!({}))
+    }
+    pub(crate) fn login_taken(login: &str) -> AppError {
+        AppError::new(ErrorCode::LoginTaken, json!({ "login": login }))
+    }
+    pub(crate) fn password_too_short(min: usize, length: usize) -> AppError {
+        AppError::new(
+            ErrorCode::PasswordTooShort,
+            json!({ "min": min, "length": length }),
+        )
+    }
+    pub(crate) fn token_not_found(id: i64) -> AppError {
+        AppError::new(ErrorCode::TokenNotFound, json!({ "id": id }))
+    }
+    pub(crate) fn link_invalid() -> AppError {
+        AppError::new(ErrorCode::LinkInvalid, json!({}))
     }
     /// An invalid argument: `reason` names its sentence in the catalog (`invalid-REASON`), `values` fill it.
     pub fn invalid(reason: &str, values: serde_json::Value) -> AppError {
