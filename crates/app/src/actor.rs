@@ -97,3 +97,17 @@ pub fn action_name(action: Action) -> &'static str {
 pub(crate) fn forbidden_details(action: Action) -> serde_json::Value {
     json!({ "action": action_name(action) })
 }
+
+impl crate::auth::Principal {
+    /// The actor a signed-in user (or a token's user) is to every command.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            name: self.login.clone(),
+            person_id: Some(self.person_id),
+            caller: Caller {
+                role: self.role,
+                viewer: self.viewer,
+            },
+        }
+    }
+}

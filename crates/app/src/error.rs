@@ -53,13 +53,25 @@ pub enum ErrorCode {
     StoreInconsistent,
     /// The caller's role does not allow this (`details.action` names what).
     Forbidden,
+    /// No user has that login.
+    UserNotFound,
+    /// The login or the password is wrong, or the user may not sign in (one error for all three).
+    SignInFailed,
+    /// Another user has that login.
+    LoginTaken,
+    /// The password is shorter than the rule allows.
+    PasswordTooShort,
+    /// No API token has that id.
+    TokenNotFound,
+    /// A one-time link is unknown, used or expired.
+    LinkInvalid,
     /// Something failed that the user cannot fix (database, disk).
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for tests and catalogs that must cover them all.
-    pub const ALL: [ErrorCode; 20] = [
+    pub const ALL: [ErrorCode; 26] = [
         ErrorCode::CaseNotFound,
         ErrorCode::OrgNotFound,
         ErrorCode::ContactNotFound,
@@ -79,6 +91,12 @@ impl ErrorCode {
         ErrorCode::QuarantineRefused,
         ErrorCode::StoreInconsistent,
         ErrorCode::Forbidden,
+        ErrorCode::UserNotFound,
+        ErrorCode::SignInFailed,
+        ErrorCode::LoginTaken,
+        ErrorCode::PasswordTooShort,
+        ErrorCode::TokenNotFound,
+        ErrorCode::LinkInvalid,
         ErrorCode::Internal,
     ];
 
@@ -104,6 +122,12 @@ impl ErrorCode {
             ErrorCode::QuarantineRefused => "quarantine_refused",
             ErrorCode::StoreInconsistent => "store_inconsistent",
             ErrorCode::Forbidden => "forbidden",
+            ErrorCode::UserNotFound => "user_not_found",
+            ErrorCode::SignInFailed => "sign_in_failed",
+            ErrorCode::LoginTaken => "login_taken",
+            ErrorCode::PasswordTooShort => "password_too_short",
+            ErrorCode::TokenNotFound => "token_not_found",
+            ErrorCode::LinkInvalid => "link_invalid",
             ErrorCode::Internal => "internal",
         }
     }
@@ -156,6 +180,27 @@ impl AppError {
     }
     pub(crate) fn entry_not_found(id: i64) -> AppError {
         AppError::new(ErrorCode::EntryNotFound, json!({ "id": id }))
+    }
+    pub(crate) fn user_not_found(login: &str) -> AppError {
+        AppError::new(ErrorCode::UserNotFound, json!({ "login": login }))
+    }
+    pub(crate) fn sign_in_failed() -> AppError {
+        AppError::new(ErrorCode::SignInFailed, json!({}))
+    }
+    pub(crate) fn login_taken(login: &str) -> AppError {
+        AppError::new(ErrorCode::LoginTaken, json!({ "login": login }))
+    }
+    pub(crate) fn password_too_short(min: usize, length: usize) -> AppError {
+        AppError::new(
+            ErrorCode::PasswordTooShort,
+            json!({ "min": min, "length": length }),
+        )
+    }
+    pub(crate) fn token_not_found(id: i64) -> AppError {
+        AppError::new(ErrorCode::TokenNotFound, json!({ "id": id }))
+    }
+    pub(crate) fn link_invalid() -> AppError {
+        AppError::new(ErrorCode::LinkInvalid, json!({}))
     }
     /// An invalid argument: `reason` names its sentence in the catalog (`invalid-REASON`), `values` fill it.
     pub fn invalid(reason: &str, values: serde_json::Value) -> AppError {

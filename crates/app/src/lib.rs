@@ -4,11 +4,13 @@
 //! randomness. Each command applies the domain rule (`case`), writes through
 //! `store` or `intake`, and returns a view ([`views`]) that the CLI prints
 //! and, later, the web renders. Errors carry a stable [`error::ErrorCode`]
-//! and become sentences in the caller's language through [`i18n`].
+//! and become sentences in the caller's language through [`i18n`]. Who is signed in, and how
+//! (passwords, sessions, API tokens), is [`auth`]'s.
 //!
 //! The CLI and the web call `app`, never `store`.
 
 mod actor;
+pub mod auth;
 mod cases;
 pub mod clock;
 pub mod compose;
@@ -28,10 +30,11 @@ use rand::SeedableRng;
 use store::Store;
 
 pub use actor::{action_name, Actor};
+pub use auth::AuthSettings;
 pub use case::access::{Action, Caller, Viewer};
 pub use case::merge::MergeConcern;
 pub use cases::{text_from_file, InputLimits};
-pub use clock::{Clock, SystemClock};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{AppError, ErrorCode};
 pub use i18n::Lang;
 pub use import::{ImportProgress, ImportSummary};
@@ -55,6 +58,7 @@ pub struct App {
     limits: InputLimits,
     /// The zone times are shown in (default Asia/Shanghai).
     pub view_zone: chrono_tz::Tz,
+    auth: auth::AuthState,
 }
 
 /// How the ingest path reads the messages of one file, without a store and without storing anything.
@@ -89,6 +93,7 @@ impl App {
             rng: Mutex::new(StdRng::from_os_rng()),
             limits: InputLimits::default(),
             view_zone,
+            auth: auth::AuthState::default(),
         })
     }
 

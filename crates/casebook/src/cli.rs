@@ -58,6 +58,12 @@ pub enum Command {
     /// Messages that could not be read or matched.
     #[command(subcommand)]
     Quarantine(QuarantineCommand),
+    /// Users: people who sign in, with a login and a password.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API tokens: secrets that let a script act as a user.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Mail tools.
     #[command(subcommand)]
     Mail(MailCommand),
@@ -348,6 +354,125 @@ pub enum ContactCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user: the person with that address (created when new) gets the role and a login.
+    Add {
+        /// The login: an address, or a short name (then give --email).
+        login: String,
+        /// The person's role.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// The person's organization (a customer's for partner_contact; the staff one for the others).
+        #[arg(long)]
+        org: Option<String>,
+        /// The person's name.
+        #[arg(long)]
+        name: Option<String>,
+        /// The person's address (the login when it is one).
+        #[arg(long, value_name = "ADDRESS")]
+        email: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// Print the user as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List users.
+    List {
+        /// Print as JSON: {"users": [...]}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one user.
+    Show {
+        /// The login.
+        login: String,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a user's password; all their sessions end.
+    Passwd {
+        /// The login.
+        login: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// Print the user as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable a user: they cannot sign in, their sessions end, their tokens are revoked.
+    Disable {
+        /// The login.
+        login: String,
+        /// Print the user as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Let a disabled user sign in again (their old tokens stay revoked).
+    Enable {
+        /// The login.
+        login: String,
+        /// Print the user as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a user's role (the role of the person they are).
+    Role {
+        /// The login.
+        login: String,
+        /// The new role.
+        #[arg(value_parser = parse_role)]
+        role: Role,
+        /// Print the user as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The admin log: sign-ins, users, roles, passwords and tokens, newest first.
+    Log {
+        /// Show at most this many lines.
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+        /// Print as JSON: {"entries": [...]}.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user; the token is shown only this once.
+    Create {
+        /// The user's login.
+        login: String,
+        /// What the token is for.
+        #[arg(long)]
+        name: Option<String>,
+        /// Print as JSON: {"id", "name", "token", "created_at"}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List tokens, of one user or of everyone (never their secrets).
+    List {
+        /// The user's login.
+        login: Option<String>,
+        /// Print as JSON: {"tokens": [...]}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token: it stops working at once.
+    Revoke {
+        /// The token's id (from `token list`).
+        id: i64,
+        /// Print the token as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum QuarantineCommand {
     /// List quarantined messages.
     List {
@@ -421,6 +546,21 @@ impl Command {
                 | QuarantineCommand::Release { json, .. }
                 | QuarantineCommand::Dismiss { json, .. },
             ) => *json,
+            Command::User(
+                UserCommand::Add { json, .. }
+                | UserCommand::List { json }
+                | UserCommand::Show { json, .. }
+                | UserCommand::Passwd { json, .. }
+                | UserCommand::Disable { json, .. }
+                | UserCommand::Enable { json, .. }
+                | UserCommand::Role { json, .. }
+                | UserCommand::Log { json, .. },
+            ) => *json,
+            Command::Token(
+                TokenCommand::Create { json, .. }
+                | TokenCommand::List { json, .. }
+                | TokenCommand::Revoke { json, .. },
+            ) => *json,
             Command::Case(command) => match command {
                 CaseCommand::List { json, .. }
                 | CaseCommand::Show { json, .. }
@@ -444,6 +584,7 @@ impl Command {
             | Command::Restore { .. }
             | Command::Org(OrgCommand::Add { .. })
             | Command::Contact(ContactCommand::Add { .. })
+            | Command::User(UserCommand::Add { .. })
             | Command::Case(CaseCommand::New { .. }) => app::OpenMode::Create,
             _ => app::OpenMode::Existing,
         }
@@ -625,6 +766,8 @@ pub async fn run(app: &App, command: Command, lang: Lang) -> Result<()> {
             })
         }
         Command::Quarantine(command) => run_quarantine(app, command, lang).await,
+        Command::User(command) => run_user(app, command, lang).await,
+        Command::Token(command) => run_token(app, command, lang).await,
         Command::Stats { json } => {
             let stats = app.stats().await?;
             emit(json, &stats, || render::stats(&stats, lang))
@@ -836,4 +979,114 @@ async fn decide(
         .quarantine_decide(&app::Actor::operator(), id, decision)
         .await?;
     emit(json, &outcome, || render::outcome(&outcome, lang))
+}
+
+/// The first line of standard input, without its line end: a password given with `--password-stdin`.
+fn password_from_stdin() -> Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    let line = line.strip_suffix('\n').unwrap_or(&line);
+    Ok(line.strip_suffix('\r').unwrap_or(line).to_string())
+}
+
+async fn run_user(app: &App, command: UserCommand, lang: Lang) -> Result<()> {
+    let zone = app.view_zone;
+    let one = |user: &app::auth::UserView, json: bool| {
+        emit(json, user, || {
+            render::users(std::slice::from_ref(user), zone, lang)
+        })
+    };
+    match command {
+        UserCommand::Add {
+            login,
+            role,
+            org,
+            name,
+            email,
+            password_stdin: _,
+            json,
+        } => {
+            let password = password_from_stdin()?;
+            let user = app
+                .user_add(
+                    app::auth::NewUser {
+                        login,
+                        role,
+                        org,
+                        name,
+                        email,
+                        password,
+                    },
+                    app::CLI_ACTOR,
+                )
+                .await?;
+            one(&user, json)
+        }
+        UserCommand::List { json } => {
+            let users = app.user_list().await?;
+            emit(json, &serde_json::json!({ "users": users }), || {
+                render::users(&users, zone, lang)
+            })
+        }
+        UserCommand::Show { login, json } => one(&app.user_show(&login).await?, json),
+        UserCommand::Passwd {
+            login,
+            password_stdin: _,
+            json,
+        } => {
+            let password = password_from_stdin()?;
+            let user = app.user_passwd(&login, &password, app::CLI_ACTOR).await?;
+            emit(json, &user, || {
+                let args = [("login", app::i18n::FluentValue::from(user.login.clone()))];
+                format!("{}\n", render::safe(&lang.text("cli-password_set", &args)))
+            })
+        }
+        UserCommand::Disable { login, json } => {
+            one(&app.user_disable(&login, app::CLI_ACTOR).await?, json)
+        }
+        UserCommand::Enable { login, json } => {
+            one(&app.user_enable(&login, app::CLI_ACTOR).await?, json)
+        }
+        UserCommand::Role { login, role, json } => one(
+            &app.user_set_role(&login, role, app::CLI_ACTOR).await?,
+            json,
+        ),
+        UserCommand::Log { limit, json } => {
+            let entries = app.admin_log(limit).await?;
+            emit(json, &serde_json::json!({ "entries": entries }), || {
+                render::admin_log(&entries, zone)
+            })
+        }
+    }
+}
+
+async fn run_token(app: &App, command: TokenCommand, lang: Lang) -> Result<()> {
+    let zone = app.view_zone;
+    match command {
+        TokenCommand::Create { login, name, json } => {
+            let token = app
+                .token_create(&login, name.as_deref(), app::CLI_ACTOR)
+                .await?;
+            emit(json, &token, || render::new_token(&token, lang))
+        }
+        TokenCommand::List { login, json } => {
+            let tokens = app.token_list(login.as_deref()).await?;
+            emit(json, &serde_json::json!({ "tokens": tokens }), || {
+                render::tokens(&tokens, zone, lang)
+            })
+        }
+        TokenCommand::Revoke { id, json } => {
+            let token = app.token_revoke(id, app::CLI_ACTOR).await?;
+            emit(json, &token, || {
+                let args = [
+                    ("id", app::i18n::FluentValue::from(token.id)),
+                    ("name", app::i18n::FluentValue::from(token.name.clone())),
+                    ("login", app::i18n::FluentValue::from(token.login.clone())),
+                ];
+                format!("{}\n", render::safe(&lang.text("cli-token_revoked", &args)))
+            })
+        }
+    }
 }

@@ -22,6 +22,8 @@ pub struct Config {
     pub view_zone: chrono_tz::Tz,
     /// Limits on what people type (titles, notes, summaries).
     pub limits: app::InputLimits,
+    /// Password hashing and sign-in throttling.
+    pub auth: app::AuthSettings,
 }
 
 /// A positive whole number from the environment; a value that is not one is a problem to report.
@@ -144,6 +146,18 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
             .unwrap_or(input_defaults.text_bytes),
     };
 
+    // Cheap password hashes make the command-line tests fast; never set it in production.
+    let argon2_light = match var("CASEBOOK_ARGON2_LIGHT").as_deref() {
+        None | Some("0") => false,
+        Some("1") => true,
+        Some(other) => {
+            problems.push(format!(
+                "CASEBOOK_ARGON2_LIGHT '{other}' is neither 1 nor 0 (it is for tests only; leave it unset)"
+            ));
+            false
+        }
+    };
+
     if !problems.is_empty() {
         bail!(
             "the configuration has {} problem(s):\n  - {}",
@@ -169,5 +183,9 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
         lang,
         view_zone,
         limits: input_limits,
+        auth: app::AuthSettings {
+            argon2_light,
+            ..app::AuthSettings::default()
+        },
     })
 }

@@ -68,7 +68,8 @@ fn main() -> ExitCode {
             config.view_zone,
         )
         .await?
-        .with_limits(config.limits);
+        .with_limits(config.limits)
+        .with_auth_settings(config.auth);
         let result = cli::run(&app, args.command, lang).await;
         app.close().await;
         result

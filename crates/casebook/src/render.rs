@@ -622,3 +622,107 @@ pub fn manifest(manifest: &app::BackupManifest, verb: &str, lang: Lang) -> Strin
     );
     format!("{verb}: {text}\n")
 }
+
+/// Users, one a line: login, name, address, organization, role, and whether disabled.
+pub fn users(users: &[app::auth::UserView], zone: chrono_tz::Tz, lang: Lang) -> String {
+    if users.is_empty() {
+        return format!("{}\n", lang.say("cli-no_users"));
+    }
+    users
+        .iter()
+        .map(|user| {
+            let mut line = format!("{}", safe(&user.login));
+            if let Some(name) = &user.name {
+                line.push_str(&format!("  {}", safe(name)));
+            }
+            if let Some(email) = &user.email {
+                line.push_str(&format!("  <{}>", safe(email)));
+            }
+            if let Some(org) = &user.org {
+                line.push_str(&format!("  ({})", safe(org)));
+            }
+            if let Some(role) = user.role {
+                line.push_str(&format!(
+                    "  [{}]",
+                    lang.say(&format!("role-{}", role.as_str()))
+                ));
+            }
+            if user.disabled {
+                line.push_str(&format!("  {}", lang.say("cli-disabled")));
+            }
+            line.push_str(&format!(
+                "  {}\n",
+                app::views::local_time(&user.created_at, zone)
+            ));
+            line
+        })
+        .collect()
+}
+
+/// A token just created: the secret on a line of its own, and the warning that it is shown once.
+pub fn new_token(token: &app::auth::NewToken, lang: Lang) -> String {
+    format!(
+        "{}\n{}  #{}  {}\n",
+        token.token,
+        lang.say("cli-token_shown_once"),
+        token.id,
+        safe(&token.name)
+    )
+}
+
+/// API tokens, one a line (never their secrets).
+pub fn tokens(tokens: &[app::auth::TokenView], zone: chrono_tz::Tz, lang: Lang) -> String {
+    if tokens.is_empty() {
+        return format!("{}\n", lang.say("cli-no_tokens"));
+    }
+    tokens
+        .iter()
+        .map(|token| {
+            let used = match &token.last_used_at {
+                Some(at) => format!(
+                    "{} {}",
+                    lang.say("cli-last_used"),
+                    app::views::local_time(at, zone)
+                ),
+                None => lang.say("cli-never_used"),
+            };
+            let revoked = if token.revoked {
+                format!("  {}", lang.say("cli-revoked"))
+            } else {
+                String::new()
+            };
+            format!(
+                "#{}  {}  {}  {}  {}{}\n",
+                token.id,
+                safe(&token.login),
+                safe(&token.name),
+                app::views::local_time(&token.created_at, zone),
+                used,
+                revoked
+            )
+        })
+        .collect()
+}
+
+/// The admin log, newest first: time, actor, action (an identifier), target, details, client.
+pub fn admin_log(entries: &[app::auth::AdminLogEntry], zone: chrono_tz::Tz) -> String {
+    entries
+        .iter()
+        .map(|entry| {
+            let client = entry
+                .client
+                .as_deref()
+                .map(|client| format!("  {}", safe(client)))
+                .unwrap_or_default();
+            format!(
+                "{}  {}  {}  {}  {}{}\n",
+                app::views::local_time(&entry.at, zone),
+                safe(&entry.actor),
+                entry.action,
+                safe(&entry.target),
+                safe(&entry.details.to_string()),
+                client
+            )
+        })
+        .collect()
+}

@@ -46,6 +46,9 @@ const TABLES: &[(&str, &[&str])] = &[
     ("api_tokens", &[]),
     ("one_time_links", &[]),
     ("admin_log", &[]),
+    ("case_tags", &[]),
+    ("saved_views", &[]),
+    ("outbox", &[]),
 ];
 
 /// Tables whose `id` comes from an identity column on PostgreSQL.
@@ -61,6 +64,8 @@ const IDENTITY_TABLES: &[&str] = &[
     "api_tokens",
     "one_time_links",
     "admin_log",
+    "saved_views",
+    "outbox",
 ];
 
 /// What a backup holds.

@@ -431,14 +431,14 @@ impl Store {
         Ok(())
     }
 
-    /// Ends one session; returns it as it was, or `None` when there is none with that hash.
+    /// Ends one open session; returns it, or `None` when no open session has that hash.
     pub async fn end_session_by_secret_hash(
         &self,
         secret_hash: &str,
         now: i64,
     ) -> Result<Option<SessionRecord>> {
         let row = sqlx::query(&format!(
-            "UPDATE sessions SET ended_at = COALESCE(ended_at, $1) WHERE secret_hash = $2 RETURNING {SESSION_COLUMNS}"
+            "UPDATE sessions SET ended_at = $1 WHERE secret_hash = $2 AND ended_at IS NULL RETURNING {SESSION_COLUMNS}"
         ))
         .bind(now)
         .bind(secret_hash)

@@ -280,3 +280,33 @@ resolution-attached = attached
 resolution-released = released
 resolution-dismissed = dismissed
 usage-hint = the command line does not fit; see `casebook --help` (or `casebook COMMAND --help`)
+
+## Signing in: users, passwords, tokens, one-time links (app::auth)
+
+error-user_not_found = no user '{ $login }'; see `casebook user list`
+error-sign_in_failed = the login or the password is wrong
+error-login_taken = the login { $login } is taken; choose another
+error-password_too_short = the password has { $length } characters; it needs at least { $min }
+error-token_not_found = no API token { $id }; see `casebook token list`
+error-link_invalid = this link is not valid: it was used already, it expired, or it never existed; ask for a new one
+invalid-password_blank = the password is blank; give one of at least 10 characters (with --password-stdin, on one line)
+invalid-password_too_long = the password is { $length } bytes long, more than the { $limit } allowed; choose a shorter one
+invalid-login_blank = a user needs a login; give an address or a short name
+invalid-login_unusable = the login '{ $login }' is too long or holds control characters; choose a shorter, plain one
+invalid-email_required = the login { $login } is not an address, so the user needs one; give --email ADDRESS
+invalid-org_contradicts_person = { $address } belongs to { $person_org }, not { $org }; leave out --org, or give --org "{ $person_org }"
+invalid-partner_role_in_staff = the role { $role } is for partners' contacts, and { $org } is the vendor's staff organization; give a staff role, or a customer organization
+invalid-partner_needs_org = a user with the role { $role } needs a customer organization; give --org with the partner's organization
+invalid-current_password_wrong = the current password is wrong; type it again
+invalid-user_disabled = the user { $login } is disabled; enable them first
+conflict-login_taken = the login { $login } is taken; choose another
+conflict-person_has_login = this person already signs in as { $login }; a person has one login
+cli-no_users = no users
+cli-disabled = disabled
+cli-no_tokens = no API tokens
+cli-revoked = revoked
+cli-never_used = never used
+cli-last_used = last used
+cli-token_shown_once = the token is shown only this once; keep it somewhere safe
+cli-password_set = new password set for { $login }; their sessions have ended
+cli-token_revoked = API token { $id } ({ $name }, of { $login }) revoked

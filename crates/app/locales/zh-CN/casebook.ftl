@@ -259,3 +259,33 @@ resolution-attached = 已归入
 resolution-released = 已放行
 resolution-dismissed = 已驳回
 usage-hint = 命令行有误；请查看 `casebook --help`（或 `casebook 命令 --help`）
+
+## 登录：用户、密码、令牌、一次性链接（app::auth）
+
+error-user_not_found = 没有登录名为“{ $login }”的用户；请用 `casebook user list` 查看
+error-sign_in_failed = 登录名或密码错误
+error-login_taken = 登录名 { $login } 已被占用，请换一个
+error-password_too_short = 密码只有 { $length } 个字符，至少需要 { $min } 个
+error-token_not_found = 没有编号为 { $id } 的 API 令牌；请用 `casebook token list` 查看
+error-link_invalid = 此链接无效：它已被使用、已过期或根本不存在；请重新申请一个
+invalid-password_blank = 密码为空；请设置至少 10 个字符的密码（使用 --password-stdin 时写在一行里）
+invalid-password_too_long = 密码长 { $length } 字节，超过允许的 { $limit } 字节；请换一个短一些的
+invalid-login_blank = 用户需要登录名；请给出邮箱地址或一个简短的名字
+invalid-login_unusable = 登录名“{ $login }”过长或含有控制字符；请换一个简短、普通的登录名
+invalid-email_required = 登录名 { $login } 不是邮箱地址，因此需要另给一个地址；请用 --email ADDRESS 指定
+invalid-org_contradicts_person = { $address } 属于 { $person_org }，而不是 { $org }；请去掉 --org，或改为 --org "{ $person_org }"
+invalid-partner_role_in_staff = 角色 { $role } 供合作伙伴的联系人使用，而 { $org } 是厂商自己的员工组织；请给出员工角色，或改为客户组织
+invalid-partner_needs_org = 角色为 { $role } 的用户必须属于一个客户组织；请用 --org 指定合作伙伴的组织
+invalid-current_password_wrong = 当前密码不正确；请重新输入
+invalid-user_disabled = 用户 { $login } 已被停用；请先重新启用
+conflict-login_taken = 登录名 { $login } 已被占用，请换一个
+conflict-person_has_login = 此人已用登录名 { $login } 登录；每人只能有一个登录名
+cli-no_users = 没有用户
+cli-disabled = 已停用
+cli-no_tokens = 没有 API 令牌
+cli-revoked = 已撤销
+cli-never_used = 从未使用
+cli-last_used = 最近使用
+cli-token_shown_once = 令牌只显示这一次，请妥善保存
+cli-password_set = 已为 { $login } 设置新密码，其所有会话均已结束
+cli-token_revoked = 已撤销 { $login } 的 API 令牌 { $id }（{ $name }）

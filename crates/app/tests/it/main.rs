@@ -1,4 +1,5 @@
-//! The app layer end to end, on SQLite and PostgreSQL.
+//! App integration tests: every test runs on SQLite and on PostgreSQL.
 #![allow(missing_docs, clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
 
+mod auth;
 mod workspace;

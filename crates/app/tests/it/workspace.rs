@@ -321,6 +321,24 @@ async fn a_reply_is_stored_queued_and_threads_the_answer(db: TestDb) {
         stats.received,
         stats.messages + stats.quarantined + stats.duplicates
     );
+
+    // A backup keeps the outbox and the tags: restored, the reply is still queued.
+    app.case_tags(&staff, &number, &["logs".into()], &[])
+        .await
+        .unwrap();
+    let backup = testkit::tempdir();
+    let dest = backup.path().join("snapshot");
+    app.backup(&dest).await.unwrap();
+    let target = TestDb::sqlite();
+    let restored = open(&target).await;
+    restored.restore(&dest).await.unwrap();
+    let again = restored.stats().await.unwrap();
+    assert_eq!(
+        (again.sent, again.outbox_queued),
+        (stats.sent, stats.outbox_queued)
+    );
+    let page = restored.case_page(&staff, &number).await.unwrap();
+    assert_eq!(page.tags, vec!["logs".to_string()]);
 }
 
 async fn the_policy_holds_for_every_caller(db: TestDb) {
@@ -406,8 +424,57 @@ async fn the_policy_holds_for_every_caller(db: TestDb) {
     assert!(others.is_empty());
 }
 
+async fn a_signed_in_user_acts_with_their_role_and_organization(db: TestDb) {
+    let app = open(&db).await.with_auth_settings(app::AuthSettings {
+        argon2_light: true,
+        ..app::AuthSettings::default()
+    });
+    let (staff, _, _) = parties(&app).await;
+    import(
+        &app,
+        "open.eml",
+        &mail("xuda@acer.com", "系统重置失败", "g1@acer.com", ""),
+    )
+    .await;
+    let number = app.case_list(None).await.unwrap()[0].number.clone();
+    app.case_note(&staff, &number, "internal marker SECRET-NOTE")
+        .await
+        .unwrap();
+    app.user_add(
+        app::auth::NewUser {
+            login: "xuda@acer.com".into(),
+            role: Role::PartnerContact,
+            org: Some("Acer".into()),
+            name: None,
+            email: None,
+            password: "correct horse battery".into(),
+        },
+        "cli",
+    )
+    .await
+    .unwrap();
+    let signed_in = app
+        .sign_in("xuda@acer.com", "correct horse battery", "127.0.0.1")
+        .await
+        .unwrap();
+    let actor = signed_in.session.principal.actor();
+    assert!(matches!(actor.viewer(), Viewer::Partner { .. }));
+    let view = app.case_show(&actor, &number).await.unwrap();
+    assert!(!serde_json::to_string(&view)
+        .unwrap()
+        .contains("SECRET-NOTE"));
+    assert_eq!(
+        app.case_status(&actor, &number, Status::Cancelled, None)
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Forbidden
+    );
+}
+
 testkit::backend_tests!(
     the_queue_pages_by_cursor_and_counts_statuses,
     a_reply_is_stored_queued_and_threads_the_answer,
     the_policy_holds_for_every_caller,
+    a_signed_in_user_acts_with_their_role_and_organization,
 );

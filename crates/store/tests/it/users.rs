@@ -136,7 +136,7 @@ async fn sessions_end_and_tokens_revoke(db: TestDb) {
     );
     assert_eq!(
         store.open_sessions_of(user.id).await.unwrap(),
-        [second.clone()]
+        std::slice::from_ref(&second)
     );
     assert_eq!(
         store
@@ -153,6 +153,14 @@ async fn sessions_end_and_tokens_revoke(db: TestDb) {
         .unwrap()
         .unwrap();
     assert_eq!(ended.ended_at, Some(400));
+    assert!(
+        store
+            .end_session_by_secret_hash("bb", 450)
+            .await
+            .unwrap()
+            .is_none(),
+        "an ended session does not end again"
+    );
     assert!(store
         .end_session_by_secret_hash("zz", 400)
         .await
