@@ -72,30 +72,8 @@ impl App {
     }
 }
 
-/// The stable identifier of an action, for error details.
-pub fn action_name(action: Action) -> &'static str {
-    match action {
-        Action::ListCases => "list_cases",
-        Action::ViewCase => "view_case",
-        Action::CreateCase => "create_case",
-        Action::Reply => "reply",
-        Action::WriteNote => "write_note",
-        Action::ChangeStatus => "change_status",
-        Action::EditCase => "edit_case",
-        Action::Assign => "assign",
-        Action::ManageParticipants => "manage_participants",
-        Action::ChangeVisibility => "change_visibility",
-        Action::MergeOrSplit => "merge_or_split",
-        Action::ViewQuarantine => "view_quarantine",
-        Action::DecideQuarantine => "decide_quarantine",
-        Action::ViewDirectory => "view_directory",
-        Action::EditDirectory => "edit_directory",
-        Action::Administer => "administer",
-    }
-}
-
 pub(crate) fn forbidden_details(action: Action) -> serde_json::Value {
-    json!({ "action": action_name(action) })
+    json!({ "action": action.as_str() })
 }
 
 impl crate::auth::Principal {

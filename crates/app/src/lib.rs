@@ -29,7 +29,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use store::Store;
 
-pub use actor::{action_name, Actor};
+pub use actor::Actor;
 pub use auth::AuthSettings;
 pub use case::access::{Action, Caller, Viewer};
 pub use case::merge::MergeConcern;

@@ -148,6 +148,28 @@ impl Action {
         Action::Administer,
     ];
 
+    /// The stable identifier, for error details and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::ListCases => "list_cases",
+            Action::ViewCase => "view_case",
+            Action::CreateCase => "create_case",
+            Action::Reply => "reply",
+            Action::WriteNote => "write_note",
+            Action::ChangeStatus => "change_status",
+            Action::EditCase => "edit_case",
+            Action::Assign => "assign",
+            Action::ManageParticipants => "manage_participants",
+            Action::ChangeVisibility => "change_visibility",
+            Action::MergeOrSplit => "merge_or_split",
+            Action::ViewQuarantine => "view_quarantine",
+            Action::DecideQuarantine => "decide_quarantine",
+            Action::ViewDirectory => "view_directory",
+            Action::EditDirectory => "edit_directory",
+            Action::Administer => "administer",
+        }
+    }
+
     /// Whether the action concerns one case (and so the relation of the caller to its customer).
     pub fn on_case(self) -> bool {
         matches!(
@@ -344,27 +366,6 @@ mod tests {
         administer          A F F F F F F
     ";
 
-    fn action_name(action: Action) -> &'static str {
-        match action {
-            Action::ListCases => "list_cases",
-            Action::ViewCase => "view_case",
-            Action::CreateCase => "create_case",
-            Action::Reply => "reply",
-            Action::WriteNote => "write_note",
-            Action::ChangeStatus => "change_status",
-            Action::EditCase => "edit_case",
-            Action::Assign => "assign",
-            Action::ManageParticipants => "manage_participants",
-            Action::ChangeVisibility => "change_visibility",
-            Action::MergeOrSplit => "merge_or_split",
-            Action::ViewQuarantine => "view_quarantine",
-            Action::DecideQuarantine => "decide_quarantine",
-            Action::ViewDirectory => "view_directory",
-            Action::EditDirectory => "edit_directory",
-            Action::Administer => "administer",
-        }
-    }
-
     #[test]
     fn the_policy_is_the_table() {
         let staff = |role| Caller {
@@ -392,7 +393,7 @@ mod tests {
         assert_eq!(rows.len(), Action::ALL.len(), "one row per action");
         for (row, action) in rows.iter().zip(Action::ALL) {
             let mut cells = row.split_whitespace();
-            assert_eq!(cells.next(), Some(action_name(action)));
+            assert_eq!(cells.next(), Some(action.as_str()));
             for ((caller, customer), cell) in columns.iter().zip(cells) {
                 let expected = match cell {
                     "A" => Verdict::Allow,
