@@ -155,6 +155,16 @@ impl App {
     pub async fn case_show(&self, actor: &Actor, label: &str) -> Result<CaseView, AppError> {
         let record = self.case_by_label(label).await?;
         self.permit_case(actor, Action::ViewCase, &record, label)?;
+        self.case_view_for(actor, &record).await
+    }
+
+    /// The view of a case the actor may open: the entries they may read, no other case's labels
+    /// for a partner.
+    pub(crate) async fn case_view_for(
+        &self,
+        actor: &Actor,
+        record: &CaseRecord,
+    ) -> Result<CaseView, AppError> {
         let viewer = actor.viewer();
         let timeline: Vec<_> = self
             .store
@@ -172,7 +182,7 @@ impl App {
                 )
             })
             .collect();
-        let mut view = CaseView::build(&record, &timeline);
+        let mut view = CaseView::build(record, &timeline);
         if viewer != Viewer::Staff {
             // Labels from other systems and merged cases may name other customers' cases.
             view.aliases.clear();

@@ -242,6 +242,7 @@ impl App {
             actor,
             &record,
             bytes,
+            &message_id,
             intake::Source::Composer { recipients },
         )
         .await
@@ -270,7 +271,7 @@ impl App {
         let bytes = self
             .render(record, &from, &to, &[], &message_id, &input)
             .await?;
-        self.submit(actor, record, bytes, intake::Source::Portal)
+        self.submit(actor, record, bytes, &message_id, intake::Source::Portal)
             .await
     }
 
@@ -279,9 +280,9 @@ impl App {
         actor: &Actor,
         record: &CaseRecord,
         bytes: Vec<u8>,
+        message_id: &str,
         source: intake::Source,
     ) -> Result<ChangeView, AppError> {
-        let before = self.store.last_entry_id().await?;
         let mut rng = self.rng();
         let outcome = intake::submit(
             &self.store,
@@ -303,7 +304,10 @@ impl App {
                     .timeline(record.id)
                     .await?
                     .iter()
-                    .filter(|entry| entry.id > before && entry.message.is_some())
+                    .filter(|entry| {
+                        entry.message.as_ref().and_then(|m| m.message_id.as_deref())
+                            == Some(message_id)
+                    })
                     .map(|entry| entry.id)
                     .collect();
                 self.change(record.id, &entries, Vec::new()).await

@@ -240,8 +240,9 @@ impl App {
     /// A case page: the case as the actor may see it, and for staff its tags, participants, allowed
     /// transitions and the outbox state of its replies.
     pub async fn case_page(&self, actor: &Actor, label: &str) -> Result<CasePage, AppError> {
-        let case = self.case_show(actor, label).await?;
         let record = self.case_by_label(label).await?;
+        self.permit_case(actor, Action::ViewCase, &record, label)?;
+        let case = self.case_view_for(actor, &record).await?;
         let staff = actor.viewer() == Viewer::Staff;
         let rows: Vec<i64> = case
             .timeline
@@ -486,34 +487,23 @@ impl App {
         after: i64,
     ) -> Result<(Vec<(i64, String)>, i64), AppError> {
         let found = self.store.entries_after(after, 200).await?;
-        let position = found.last().map_or(after, |(id, _, _)| *id);
-        let mut visible = Vec::new();
-        for (entry_id, _, number) in found {
-            let seen = match actor.viewer() {
-                Viewer::Staff => true,
-                Viewer::Partner { .. } => {
-                    // Partners hear only of entries they may read: nothing internal, nothing of
-                    // another organization.
-                    match self.store.timeline_entry(entry_id).await? {
-                        Some(entry) => {
-                            let record = self.store.case_by_id(entry.case_id).await?;
-                            access::may_view_entry(
-                                actor.viewer(),
-                                record.customer_org_id,
-                                EntryFacts {
-                                    visibility: entry.visibility,
-                                    org_id: entry.org_id,
-                                },
-                            )
-                        }
-                        None => false,
-                    }
-                }
-            };
-            if seen {
-                visible.push((entry_id, number));
-            }
-        }
+        let position = found.last().map_or(after, |entry| entry.entry_id);
+        // Partners hear only of entries they may read: nothing internal, nothing of another
+        // organization.
+        let visible = found
+            .into_iter()
+            .filter(|entry| {
+                access::may_view_entry(
+                    actor.viewer(),
+                    entry.case_customer,
+                    EntryFacts {
+                        visibility: entry.visibility,
+                        org_id: entry.org_id,
+                    },
+                )
+            })
+            .map(|entry| (entry.entry_id, entry.case_number))
+            .collect();
         Ok((visible, position))
     }
 }

@@ -147,6 +147,21 @@ pub struct QueueRow {
     pub updated_at: i64,
 }
 
+/// A timeline entry as the live feed reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedEntry {
+    /// The entry.
+    pub entry_id: i64,
+    /// Its case's number.
+    pub case_number: String,
+    /// Its case's customer organization.
+    pub case_customer: Option<i64>,
+    /// Who may read it.
+    pub visibility: case::Visibility,
+    /// The organization it came from.
+    pub org_id: Option<i64>,
+}
+
 /// One page of the queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuePage {
@@ -524,10 +539,11 @@ impl Store {
         )
     }
 
-    /// Timeline entries after `after` (at most `limit`): `(entry id, case id, case number)`.
-    pub async fn entries_after(&self, after: i64, limit: u32) -> Result<Vec<(i64, i64, String)>> {
+    /// Timeline entries after `after` (at most `limit`), with what the access policy needs of each.
+    pub async fn entries_after(&self, after: i64, limit: u32) -> Result<Vec<FeedEntry>> {
         let rows = sqlx::query(
-            "SELECT t.id, t.case_id, c.number FROM timeline t JOIN cases c ON c.id = t.case_id \
+            "SELECT t.id, t.visibility, t.org_id, c.number, c.customer_org_id \
+             FROM timeline t JOIN cases c ON c.id = t.case_id \
              WHERE t.id > $1 ORDER BY t.id LIMIT $2",
         )
         .bind(after)
@@ -536,11 +552,14 @@ impl Store {
         .await?;
         rows.iter()
             .map(|row| {
-                Ok((
-                    row.try_get("id")?,
-                    row.try_get("case_id")?,
-                    row.try_get("number")?,
-                ))
+                let visibility: String = row.try_get("visibility")?;
+                Ok(FeedEntry {
+                    entry_id: row.try_get("id")?,
+                    case_number: row.try_get("number")?,
+                    case_customer: row.try_get("customer_org_id")?,
+                    visibility: visibility.parse().map_err(Error::Corrupt)?,
+                    org_id: row.try_get("org_id")?,
+                })
             })
             .collect()
     }
