@@ -65,13 +65,21 @@ pub enum ErrorCode {
     TokenNotFound,
     /// A one-time link is unknown, used or expired.
     LinkInvalid,
+    /// The request needs a signed-in caller and has none.
+    Unauthenticated,
+    /// A change came without the form's anti-forgery token, or from another site.
+    CsrfRejected,
+    /// Nothing is at that address.
+    NotFound,
+    /// The request itself is malformed (body, query, content type).
+    BadRequest,
     /// Something failed that the user cannot fix (database, disk).
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for tests and catalogs that must cover them all.
-    pub const ALL: [ErrorCode; 26] = [
+    pub const ALL: [ErrorCode; 30] = [
         ErrorCode::CaseNotFound,
         ErrorCode::OrgNotFound,
         ErrorCode::ContactNotFound,
@@ -97,6 +105,10 @@ impl ErrorCode {
         ErrorCode::PasswordTooShort,
         ErrorCode::TokenNotFound,
         ErrorCode::LinkInvalid,
+        ErrorCode::Unauthenticated,
+        ErrorCode::CsrfRejected,
+        ErrorCode::NotFound,
+        ErrorCode::BadRequest,
         ErrorCode::Internal,
     ];
 
@@ -128,6 +140,10 @@ impl ErrorCode {
             ErrorCode::PasswordTooShort => "password_too_short",
             ErrorCode::TokenNotFound => "token_not_found",
             ErrorCode::LinkInvalid => "link_invalid",
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::CsrfRejected => "csrf_rejected",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::BadRequest => "bad_request",
             ErrorCode::Internal => "internal",
         }
     }
@@ -202,6 +218,12 @@ impl AppError {
     pub(crate) fn link_invalid() -> AppError {
         AppError::new(ErrorCode::LinkInvalid, json!({}))
     }
+    /// An error of the web layer itself (`unauthenticated`, `csrf_rejected`, `not_found`,
+    /// `bad_request`).
+    pub fn web(code: ErrorCode, details: serde_json::Value) -> AppError {
+        AppError::new(code, details)
+    }
+
     /// An invalid argument: `reason` names its sentence in the catalog (`invalid-REASON`), `values` fill it.
     pub fn invalid(reason: &str, values: serde_json::Value) -> AppError {
         let mut details = match values {

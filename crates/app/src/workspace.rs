@@ -337,14 +337,13 @@ impl App {
         .await
     }
 
-    /// An attachment of a timeline entry, if the actor may read the entry: authorised through the
-    /// entry that holds the file, never by the file's hash alone.
-    pub async fn attachment(
+    /// A timeline entry's message and raw bytes, if the actor may read the entry; an entry they
+    /// may not read, or one without a message, is answered as no entry.
+    async fn readable_message(
         &self,
         actor: &Actor,
         entry_id: i64,
-        index: usize,
-    ) -> Result<AttachmentFile, AppError> {
+    ) -> Result<(store::timeline::MessageRecord, Vec<u8>), AppError> {
         let entry = self
             .store
             .timeline_entry(entry_id)
@@ -361,17 +360,29 @@ impl App {
                     org_id: entry.org_id,
                 },
             );
-        let found = entry
-            .message
-            .as_ref()
-            .and_then(|message| message.attachments.get(index).map(|a| (message, a)));
-        let (Some((message, attachment)), true) = (found, visible) else {
+        let (Some(message), true) = (entry.message, visible) else {
             return Err(AppError::entry_not_found(entry_id));
         };
         let raw = self
             .store
             .read_blob(store::blob::BlobKind::Raw, &message.raw_sha256)
             .await?;
+        Ok((message, raw))
+    }
+
+    /// An attachment of a timeline entry, if the actor may read the entry: authorised through the
+    /// entry that holds the file, never by the file's hash alone.
+    pub async fn attachment(
+        &self,
+        actor: &Actor,
+        entry_id: i64,
+        index: usize,
+    ) -> Result<AttachmentFile, AppError> {
+        let (message, raw) = self.readable_message(actor, entry_id).await?;
+        let attachment = message
+            .attachments
+            .get(index)
+            .ok_or_else(|| AppError::entry_not_found(entry_id))?;
         let bytes = intake::inspect::attachment(&raw, &self.intake, &attachment.sha256)
             .ok_or_else(|| AppError::entry_not_found(entry_id))?;
         Ok(AttachmentFile {
@@ -379,6 +390,13 @@ impl App {
             content_type: attachment.content_type.clone(),
             bytes,
         })
+    }
+
+    /// The HTML the sender of an entry's email wrote (unsanitized: the caller must sanitize it),
+    /// if the actor may read the entry; `None` for a message without HTML.
+    pub async fn entry_html(&self, actor: &Actor, entry_id: i64) -> Result<Option<String>, AppError> {
+        let (_, raw) = self.readable_message(actor, entry_id).await?;
+        Ok(mail::html_body(&raw))
     }
 
     /// Does one action to many cases; each case's result is reported, one refusal stops nothing.

@@ -522,6 +522,18 @@ fn mailbox(addr: &mail_parser::Addr<'_>, raw_header: &str) -> Mailbox {
     }
 }
 
+/// The HTML a message's sender wrote, if any part of its body is HTML (not text made HTML), as
+/// mail-parser decodes it. It is unsafe to show as it is: the web sanitizes it first.
+pub fn html_body(raw: &[u8]) -> Option<String> {
+    let message = mail_parser::MessageParser::default().parse(raw)?;
+    message.html_body.iter().find_map(|&id| {
+        match &message.parts.get(usize::try_from(id).ok()?)?.body {
+            mail_parser::PartType::Html(html) => Some(html.to_string()),
+            _ => None,
+        }
+    })
+}
+
 /// HTML made text by mail-parser, with a line break after each block (a `div`, a paragraph, a
 /// table row), as a mail client shows it: quoted history found line by line in plain text is
 /// then found the same way in HTML-only mail, and the text reads as written.
@@ -894,6 +906,14 @@ fn hash_head(hasher: &mut Sha256, head: &[u8]) {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn html_body_only_when_the_sender_wrote_html() {
+        let html = b"From: a@example.com\nSubject: x\nContent-Type: multipart/alternative; boundary=B\n\n--B\nContent-Type: text/plain\n\nplain\n--B\nContent-Type: text/html\n\n<p>rich <b>text</b></p>\n--B--\n";
+        assert_eq!(html_body(html).as_deref().map(str::trim), Some("<p>rich <b>text</b></p>"));
+        let plain = b"From: a@example.com\nSubject: x\n\njust text\n";
+        assert_eq!(html_body(plain), None);
+    }
 
     /// The fingerprint as first written: carriage returns removed into a copy, then hashed.
     fn fingerprint_by_copy(raw: &[u8]) -> String {

@@ -21,6 +21,7 @@ pub mod cases;
 pub mod check;
 mod error;
 pub mod ingest;
+pub mod live;
 mod migrate;
 pub mod orgs;
 pub mod outbox;
@@ -106,11 +107,23 @@ pub enum Backend {
 }
 
 /// The store: one database and one blob store.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
     blobs: blob::BlobStore,
+    /// The PostgreSQL URL, for the live feed's LISTEN connection.
+    database_url: Option<String>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry a password: only its redacted form is shown.
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .finish_non_exhaustive()
+    }
 }
 
 /// Whether opening a store may create one.
@@ -205,6 +218,7 @@ impl Store {
             pool,
             backend,
             blobs,
+            database_url: config.database_url.clone(),
         };
         if mode == OpenMode::Existing && !migrate::has_schema(&store).await? {
             store.pool.close().await;

@@ -55,6 +55,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_workspace.sql"),
         postgres: include_str!("../migrations/postgres/0007_workspace.sql"),
     },
+    Migration {
+        version: 8,
+        name: "live",
+        sqlite: include_str!("../migrations/sqlite/0008_live.sql"),
+        postgres: include_str!("../migrations/postgres/0008_live.sql"),
+    },
 ];
 
 /// Whether the database holds a Casebook schema (any migration applied).

@@ -310,3 +310,7 @@ cli-last_used = last used
 cli-token_shown_once = the token is shown only this once; keep it somewhere safe
 cli-password_set = new password set for { $login }; their sessions have ended
 cli-token_revoked = API token { $id } ({ $name }, of { $login }) revoked
+error-unauthenticated = you are not signed in, or your session has ended; sign in and try again
+error-csrf_rejected = this form has expired or came from another site; reload the page and try again
+error-not_found = there is nothing at this address; check the link, or go back to the queue
+error-bad_request = the request could not be read: { $detail }

@@ -289,3 +289,7 @@ cli-last_used = 最近使用
 cli-token_shown_once = 令牌只显示这一次，请妥善保存
 cli-password_set = 已为 { $login } 设置新密码，其所有会话均已结束
 cli-token_revoked = 已撤销 { $login } 的 API 令牌 { $id }（{ $name }）
+error-unauthenticated = 您尚未登录，或会话已结束；请登录后重试
+error-csrf_rejected = 此表单已过期或来自其他网站；请刷新页面后重试
+error-not_found = 此地址没有内容；请检查链接，或返回案例队列
+error-bad_request = 无法读取请求：{ $detail }

@@ -1,0 +1,181 @@
+//! The one route table: every page, API call and asset, with who may call it. The router is
+//! built from this table alone, each row behind the [`crate::guard::gate`] its own `who` and
+//! `scope` configure, so a route cannot exist without its row; a test walks the table.
+
+use axum::http::Method;
+use axum::routing::{on, MethodFilter, MethodRouter};
+use axum::Router;
+
+use crate::{api, live, pages, security, Web};
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    /// Anyone, signed in or not (sign-in, assets, health, the API document).
+    Anyone,
+    /// Any signed-in user: staff and partner contacts (the app's policy then decides per case).
+    SignedIn,
+    /// The vendor's staff: admin, manager, engineer, liaison.
+    Staff,
+    /// Admins.
+    Admin,
+}
+
+/// What a route answers with, and so how it fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// HTML for a browser: signed-out callers are sent to the sign-in page.
+    Page,
+    /// JSON (`/api/v1`), errors as problem documents.
+    Api,
+    /// Files and health checks.
+    Asset,
+}
+
+/// One row of the table.
+pub struct Route {
+    /// The method.
+    pub method: Method,
+    /// The path, axum's syntax (`/cases/{number}`).
+    pub path: &'static str,
+    /// Who may call it.
+    pub who: Who,
+    /// How it answers.
+    pub scope: Scope,
+    handler: MethodRouter<Web>,
+}
+
+fn row(
+    method: Method,
+    path: &'static str,
+    who: Who,
+    scope: Scope,
+    handler: MethodRouter<Web>,
+) -> Route {
+    Route {
+        method,
+        path,
+        who,
+        scope,
+        handler,
+    }
+}
+
+macro_rules! routes {
+    ($( $method:ident $path:literal $who:ident $scope:ident => $handler:expr ;)*) => {
+        vec![$(
+            row(
+                Method::$method,
+                $path,
+                Who::$who,
+                Scope::$scope,
+                on(MethodFilter::$method, $handler),
+            ),
+        )*]
+    };
+}
+
+/// Every route.
+pub fn table() -> Vec<Route> {
+    routes! {
+        GET "/" SignedIn Page => pages::home;
+        GET "/signin" Anyone Page => pages::signin_page;
+        POST "/signin" Anyone Page => pages::signin;
+        POST "/signout" SignedIn Page => pages::signout;
+        GET "/lang/{lang}" Anyone Page => pages::visitor_lang;
+        GET "/settings" SignedIn Page => pages::settings_page;
+        POST "/settings" SignedIn Page => pages::settings_save;
+        POST "/settings/lang" SignedIn Page => pages::settings_lang;
+        POST "/settings/password" SignedIn Page => pages::settings_password;
+
+        GET "/cases" SignedIn Page => pages::queue;
+        POST "/cases" SignedIn Page => pages::case_create;
+        GET "/cases/new" SignedIn Page => pages::case_new_page;
+        POST "/cases/bulk" Staff Page => pages::bulk;
+        POST "/views" Staff Page => pages::view_save;
+        POST "/views/{id}/delete" Staff Page => pages::view_delete;
+        GET "/cases/{number}" SignedIn Page => pages::case_page;
+        POST "/cases/{number}/reply" SignedIn Page => pages::case_reply;
+        POST "/cases/{number}/notes" Staff Page => pages::case_note;
+        POST "/cases/{number}/status" Staff Page => pages::case_status;
+        POST "/cases/{number}/edit" Staff Page => pages::case_edit;
+        POST "/cases/{number}/assign" Staff Page => pages::case_assign;
+        POST "/cases/{number}/tags" Staff Page => pages::case_tags;
+        POST "/cases/{number}/participants" Staff Page => pages::case_participants;
+        POST "/cases/{number}/merge" Staff Page => pages::case_merge;
+        POST "/cases/{number}/split" Staff Page => pages::case_split;
+        POST "/cases/{number}/entries/{entry}/visibility" Staff Page => pages::entry_visibility;
+        GET "/cases/{number}/entries/{entry}/files/{index}" SignedIn Page => pages::attachment;
+        GET "/cases/{number}/entries/{entry}/html" SignedIn Page => pages::entry_html;
+
+        GET "/quarantine" Staff Page => pages::quarantine_list;
+        GET "/quarantine/{id}" Staff Page => pages::quarantine_show;
+        POST "/quarantine/{id}/attach" Staff Page => pages::quarantine_attach;
+        POST "/quarantine/{id}/release" Staff Page => pages::quarantine_release;
+        POST "/quarantine/{id}/dismiss" Staff Page => pages::quarantine_dismiss;
+        GET "/organizations" Staff Page => pages::org_list;
+        GET "/organizations/{id}" Staff Page => pages::org_show;
+        GET "/contacts" Staff Page => pages::contact_list;
+
+        GET "/admin/users" Admin Page => pages::users_page;
+        POST "/admin/users" Admin Page => pages::user_add;
+        POST "/admin/users/{login}/role" Admin Page => pages::user_role;
+        POST "/admin/users/{login}/disable" Admin Page => pages::user_disable;
+        POST "/admin/users/{login}/enable" Admin Page => pages::user_enable;
+        POST "/admin/users/{login}/tokens" Admin Page => pages::user_token;
+        POST "/admin/tokens/{id}/revoke" Admin Page => pages::token_revoke;
+
+        GET "/events" SignedIn Asset => live::events;
+        POST "/cases/{number}/composing" Staff Asset => live::composing;
+
+        GET "/api/v1/me" SignedIn Api => api::me;
+        GET "/api/v1/cases" SignedIn Api => api::cases_list;
+        POST "/api/v1/cases" SignedIn Api => api::case_create;
+        GET "/api/v1/cases/{number}" SignedIn Api => api::case_get;
+        PATCH "/api/v1/cases/{number}" Staff Api => api::case_patch;
+        POST "/api/v1/cases/{number}/notes" Staff Api => api::case_note;
+        POST "/api/v1/cases/{number}/replies" SignedIn Api => api::case_reply;
+        POST "/api/v1/cases/{number}/status" Staff Api => api::case_status;
+        POST "/api/v1/cases/{number}/assign" Staff Api => api::case_assign;
+        POST "/api/v1/cases/{number}/participants" Staff Api => api::case_participants;
+        GET "/api/v1/organizations" Staff Api => api::orgs;
+        GET "/api/v1/contacts" Staff Api => api::contacts;
+        GET "/api/v1/quarantine" Staff Api => api::quarantine_list;
+        POST "/api/v1/quarantine/{id}/attach" Staff Api => api::quarantine_attach;
+        POST "/api/v1/quarantine/{id}/release" Staff Api => api::quarantine_release;
+        POST "/api/v1/quarantine/{id}/dismiss" Staff Api => api::quarantine_dismiss;
+        GET "/api/v1/users" Admin Api => api::users;
+        POST "/api/v1/users" Admin Api => api::user_create;
+        GET "/api/v1/tokens" Admin Api => api::tokens;
+        POST "/api/v1/tokens" Admin Api => api::token_create;
+        DELETE "/api/v1/tokens/{id}" Admin Api => api::token_revoke;
+        GET "/api/v1/openapi.json" Anyone Api => api::openapi_json;
+        GET "/api/docs" Anyone Asset => api::docs_page;
+
+        GET "/static/{*path}" Anyone Asset => security::asset;
+        GET "/healthz" Anyone Asset => api::healthz;
+        GET "/readyz" Anyone Asset => api::readyz;
+    }
+}
+
+/// The router of [`table`], with the security headers on every answer.
+pub fn build(web: Web) -> Router {
+    let mut router: Router<Web> = Router::new();
+    for route in table() {
+        let gate = axum::middleware::from_fn_with_state(
+            (web.clone(), route.who, route.scope),
+            crate::guard::gate,
+        );
+        router = router.route(route.path, route.handler.layer(gate));
+    }
+    let fallback_web = web.clone();
+    router
+        .fallback(move |request: axum::extract::Request| {
+            let web = fallback_web.clone();
+            async move { pages::not_found(web, request).await }
+        })
+        .with_state(web)
+        .layer(axum::extract::DefaultBodyLimit::max(30 * 1024 * 1024))
+        .layer(axum::middleware::from_fn(security::headers))
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+}
