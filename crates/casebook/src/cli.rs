@@ -98,6 +98,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the web application and the REST API.
+    Serve {
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+        listen: std::net::SocketAddr,
+        /// On an empty store, first load demo data and print the demo logins.
+        #[arg(long)]
+        demo: bool,
+        /// The thread export the demo loads as its model case.
+        #[arg(long, value_name = "FILE", default_value = "../shared/seed/CAS-03865-H7P3F1.txt")]
+        seed: PathBuf,
+    },
     /// Counts: received = messages + quarantined + duplicates.
     Stats {
         /// Print as JSON.
@@ -532,6 +544,7 @@ impl Command {
             | Command::Check { json, .. }
             | Command::Stats { json } => *json,
             Command::Dev(_) => true,
+            Command::Serve { .. } => false,
             Command::Mail(MailCommand::Parse { json, .. }) => *json,
             Command::Org(OrgCommand::Add { json, .. } | OrgCommand::List { json }) => *json,
             Command::Contact(
@@ -585,7 +598,8 @@ impl Command {
             | Command::Org(OrgCommand::Add { .. })
             | Command::Contact(ContactCommand::Add { .. })
             | Command::User(UserCommand::Add { .. })
-            | Command::Case(CaseCommand::New { .. }) => app::OpenMode::Create,
+            | Command::Case(CaseCommand::New { .. })
+            | Command::Serve { demo: true, .. } => app::OpenMode::Create,
             _ => app::OpenMode::Existing,
         }
     }
@@ -648,8 +662,16 @@ fn read_text(path: &std::path::Path) -> Result<String> {
 }
 
 /// Runs one command.
-pub async fn run(app: &App, command: Command, lang: Lang) -> Result<()> {
+pub async fn run(
+    app: &std::sync::Arc<App>,
+    command: Command,
+    lang: Lang,
+    web: &crate::config::WebSettings,
+) -> Result<()> {
     match command {
+        Command::Serve { listen, demo, seed } => {
+            crate::serve::run(app.clone(), listen, demo.then_some(seed.as_path()), web, lang).await
+        }
         Command::Import {
             paths,
             json,

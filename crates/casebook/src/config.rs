@@ -24,6 +24,17 @@ pub struct Config {
     pub limits: app::InputLimits,
     /// Password hashing and sign-in throttling.
     pub auth: app::AuthSettings,
+    /// How the web application is reached.
+    pub web: WebSettings,
+}
+
+/// What `casebook serve` reads from the environment.
+#[derive(Debug, Clone, Default)]
+pub struct WebSettings {
+    /// `CASEBOOK_PUBLIC_URL`: the only base of links and redirects Casebook writes.
+    pub public_url: Option<url::Url>,
+    /// `CASEBOOK_TRUSTED_PROXIES`: peers whose `X-Forwarded-For`/`-Proto` are believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// A positive whole number from the environment; a value that is not one is a problem to report.
@@ -158,6 +169,33 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
         }
     };
 
+    let public_url = match var("CASEBOOK_PUBLIC_URL") {
+        None => None,
+        Some(text) => match url::Url::parse(&text) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Some(url),
+            _ => {
+                problems.push(format!(
+                    "CASEBOOK_PUBLIC_URL '{text}' is not an http(s) address such as https://support.example.com/"
+                ));
+                None
+            }
+        },
+    };
+    let mut trusted_proxies = Vec::new();
+    for item in var("CASEBOOK_TRUSTED_PROXIES")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+    {
+        match item.parse() {
+            Ok(ip) => trusted_proxies.push(ip),
+            Err(_) => problems.push(format!(
+                "CASEBOOK_TRUSTED_PROXIES: '{item}' is not an IP address (list addresses separated by commas)"
+            )),
+        }
+    }
+
     if !problems.is_empty() {
         bail!(
             "the configuration has {} problem(s):\n  - {}",
@@ -186,6 +224,10 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
         auth: app::AuthSettings {
             argon2_light,
             ..app::AuthSettings::default()
+        },
+        web: WebSettings {
+            public_url,
+            trusted_proxies,
         },
     })
 }

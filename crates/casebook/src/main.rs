@@ -10,6 +10,7 @@
 mod cli;
 mod config;
 mod render;
+mod serve;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -49,10 +50,15 @@ fn main() -> ExitCode {
             Err(error) => report(&error, lang, *json),
         };
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    // The server answers on every core; a command does one thing at a time.
+    let runtime = if matches!(args.command, cli::Command::Serve { .. }) {
+        tokio::runtime::Builder::new_multi_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    };
+    let runtime = match runtime {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("casebook: cannot start the async runtime: {error}");
@@ -60,7 +66,8 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        let app = App::open(
+        let app = std::sync::Arc::new(
+            App::open(
             &config.store,
             args.command.open_mode(),
             config.intake,
@@ -68,9 +75,10 @@ fn main() -> ExitCode {
             config.view_zone,
         )
         .await?
-        .with_limits(config.limits)
-        .with_auth_settings(config.auth);
-        let result = cli::run(&app, args.command, lang).await;
+            .with_limits(config.limits)
+            .with_auth_settings(config.auth),
+        );
+        let result = cli::run(&app, args.command, lang, &config.web).await;
         app.close().await;
         result
     });

@@ -8,8 +8,8 @@ use sqlx::Row;
 
 use crate::{Backend, Result, Store};
 
-/// The channel the triggers of migration 0008 notify.
-const CHANNEL: &str = "casebook_feed";
+/// The channel the triggers of migrations 7 and 8 notify.
+const CHANNEL: &str = "casebook_timeline";
 
 /// A connection that hears when a timeline entry or a composing ping is committed by any
 /// instance on the same PostgreSQL database.

@@ -2,7 +2,6 @@
 //! given: every sentence comes from the Fluent catalog through [`Chrome::t`], never from a
 //! template.
 
-use app::i18n::FluentValue;
 use app::views::{CaseView, TimelineEntryView};
 use app::Lang;
 use askama::Template;

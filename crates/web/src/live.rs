@@ -1,7 +1,7 @@
 //! Live updates: a server-sent event stream per open page, and the composer's collision warning.
 //!
-//! One task per process watches the database: on PostgreSQL it waits on LISTEN (the triggers of
-//! migration 0008 notify at every commit of any instance), on SQLite it polls two cheap maxima.
+//! One task per process watches the database: on PostgreSQL it waits on LISTEN (triggers on the
+//! timeline and composing tables notify at every commit of any instance), on SQLite it polls.
 //! When something changed it ticks a watch channel; each stream then reads the entries after its
 //! own position through `app`, which keeps only what its caller may see. Nothing crosses
 //! instances through memory: every stream reads the database.

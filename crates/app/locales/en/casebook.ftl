@@ -314,3 +314,200 @@ error-unauthenticated = you are not signed in, or your session has ended; sign i
 error-csrf_rejected = this form has expired or came from another site; reload the page and try again
 error-not_found = there is nothing at this address; check the link, or go back to the queue
 error-bad_request = the request could not be read: { $detail }
+
+## web: the workspace, the portal and the server
+serve-listening = Casebook is serving at { $url } (listening on { $listen }). Press Ctrl+C to stop.
+serve-demo-loaded = Demo data loaded: { $cases } cases. Sign in with one of these accounts (each password is shown only now):
+serve-demo-kept = The data directory already holds data: the demo was not loaded, and existing accounts are unchanged.
+serve-demo-no-seed = The model case's file was not found: the demo loads Casebook's own demo thread instead (give --seed FILE to use another).
+serve-demo-once = Keep these passwords: they are not stored in clear anywhere. Change them under Settings.
+web-skip-to-content = Skip to content
+web-nav-label = Main
+web-nav-queue = Queue
+web-nav-my-cases = My organization's cases
+web-nav-new-case = New case
+web-nav-quarantine = Quarantine
+web-nav-organizations = Organizations
+web-nav-contacts = Contacts
+web-nav-admin = Users
+web-sign-out = Sign out
+web-save = Save
+web-add = Add
+web-remove = Remove
+web-live-on = Live: new mail and notes appear here without reloading.
+web-live-off = Live updates paused; reconnecting…
+web-signin-title = Sign in
+web-signin-login = Login (email address)
+web-signin-password = Password
+web-signin-submit = Sign in
+web-error-title = Something is wrong
+web-error-home = Back to the queue
+web-queue-by-status = Cases by status
+web-queue-all = All
+web-queue-any = Any
+web-queue-search = Search cases
+web-queue-search-hint = Number, token, title or customer
+web-queue-owner = Owner
+web-queue-owner-any = Anyone
+web-queue-owner-mine = Mine
+web-queue-owner-unassigned = Unassigned
+web-queue-sort = Sort
+web-queue-sort-updated = Recently updated
+web-queue-sort-created = Newest
+web-queue-sort-priority = Priority
+web-queue-filter = Filter
+web-queue-empty = No case matches these filters.
+web-queue-next = Next page
+web-queue-keys = Keys: j / k move, Enter opens, / searches.
+web-view-name = View name
+web-view-save = Save view
+web-view-delete = Delete view
+web-col-number = Case
+web-col-updated = Updated
+web-col-name = Name
+web-col-addresses = Addresses
+web-col-role = Role
+web-col-state = State
+web-col-actions = Actions
+web-col-from = From
+web-col-subject = Subject
+web-col-reason = Reason
+web-col-received = Received
+web-col-decision = Decision
+web-bulk-select = Select
+web-bulk-title = With the selected cases
+web-bulk-action = Action
+web-bulk-assign = Assign to
+web-bulk-status = Set status
+web-bulk-priority = Set priority
+web-bulk-tag = Add tag
+web-bulk-value = Value
+web-bulk-apply = Apply
+web-case-timeline = Timeline
+web-case-details = Details
+web-case-archive-summary = Archive summary
+web-case-resolution = Resolution
+web-case-status = Status
+web-case-no-transitions = This case's status cannot change from here.
+web-case-status-to = Change status to
+web-case-summary = Summary (archiving: Problem description / Case summary, 问题描述 / 案例总结; resolving: Root cause / Resolution, 根本原因 / 解决方案)
+web-case-summary-hint = Problem description: …  Case summary: …
+web-case-status-apply = Change status
+web-case-edit = Edit
+web-case-assign = Assign
+web-case-assign-hint = Address or name
+web-case-participant-add = Add a participant (address)
+web-case-merge-split = Merge and split
+web-case-merge-from = Merge this case into here
+web-case-merge-force = Merge even across customers or into a closed case
+web-case-merge = Merge
+web-case-split-title = Title of the new case
+web-case-split-messages = Messages to move (row ids; empty: the latest)
+web-case-split = Split off
+web-entry-make-public = Make public
+web-entry-make-internal = Make internal
+web-entry-to = To:
+web-entry-quoted = Show quoted history
+web-entry-original = Original message (sanitized)
+web-entry-no-html = This message has no HTML part.
+web-entry-images-blocked = Remote images are blocked.
+web-entry-images-show = Show images
+web-composer-title = Write
+web-composer-reply = Public reply
+web-composer-cc = Cc (addresses, separated by commas)
+web-composer-files = Attachments
+web-composer-send = Send reply
+web-composer-note = Internal note (never shown to the customer)
+web-composer-add-note = Add note
+web-composer-templates = Template
+web-composer-collision = { "{names}" } is also writing on this case.
+web-outbox-queued = queued
+web-outbox-sent = sent
+web-outbox-failed = sending failed
+web-notice-saved = Saved.
+web-notice-password-changed = Your password was changed; your other sessions have ended.
+web-notice-bulk = { $n } case(s) changed, { $m } refused.
+web-notice-case-opened = The case was opened.
+web-notice-reply-queued = The reply is stored on the case and queued for sending.
+web-notice-note-added = The note was added.
+web-notice-status-changed = The status was changed.
+web-notice-merged = The cases were merged.
+web-notice-split = The messages were split off into this new case.
+web-new-case-text = Describe the problem
+web-new-case-submit = Open case
+web-quarantine-empty = Nothing is waiting in quarantine.
+web-quarantine-show-all = Show decided entries too
+web-quarantine-open-only = Show waiting entries only
+web-quarantine-headers = Headers
+web-quarantine-text = Text
+web-quarantine-attach-to = Attach to case (number or token)
+web-quarantine-attach = Attach
+web-quarantine-release = Release (file as if it had arrived unheld)
+web-quarantine-dismiss = Dismiss (keep, stop waiting)
+web-quarantine-note = Note
+web-quarantine-resolution-attached = attached
+web-quarantine-resolution-released = released
+web-quarantine-resolution-dismissed = dismissed
+web-org-kind = Kind
+web-org-staff = vendor staff
+web-org-customer = customer
+web-org-domains = Domains
+web-org-cases = Cases
+web-users = Users
+web-tokens = API tokens
+web-admin-log = Admin log
+web-user-add = Add user
+web-user-active = active
+web-user-disabled = disabled
+web-user-disable = Disable
+web-user-enable = Enable
+web-token-create = New token
+web-token-once = This token is shown only now. Copy it:
+web-token-revoke = Revoke
+web-token-revoked = revoked
+web-settings = Settings
+web-settings-lang = Language
+web-settings-zone = Time zone
+web-settings-password = Change password
+web-settings-password-old = Current password
+web-settings-password-new = New password (at least 10 characters)
+web-template-initial = Initial response (problem and scope)
+web-template-initial-text =
+    Hello,
+
+    Thank you for contacting us. To make sure we work on the same question, here is the problem and its scope as we understand them.
+
+    Problem definition:
+    (what fails, on which system and version, since when)
+
+    Scope:
+    We will help you analyse the problem above and give it our full technical support. We will consider closing the case when the problem is solved, when it turns out to be by design, or when it lies with a third party. If there are several problems, we will open one case for each.
+
+    If you disagree with this definition of the problem or its scope, please tell us soon.
+
+    Best regards
+web-template-logs = Log collection request
+web-template-logs-text =
+    Hello,
+
+    To analyse the problem we need the logs of an affected machine. Please tell us when the problem last happened, collect the logs with the attached tool, and upload them through the secure upload link we send with this case (no account or password is needed).
+
+    Thank you
+web-template-archive = Archive summary
+web-template-archive-text =
+    Problem description:
+    ----
+    (what the customer reported)
+
+    Case summary:
+    ----
+    (what was tested and found; why the case is archived now)
+web-template-resolution = Resolution
+web-template-resolution-text =
+    Root cause:
+    ----
+    (the cause found, with the evidence)
+
+    Resolution:
+    ----
+    (the fix or workaround, and how it was verified)

@@ -293,3 +293,200 @@ error-unauthenticated = 您尚未登录，或会话已结束；请登录后重�
 error-csrf_rejected = 此表单已过期或来自其他网站；请刷新页面后重试
 error-not_found = 此地址没有内容；请检查链接，或返回案例队列
 error-bad_request = 无法读取请求：{ $detail }
+
+## web：工作台、合作伙伴门户和服务器
+serve-listening = Casebook 已在 { $url } 提供服务（监听 { $listen }）。按 Ctrl+C 停止。
+serve-demo-loaded = 演示数据已载入：{ $cases } 个案例。请用以下账号之一登录（密码只在此显示一次）：
+serve-demo-kept = 数据目录中已有数据：未载入演示数据，现有账号保持不变。
+serve-demo-no-seed = 未找到示例案例文件：演示改用 Casebook 自带的演示邮件往来（可用 --seed FILE 指定其他文件）。
+serve-demo-once = 请保存这些密码：它们不以明文形式保存在任何地方。可在“设置”中修改。
+web-skip-to-content = 跳到正文
+web-nav-label = 主导航
+web-nav-queue = 案例队列
+web-nav-my-cases = 本组织的案例
+web-nav-new-case = 新建案例
+web-nav-quarantine = 隔离区
+web-nav-organizations = 组织
+web-nav-contacts = 联系人
+web-nav-admin = 用户
+web-sign-out = 退出登录
+web-save = 保存
+web-add = 添加
+web-remove = 移除
+web-live-on = 实时：新邮件和备注会自动出现在这里，无需刷新。
+web-live-off = 实时更新已暂停，正在重新连接…
+web-signin-title = 登录
+web-signin-login = 登录名（邮箱地址）
+web-signin-password = 密码
+web-signin-submit = 登录
+web-error-title = 出错了
+web-error-home = 返回案例队列
+web-queue-by-status = 按状态查看案例
+web-queue-all = 全部
+web-queue-any = 不限
+web-queue-search = 搜索案例
+web-queue-search-hint = 案例号、跟踪号、标题或客户
+web-queue-owner = 负责人
+web-queue-owner-any = 任何人
+web-queue-owner-mine = 我的
+web-queue-owner-unassigned = 未分配
+web-queue-sort = 排序
+web-queue-sort-updated = 最近更新
+web-queue-sort-created = 最新创建
+web-queue-sort-priority = 优先级
+web-queue-filter = 筛选
+web-queue-empty = 没有符合这些条件的案例。
+web-queue-next = 下一页
+web-queue-keys = 快捷键：j / k 上下移动，Enter 打开，/ 搜索。
+web-view-name = 视图名称
+web-view-save = 保存视图
+web-view-delete = 删除视图
+web-col-number = 案例
+web-col-updated = 更新时间
+web-col-name = 名称
+web-col-addresses = 地址
+web-col-role = 角色
+web-col-state = 状态
+web-col-actions = 操作
+web-col-from = 发件人
+web-col-subject = 主题
+web-col-reason = 原因
+web-col-received = 收到时间
+web-col-decision = 处理结果
+web-bulk-select = 选择
+web-bulk-title = 对所选案例
+web-bulk-action = 操作
+web-bulk-assign = 分配给
+web-bulk-status = 设置状态
+web-bulk-priority = 设置优先级
+web-bulk-tag = 添加标签
+web-bulk-value = 值
+web-bulk-apply = 执行
+web-case-timeline = 时间线
+web-case-details = 详情
+web-case-archive-summary = 归档总结
+web-case-resolution = 解决记录
+web-case-status = 状态
+web-case-no-transitions = 此案例的状态无法从这里更改。
+web-case-status-to = 将状态改为
+web-case-summary = 总结（归档：问题描述 / 案例总结；解决：根本原因 / 解决方案）
+web-case-summary-hint = 问题描述：…  案例总结：…
+web-case-status-apply = 更改状态
+web-case-edit = 编辑
+web-case-assign = 分配
+web-case-assign-hint = 地址或姓名
+web-case-participant-add = 添加参与人（邮箱地址）
+web-case-merge-split = 合并与拆分
+web-case-merge-from = 将此案例合并到本案例
+web-case-merge-force = 即使跨客户或目标案例已关闭也合并
+web-case-merge = 合并
+web-case-split-title = 新案例的标题
+web-case-split-messages = 要移走的邮件（行号；留空则为最新一封）
+web-case-split = 拆分
+web-entry-make-public = 设为公开
+web-entry-make-internal = 设为内部
+web-entry-to = 收件人：
+web-entry-quoted = 显示引用的历史邮件
+web-entry-original = 原始邮件（已净化）
+web-entry-no-html = 此邮件没有 HTML 部分。
+web-entry-images-blocked = 已阻止远程图片。
+web-entry-images-show = 显示图片
+web-composer-title = 撰写
+web-composer-reply = 公开回复
+web-composer-cc = 抄送（多个地址用逗号分隔）
+web-composer-files = 附件
+web-composer-send = 发送回复
+web-composer-note = 内部备注（客户永远看不到）
+web-composer-add-note = 添加备注
+web-composer-templates = 模板
+web-composer-collision = { "{names}" } 也正在此案例上撰写。
+web-outbox-queued = 等待发送
+web-outbox-sent = 已发送
+web-outbox-failed = 发送失败
+web-notice-saved = 已保存。
+web-notice-password-changed = 密码已修改，您的其他会话均已结束。
+web-notice-bulk = 已更改 { $n } 个案例，{ $m } 个被拒绝。
+web-notice-case-opened = 案例已创建。
+web-notice-reply-queued = 回复已记录在案例上，并已排队等待发送。
+web-notice-note-added = 备注已添加。
+web-notice-status-changed = 状态已更改。
+web-notice-merged = 案例已合并。
+web-notice-split = 所选邮件已拆分到这个新案例。
+web-new-case-text = 描述问题
+web-new-case-submit = 创建案例
+web-quarantine-empty = 隔离区中没有等待处理的邮件。
+web-quarantine-show-all = 同时显示已处理的条目
+web-quarantine-open-only = 只显示等待处理的条目
+web-quarantine-headers = 邮件头
+web-quarantine-text = 正文
+web-quarantine-attach-to = 归入案例（案例号或跟踪号）
+web-quarantine-attach = 归入
+web-quarantine-release = 放行（按未被隔离时的方式归档）
+web-quarantine-dismiss = 搁置（保留邮件，不再等待处理）
+web-quarantine-note = 备注
+web-quarantine-resolution-attached = 已归入案例
+web-quarantine-resolution-released = 已放行
+web-quarantine-resolution-dismissed = 已搁置
+web-org-kind = 类型
+web-org-staff = 厂商员工
+web-org-customer = 客户
+web-org-domains = 域名
+web-org-cases = 案例
+web-users = 用户
+web-tokens = API 令牌
+web-admin-log = 管理日志
+web-user-add = 添加用户
+web-user-active = 启用中
+web-user-disabled = 已停用
+web-user-disable = 停用
+web-user-enable = 启用
+web-token-create = 新建令牌
+web-token-once = 此令牌只显示这一次，请复制：
+web-token-revoke = 撤销
+web-token-revoked = 已撤销
+web-settings = 设置
+web-settings-lang = 语言
+web-settings-zone = 时区
+web-settings-password = 修改密码
+web-settings-password-old = 当前密码
+web-settings-password-new = 新密码（至少 10 个字符）
+web-template-initial = 初次响应（问题定义与范围）
+web-template-initial-text =
+    您好：
+
+    感谢您联系我们。根据您的需求，我谨在此阐述我们双方针对这个问题所涉及的范围界定：
+
+    问题定义：
+    【什么功能失败，在哪个系统和版本上，从何时开始】
+
+    问题范围：
+    我们将协助您分析处理上述问题，并对定义的问题给予最大的技术支持。如果问题得到解决，或问题属于产品设计的行为，或问题涉及第三方，我们将考虑关闭案例。如果存在多个问题，我们将为每个问题分别建立案例。
+
+    如果您对以上的问题范围界定有任何异议，请尽快告知。
+
+    此致
+web-template-logs = 日志收集请求
+web-template-logs-text =
+    您好：
+
+    为分析此问题，我们需要受影响机器的日志。请告知问题最近一次发生的时间，使用附件中的工具收集日志，并通过我们随本案例发送的安全上传链接上传（无需账号和密码）。
+
+    谢谢
+web-template-archive = 归档总结
+web-template-archive-text =
+    问题描述：
+    ----
+    【客户反馈的问题】
+
+    案例总结：
+    ----
+    【做了哪些测试、发现了什么；为什么现在归档】
+web-template-resolution = 解决记录
+web-template-resolution-text =
+    根本原因：
+    ----
+    【找到的原因及证据】
+
+    解决方案：
+    ----
+    【修复或规避方法，以及如何验证】

@@ -1,5 +1,5 @@
--- Who is writing on which case right now (a person, so one user in two tabs is one writer): the composer pings, other composers warn. Rows older
--- than a minute mean nothing and are overwritten by the next ping.
+-- Who is writing on which case right now, by person (one user in two tabs is one writer): the
+-- composer pings, other composers warn. Old rows mean nothing; the next ping overwrites them.
 CREATE TABLE composing (
     case_id BIGINT NOT NULL REFERENCES cases (id),
     person_id BIGINT NOT NULL REFERENCES people (id),
@@ -7,16 +7,7 @@ CREATE TABLE composing (
     PRIMARY KEY (case_id, person_id)
 );
 
--- Every new timeline entry and every ping wakes the live streams of every instance sharing this
--- database, at commit (NOTIFY is transactional); the streams then read what is new from the
--- tables, so a missed notification delays an update and never loses one.
-CREATE FUNCTION casebook_feed_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('casebook_feed', TG_TABLE_NAME);
-    RETURN NULL;
-END;
-$$;
-CREATE TRIGGER timeline_notify AFTER INSERT ON timeline
-    FOR EACH STATEMENT EXECUTE FUNCTION casebook_feed_notify();
+-- A ping wakes the live streams of every instance, as a new timeline entry does (migration 7's
+-- trigger and channel): delivered at commit.
 CREATE TRIGGER composing_notify AFTER INSERT OR UPDATE ON composing
-    FOR EACH STATEMENT EXECUTE FUNCTION casebook_feed_notify();
+    FOR EACH STATEMENT EXECUTE FUNCTION casebook_timeline_notify();
