@@ -310,3 +310,12 @@ cli-last_used = last used
 cli-token_shown_once = the token is shown only this once; keep it somewhere safe
 cli-password_set = new password set for { $login }; their sessions have ended
 cli-token_revoked = API token { $id } ({ $name }, of { $login }) revoked
+
+## demo
+
+demo-loaded = demo data loaded: { $cases ->
+    [one] one case
+   *[other] { $cases } cases
+}; sign in with one of these logins (the passwords are shown only this once)
+demo-not_loaded = the store already holds cases or users, so no demo data was loaded; start the demo with an empty data directory or database
+demo-login = { $login } ({ $role }, { $org }): { $password }

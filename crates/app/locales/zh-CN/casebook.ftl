@@ -289,3 +289,9 @@ cli-last_used = 最近使用
 cli-token_shown_once = 令牌只显示这一次，请妥善保存
 cli-password_set = 已为 { $login } 设置新密码，其所有会话均已结束
 cli-token_revoked = 已撤销 { $login } 的 API 令牌 { $id }（{ $name }）
+
+## demo
+
+demo-loaded = 已载入演示数据：{ $cases } 个案例；可用以下登录名登录（密码仅显示这一次）
+demo-not_loaded = 存储中已有案例或用户，未载入演示数据；请用空的数据目录或数据库启动演示
+demo-login = { $login }（{ $role }，{ $org }）：{ $password }
