@@ -14,6 +14,7 @@ pub mod auth;
 mod cases;
 pub mod clock;
 pub mod compose;
+pub mod demo;
 pub mod error;
 pub mod i18n;
 mod import;

@@ -62,25 +62,11 @@ async fn load_demo(app: &App, seed: &Path, lang: Lang) -> Result<()> {
     };
     let report = app.demo_load(seed, &mut progress).await?;
     bar.finish_and_clear();
-    if !report.loaded {
-        println!("{}", lang.say("serve-demo-kept"));
-        return Ok(());
+    for line in report.lines(lang) {
+        println!("{line}");
     }
-    println!(
-        "{}",
-        lang.text(
-            "serve-demo-loaded",
-            &[("cases", FluentValue::from(report.cases))]
-        )
-    );
-    for login in &report.logins {
-        println!(
-            "  {:<24} {:<10} {:<8} {}",
-            login.login,
-            lang.say(&format!("role-{}", login.role.as_str())),
-            login.org,
-            login.password
-        );
+    if !report.loaded {
+        return Ok(());
     }
     println!("{}", lang.say("serve-demo-once"));
     Ok(())

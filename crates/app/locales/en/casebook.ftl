@@ -317,8 +317,6 @@ error-bad_request = the request could not be read: { $detail }
 
 ## web: the workspace, the portal and the server
 serve-listening = Casebook is serving at { $url } (listening on { $listen }). Press Ctrl+C to stop.
-serve-demo-loaded = Demo data loaded: { $cases } cases. Sign in with one of these accounts (each password is shown only now):
-serve-demo-kept = The data directory already holds data: the demo was not loaded, and existing accounts are unchanged.
 serve-demo-no-seed = The model case's file was not found: the demo loads Casebook's own demo thread instead (give --seed FILE to use another).
 serve-demo-once = Keep these passwords: they are not stored in clear anywhere. Change them under Settings.
 web-skip-to-content = Skip to content
@@ -511,3 +509,12 @@ web-template-resolution-text =
     Resolution:
     ----
     (the fix or workaround, and how it was verified)
+
+## demo
+
+demo-loaded = demo data loaded: { $cases ->
+    [one] one case
+   *[other] { $cases } cases
+}; sign in with one of these logins (the passwords are shown only this once)
+demo-not_loaded = the store already holds cases or users, so no demo data was loaded; start the demo with an empty data directory or database
+demo-login = { $login } ({ $role }, { $org }): { $password }

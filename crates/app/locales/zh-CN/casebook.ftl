@@ -296,8 +296,6 @@ error-bad_request = 无法读取请求：{ $detail }
 
 ## web：工作台、合作伙伴门户和服务器
 serve-listening = Casebook 已在 { $url } 提供服务（监听 { $listen }）。按 Ctrl+C 停止。
-serve-demo-loaded = 演示数据已载入：{ $cases } 个案例。请用以下账号之一登录（密码只在此显示一次）：
-serve-demo-kept = 数据目录中已有数据：未载入演示数据，现有账号保持不变。
 serve-demo-no-seed = 未找到示例案例文件：演示改用 Casebook 自带的演示邮件往来（可用 --seed FILE 指定其他文件）。
 serve-demo-once = 请保存这些密码：它们不以明文形式保存在任何地方。可在“设置”中修改。
 web-skip-to-content = 跳到正文
@@ -490,3 +488,9 @@ web-template-resolution-text =
     解决方案：
     ----
     【修复或规避方法，以及如何验证】
+
+## demo
+
+demo-loaded = 已载入演示数据：{ $cases } 个案例；可用以下登录名登录（密码仅显示这一次）
+demo-not_loaded = 存储中已有案例或用户，未载入演示数据；请用空的数据目录或数据库启动演示
+demo-login = { $login }（{ $role }，{ $org }）：{ $password }

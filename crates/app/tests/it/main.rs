@@ -2,4 +2,5 @@
 #![allow(missing_docs, clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
 
 mod auth;
+mod demo;
 mod workspace;
