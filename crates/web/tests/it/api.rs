@@ -85,6 +85,13 @@ async fn a_case_is_worked_through_the_api(db: TestDb) {
     .await
     .unwrap();
     assert_eq!(note.status(), 201);
+    let added = post(
+        format!("/api/v1/cases/{number}/participants"),
+        json!({"address": "xuda@acer.com"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(added.status(), 200);
     let reply = post(
         format!("/api/v1/cases/{number}/replies"),
         json!({"text": "Please send the logs.", "cc": []}),
@@ -133,7 +140,7 @@ async fn a_case_is_worked_through_the_api(db: TestDb) {
         .iter()
         .map(|e| e["kind"].as_str().unwrap())
         .collect();
-    assert!(kinds.contains(&"internal_note"), "{kinds:?}");
+    assert!(kinds.contains(&"note"), "{kinds:?}");
     assert!(kinds.contains(&"outbound_email"), "{kinds:?}");
     assert!(kinds.contains(&"status_change"), "{kinds:?}");
     assert_eq!(case["status"], "in_progress");
@@ -147,6 +154,16 @@ async fn a_case_is_worked_through_the_api(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(by_token.status(), 200);
+    // The admin's API lists users; an engineer's token may not.
+    for (token, expected) in [(&w.admin_token, 200), (&w.engineer_token, 403)] {
+        let users = client
+            .get(format!("{base}/api/v1/users"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(users.status(), expected);
+    }
 }
 
 async fn cookies_need_the_csrf_token_and_sessions_end_on_the_server(db: TestDb) {
