@@ -9,6 +9,10 @@ command -v cargo >/dev/null || { echo "cargo is missing: install the Rust toolch
 command -v cc >/dev/null || missing+=(build-essential)
 command -v python3 >/dev/null || missing+=(python3)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+# The browser tests: Debian's Chromium and its driver, and a font with Chinese glyphs for screenshots.
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
+fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || missing+=(fonts-wqy-microhei)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
         echo "the tests need: ${missing[*]}; install them (sudo apt-get install -y ${missing[*]}) and run again" >&2

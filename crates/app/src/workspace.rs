@@ -394,7 +394,11 @@ impl App {
 
     /// The HTML the sender of an entry's email wrote (unsanitized: the caller must sanitize it),
     /// if the actor may read the entry; `None` for a message without HTML.
-    pub async fn entry_html(&self, actor: &Actor, entry_id: i64) -> Result<Option<String>, AppError> {
+    pub async fn entry_html(
+        &self,
+        actor: &Actor,
+        entry_id: i64,
+    ) -> Result<Option<String>, AppError> {
         let (_, raw) = self.readable_message(actor, entry_id).await?;
         Ok(mail::html_body(&raw))
     }

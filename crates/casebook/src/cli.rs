@@ -107,7 +107,11 @@ pub enum Command {
         #[arg(long)]
         demo: bool,
         /// The thread export the demo loads as its model case.
-        #[arg(long, value_name = "FILE", default_value = "../shared/seed/CAS-03865-H7P3F1.txt")]
+        #[arg(
+            long,
+            value_name = "FILE",
+            default_value = "../shared/seed/CAS-03865-H7P3F1.txt"
+        )]
         seed: PathBuf,
     },
     /// Counts: received = messages + quarantined + duplicates.
@@ -670,7 +674,14 @@ pub async fn run(
 ) -> Result<()> {
     match command {
         Command::Serve { listen, demo, seed } => {
-            crate::serve::run(app.clone(), listen, demo.then_some(seed.as_path()), web, lang).await
+            crate::serve::run(
+                app.clone(),
+                listen,
+                demo.then_some(seed.as_path()),
+                web,
+                lang,
+            )
+            .await
         }
         Command::Import {
             paths,

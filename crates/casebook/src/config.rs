@@ -172,7 +172,9 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
     let public_url = match var("CASEBOOK_PUBLIC_URL") {
         None => None,
         Some(text) => match url::Url::parse(&text) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Some(url),
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+                Some(url)
+            }
             _ => {
                 problems.push(format!(
                     "CASEBOOK_PUBLIC_URL '{text}' is not an http(s) address such as https://support.example.com/"

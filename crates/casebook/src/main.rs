@@ -52,7 +52,9 @@ fn main() -> ExitCode {
     }
     // The server answers on every core; a command does one thing at a time.
     let runtime = if matches!(args.command, cli::Command::Serve { .. }) {
-        tokio::runtime::Builder::new_multi_thread().enable_all().build()
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
     } else {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -68,13 +70,13 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         let app = std::sync::Arc::new(
             App::open(
-            &config.store,
-            args.command.open_mode(),
-            config.intake,
-            Box::new(SystemClock),
-            config.view_zone,
-        )
-        .await?
+                &config.store,
+                args.command.open_mode(),
+                config.intake,
+                Box::new(SystemClock),
+                config.view_zone,
+            )
+            .await?
             .with_limits(config.limits)
             .with_auth_settings(config.auth),
         );

@@ -24,12 +24,14 @@ pub async fn run(
     if let Some(seed) = demo {
         load_demo(&app, seed, lang).await?;
     }
-    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|error| {
-        AppError::invalid(
-            "listen",
-            json!({ "address": listen.to_string(), "detail": error.to_string() }),
-        )
-    })?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|error| {
+            AppError::invalid(
+                "listen",
+                json!({ "address": listen.to_string(), "detail": error.to_string() }),
+            )
+        })?;
     let bound = listener.local_addr()?;
     let mut config = web::WebConfig::for_listen(bound);
     if let Some(url) = &settings.public_url {

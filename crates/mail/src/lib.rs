@@ -25,6 +25,6 @@ pub mod quote;
 
 pub use container::{detect, Format};
 pub use normalise::{
-    content_fingerprint, html_body, normalise, Attachment, Limits, MailDate, Mailbox, ParsedMail, Problem,
-    Unreadable,
+    content_fingerprint, html_body, normalise, Attachment, Limits, MailDate, Mailbox, ParsedMail,
+    Problem, Unreadable,
 };

@@ -910,7 +910,10 @@ mod tests {
     #[test]
     fn html_body_only_when_the_sender_wrote_html() {
         let html = b"From: a@example.com\nSubject: x\nContent-Type: multipart/alternative; boundary=B\n\n--B\nContent-Type: text/plain\n\nplain\n--B\nContent-Type: text/html\n\n<p>rich <b>text</b></p>\n--B--\n";
-        assert_eq!(html_body(html).as_deref().map(str::trim), Some("<p>rich <b>text</b></p>"));
+        assert_eq!(
+            html_body(html).as_deref().map(str::trim),
+            Some("<p>rich <b>text</b></p>")
+        );
         let plain = b"From: a@example.com\nSubject: x\n\njust text\n";
         assert_eq!(html_body(plain), None);
     }

@@ -121,7 +121,10 @@ impl std::fmt::Debug for Store {
         // The URL may carry a password: only its redacted form is shown.
         f.debug_struct("Store")
             .field("backend", &self.backend)
-            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
             .finish_non_exhaustive()
     }
 }

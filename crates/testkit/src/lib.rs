@@ -10,6 +10,7 @@
 
 #![allow(missing_docs)]
 
+pub mod child;
 pub mod pg;
 
 use std::path::PathBuf;

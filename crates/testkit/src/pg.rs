@@ -7,7 +7,7 @@
 //! as the process), and an exit handler stops it and removes its files.
 //! Each test asks for a fresh database with [`fresh_database`].
 
-#![allow(unsafe_code)] // setuid details, prctl and atexit: the only unsafe code in the repository, test-only.
+#![allow(unsafe_code)] // setuid details, prctl and atexit: test-only, with `child` the only unsafe code in the repository.
 
 use std::ffi::CString;
 use std::os::unix::fs::PermissionsExt;

@@ -119,7 +119,11 @@ pub struct NewCaseBody {
 /// `POST /api/v1/cases`.
 #[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = NewCaseBody,
     responses((status = 201, description = "The case"), (status = 422, description = "Invalid input")))]
-pub async fn case_create(State(web): State<Web>, signed: Signed, bytes: axum::body::Bytes) -> ApiResult {
+pub async fn case_create(
+    State(web): State<Web>,
+    signed: Signed,
+    bytes: axum::body::Bytes,
+) -> ApiResult {
     let lang = signed.lang;
     let new: NewCaseBody = body(&bytes, lang)?;
     let priority = parse_priority(new.priority.as_deref(), lang)?;
@@ -141,7 +145,12 @@ pub async fn case_create(State(web): State<Web>, signed: Signed, bytes: axum::bo
             .await
     } else {
         web.app
-            .portal_new_case(&actor, &new.title, new.text.as_deref().unwrap_or(""), priority)
+            .portal_new_case(
+                &actor,
+                &new.title,
+                new.text.as_deref().unwrap_or(""),
+                priority,
+            )
             .await
     }
     .map_err(fail(&signed))?;
@@ -307,7 +316,11 @@ pub async fn read_reply(
             .await
             .map_err(|e| bad(e.body_text()))?;
         let mut input = app::compose::ReplyInput::default();
-        while let Some(field) = multipart.next_field().await.map_err(|e| bad(e.body_text()))? {
+        while let Some(field) = multipart
+            .next_field()
+            .await
+            .map_err(|e| bad(e.body_text()))?
+        {
             let name = field.name().unwrap_or("").to_string();
             match name.as_str() {
                 "text" => input.text = field.text().await.map_err(|e| bad(e.body_text()))?,
@@ -622,7 +635,11 @@ pub struct NewUserBody {
 /// `POST /api/v1/users`.
 #[utoipa::path(post, path = "/api/v1/users", tag = "admin", request_body = NewUserBody,
     responses((status = 201, description = "The user")))]
-pub async fn user_create(State(web): State<Web>, signed: Signed, bytes: axum::body::Bytes) -> ApiResult {
+pub async fn user_create(
+    State(web): State<Web>,
+    signed: Signed,
+    bytes: axum::body::Bytes,
+) -> ApiResult {
     let lang = signed.lang;
     let new: NewUserBody = body(&bytes, lang)?;
     let role: case::party::Role = new
@@ -651,7 +668,11 @@ pub async fn user_create(State(web): State<Web>, signed: Signed, bytes: axum::bo
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "admin",
     params(("login" = Option<String>, Query, description = "Only this user's")),
     responses((status = 200, description = "Tokens, without their secrets")))]
-pub async fn tokens(State(web): State<Web>, signed: Signed, RawQuery(query): RawQuery) -> ApiResult {
+pub async fn tokens(
+    State(web): State<Web>,
+    signed: Signed,
+    RawQuery(query): RawQuery,
+) -> ApiResult {
     let fields = Fields::query(query);
     let tokens = web
         .app
@@ -675,7 +696,11 @@ pub struct NewTokenBody {
 /// `POST /api/v1/tokens`: the secret is in this answer only.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "admin", request_body = NewTokenBody,
     responses((status = 201, description = "The token with its secret")))]
-pub async fn token_create(State(web): State<Web>, signed: Signed, bytes: axum::body::Bytes) -> ApiResult {
+pub async fn token_create(
+    State(web): State<Web>,
+    signed: Signed,
+    bytes: axum::body::Bytes,
+) -> ApiResult {
     let new: NewTokenBody = body(&bytes, signed.lang)?;
     let token = web
         .app
@@ -689,7 +714,11 @@ pub async fn token_create(State(web): State<Web>, signed: Signed, bytes: axum::b
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "admin",
     params(("id" = i64, Path, description = "The token")),
     responses((status = 200, description = "The token, revoked")))]
-pub async fn token_revoke(State(web): State<Web>, signed: Signed, Path(id): Path<i64>) -> ApiResult {
+pub async fn token_revoke(
+    State(web): State<Web>,
+    signed: Signed,
+    Path(id): Path<i64>,
+) -> ApiResult {
     let token = web
         .app
         .token_revoke(id, &signed.principal.login)
@@ -701,13 +730,46 @@ pub async fn token_revoke(State(web): State<Web>, signed: Signed, Path(id): Path
 /// The OpenAPI document.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Casebook API", description = "Cases, timelines, replies, quarantine and users. Authenticate with `Authorization: Bearer cb_…` (an API token) or a session cookie with the `X-CSRF-Token` header. Errors are `application/problem+json` with `code`, `message` and `details`."),
-    paths(me, cases_list, case_create, case_get, case_patch, case_note, case_reply, case_status,
-        case_assign, case_participants, orgs, contacts, quarantine_list, quarantine_attach,
-        quarantine_release, quarantine_dismiss, users, user_create, tokens, token_create,
-        token_revoke, openapi_json),
-    components(schemas(NewCaseBody, CasePatch, TextBody, StatusBody, AssignBody, ParticipantBody,
-        AttachBody, DismissBody, NewUserBody, NewTokenBody)),
+    info(
+        title = "Casebook API",
+        description = "Cases, timelines, replies, quarantine and users. Authenticate with `Authorization: Bearer cb_…` (an API token) or a session cookie with the `X-CSRF-Token` header. Errors are `application/problem+json` with `code`, `message` and `details`."
+    ),
+    paths(
+        me,
+        cases_list,
+        case_create,
+        case_get,
+        case_patch,
+        case_note,
+        case_reply,
+        case_status,
+        case_assign,
+        case_participants,
+        orgs,
+        contacts,
+        quarantine_list,
+        quarantine_attach,
+        quarantine_release,
+        quarantine_dismiss,
+        users,
+        user_create,
+        tokens,
+        token_create,
+        token_revoke,
+        openapi_json
+    ),
+    components(schemas(
+        NewCaseBody,
+        CasePatch,
+        TextBody,
+        StatusBody,
+        AssignBody,
+        ParticipantBody,
+        AttachBody,
+        DismissBody,
+        NewUserBody,
+        NewTokenBody
+    ))
 )]
 pub struct ApiDoc;
 
@@ -740,7 +802,10 @@ pub async fn docs_page() -> Response {
     let mut html = String::from(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>Casebook API</title><link rel=\"stylesheet\" href=\"/static/casebook.css\"></head><body class=\"docs\"><main><h1>Casebook API</h1>",
     );
-    let escape = |text: &str| askama::filters::escape(text, askama::filters::Html).map_or_else(|_| String::new(), |s| s.to_string());
+    let escape = |text: &str| {
+        askama::filters::escape(text, askama::filters::Html)
+            .map_or_else(|_| String::new(), |s| s.to_string())
+    };
     html.push_str(&format!(
         "<p>{}</p><p><a href=\"/api/v1/openapi.json\">openapi.json</a></p>",
         escape(doc["info"]["description"].as_str().unwrap_or(""))
@@ -753,7 +818,12 @@ pub async fn docs_page() -> Response {
                         "<section class=\"card\"><h2><code>{} {}</code></h2><p>{}</p>",
                         method.to_uppercase(),
                         escape(path),
-                        escape(op["description"].as_str().or(op["summary"].as_str()).unwrap_or(""))
+                        escape(
+                            op["description"]
+                                .as_str()
+                                .or(op["summary"].as_str())
+                                .unwrap_or("")
+                        )
                     ));
                     if let Some(params) = op["parameters"].as_array() {
                         html.push_str("<ul>");

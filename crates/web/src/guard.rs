@@ -278,7 +278,10 @@ async fn check_csrf(parts: &Parts, body: Body, expected: &str) -> Result<Body, (
         }
     }
     if let Some(origin) = parts.headers.get(header::ORIGIN) {
-        let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok());
         let origin_host = origin
             .to_str()
             .ok()

@@ -74,7 +74,10 @@ async fn watch_database(web: Web, ticks: watch::Sender<u64>) {
             }
             None => tokio::time::sleep(web.config.live_poll).await,
         }
-        let now = match (web.app.feed_position().await, web.app.composing_latest().await) {
+        let now = match (
+            web.app.feed_position().await,
+            web.app.composing_latest().await,
+        ) {
             (Ok(position), Ok(composing)) => (position, composing),
             (Err(error), _) | (_, Err(error)) => {
                 tracing::warn!(%error, "live feed: the database did not answer");
@@ -184,7 +187,12 @@ pub async fn events(
         ticks,
         until: tokio::time::Instant::now() + STREAM_LIFETIME,
     };
-    let ready = stream::once(async { Ok(Event::default().event("ready").data("{}").retry(Duration::from_secs(2))) });
+    let ready = stream::once(async {
+        Ok(Event::default()
+            .event("ready")
+            .data("{}")
+            .retry(Duration::from_secs(2)))
+    });
     let updates = stream::unfold(state, |mut state| async move {
         let events = state.next_events().await?;
         Some((stream::iter(events.into_iter().map(Ok)), state))

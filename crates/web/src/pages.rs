@@ -262,16 +262,13 @@ pub async fn settings_save(State(web): State<Web>, signed: Signed, body: Bytes) 
         None => signed.principal.lang,
     };
     let zone = match fields.get("zone") {
-        Some(text) => Some(
-            text.parse::<chrono_tz::Tz>()
-                .map_err(|_| {
-                    Failure::app(
-                        AppError::invalid("zone_unknown", json!({ "zone": text })),
-                        signed.lang,
-                        Scope::Page,
-                    )
-                })?,
-        ),
+        Some(text) => Some(text.parse::<chrono_tz::Tz>().map_err(|_| {
+            Failure::app(
+                AppError::invalid("zone_unknown", json!({ "zone": text })),
+                signed.lang,
+                Scope::Page,
+            )
+        })?),
         None => signed.principal.zone,
     };
     web.app
@@ -323,7 +320,11 @@ pub async fn settings_password(State(web): State<Web>, signed: Signed, body: Byt
     Ok(back("/settings", "password-changed"))
 }
 
-pub(crate) fn queue_input(fields: &Fields, lang: Lang, scope: Scope) -> Result<QueueInput, Failure> {
+pub(crate) fn queue_input(
+    fields: &Fields,
+    lang: Lang,
+    scope: Scope,
+) -> Result<QueueInput, Failure> {
     let bad = |detail: &str, lang: Lang| Failure::bad_request(detail, lang, scope);
     let statuses = fields
         .all("status")
@@ -478,10 +479,16 @@ pub async fn bulk(State(web): State<Web>, signed: Signed, body: Bytes) -> PageRe
     let value = fields.get("value").unwrap_or("");
     let action = match fields.get("action") {
         Some("assign") => BulkAction::Assign(value.to_string()),
-        Some("status") => BulkAction::Status(value.parse::<Status>().map_err(|e| bad(&e.to_string(), lang))?),
-        Some("priority") => {
-            BulkAction::Priority(value.parse::<Priority>().map_err(|e| bad(&e.to_string(), lang))?)
-        }
+        Some("status") => BulkAction::Status(
+            value
+                .parse::<Status>()
+                .map_err(|e| bad(&e.to_string(), lang))?,
+        ),
+        Some("priority") => BulkAction::Priority(
+            value
+                .parse::<Priority>()
+                .map_err(|e| bad(&e.to_string(), lang))?,
+        ),
         Some("tag") => BulkAction::Tag(value.to_string()),
         other => return Err(bad(other.unwrap_or(""), lang)),
     };
@@ -550,7 +557,10 @@ pub async fn case_create(State(web): State<Web>, signed: Signed, body: Bytes) ->
     let lang = signed.lang;
     let fields = Fields::parse(&body);
     let priority = match fields.get("priority") {
-        Some(p) => Some(p.parse::<Priority>().map_err(|e| bad(&e.to_string(), lang))?),
+        Some(p) => Some(
+            p.parse::<Priority>()
+                .map_err(|e| bad(&e.to_string(), lang))?,
+        ),
         None => None,
     };
     let title = fields.get("title").unwrap_or("");
@@ -722,7 +732,10 @@ pub async fn case_edit(
     let lang = signed.lang;
     let fields = Fields::parse(&body);
     let priority = match fields.get("priority") {
-        Some(p) => Some(p.parse::<Priority>().map_err(|e| bad(&e.to_string(), lang))?),
+        Some(p) => Some(
+            p.parse::<Priority>()
+                .map_err(|e| bad(&e.to_string(), lang))?,
+        ),
         None => None,
     };
     let edit = CaseEdit {
@@ -976,7 +989,11 @@ pub async fn entry_html(
     Ok(response)
 }
 
-fn quarantine_row(view: &app::views::QuarantineView, lang: Lang, zone: chrono_tz::Tz) -> QuarantineRow {
+fn quarantine_row(
+    view: &app::views::QuarantineView,
+    lang: Lang,
+    zone: chrono_tz::Tz,
+) -> QuarantineRow {
     QuarantineRow {
         id: view.id,
         received: app::views::local_time(&view.received_at, zone),

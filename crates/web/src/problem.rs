@@ -152,10 +152,7 @@ mod tests {
             let problem = failure.problem();
             assert_eq!(problem["code"], code.as_str());
             assert_eq!(problem["status"], status_of(code).as_u16());
-            assert!(problem["type"]
-                .as_str()
-                .unwrap()
-                .ends_with(code.as_str()));
+            assert!(problem["type"].as_str().unwrap().ends_with(code.as_str()));
             assert!(!problem["detail"].as_str().unwrap().is_empty());
         }
         assert_eq!(status_of(ErrorCode::CaseNotFound), StatusCode::NOT_FOUND);

@@ -10,7 +10,8 @@ use rust_embed::RustEmbed;
 
 /// The pages' policy: our own scripts and styles only, nothing inline, no plugins, forms post to
 /// us, and no site frames us.
-pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+pub const CSP: &str =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
      font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
      frame-src 'self'; frame-ancestors 'self'";
 
@@ -20,7 +21,8 @@ pub const MAIL_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-s
      sandbox; frame-ancestors 'self'";
 
 /// The same with remote images allowed, after the reader asked for them.
-pub const MAIL_CSP_IMAGES: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data: https: http:; \
+pub const MAIL_CSP_IMAGES: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data: https: http:; \
      sandbox; frame-ancestors 'self'";
 
 #[derive(RustEmbed)]

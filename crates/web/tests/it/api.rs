@@ -26,11 +26,18 @@ async fn errors_are_problem_documents_in_the_callers_language(db: TestDb) {
     assert_eq!(problem["code"], "case_not_found");
     assert_eq!(problem["status"], 404);
     assert_eq!(problem["type"], "urn:casebook:error:case_not_found");
-    assert!(problem["detail"].as_str().unwrap().contains("CAS-99999-ZZZZZZ"));
+    assert!(problem["detail"]
+        .as_str()
+        .unwrap()
+        .contains("CAS-99999-ZZZZZZ"));
     assert_eq!(problem["message"], problem["detail"]);
     // The message is Chinese for a Chinese reader; identifiers stay as they are.
     assert!(
-        problem["message"].as_str().unwrap().chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        problem["message"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
         "{problem}"
     );
     // A body that is not the documented JSON says what is wrong.
@@ -45,7 +52,10 @@ async fn errors_are_problem_documents_in_the_callers_language(db: TestDb) {
     assert_eq!(response.status(), 400);
     let problem: Value = response.json().await.unwrap();
     assert_eq!(problem["code"], "bad_request");
-    assert!(problem["detail"].as_str().unwrap().contains("txt"), "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("txt"),
+        "{problem}"
+    );
     // Not signed in.
     let response = client
         .get(format!("{base}/api/v1/me"))
@@ -112,7 +122,11 @@ async fn a_case_is_worked_through_the_api(db: TestDb) {
     )
     .await
     .unwrap();
-    assert_eq!(refused.status(), 422, "archiving needs its summary sections");
+    assert_eq!(
+        refused.status(),
+        422,
+        "archiving needs its summary sections"
+    );
     let patched: Value = client
         .patch(format!("{base}/api/v1/cases/{number}"))
         .bearer_auth(token)
@@ -144,7 +158,11 @@ async fn a_case_is_worked_through_the_api(db: TestDb) {
     assert!(kinds.contains(&"outbound_email"), "{kinds:?}");
     assert!(kinds.contains(&"status_change"), "{kinds:?}");
     assert_eq!(case["status"], "in_progress");
-    assert!(case["outbox"].as_object().unwrap().values().all(|s| s == "queued"));
+    assert!(case["outbox"]
+        .as_object()
+        .unwrap()
+        .values()
+        .all(|s| s == "queued"));
     // The tracking token finds the case too.
     let token_label = case["tracking_token"].as_str().unwrap();
     let by_token = client
@@ -185,7 +203,10 @@ async fn cookies_need_the_csrf_token_and_sessions_end_on_the_server(db: TestDb) 
     assert_eq!(note(None, None).await.unwrap().status(), 403);
     assert_eq!(note(Some("wrong"), None).await.unwrap().status(), 403);
     assert_eq!(
-        note(Some(&csrf), Some("cross-site")).await.unwrap().status(),
+        note(Some(&csrf), Some("cross-site"))
+            .await
+            .unwrap()
+            .status(),
         403,
         "another site's request is refused even with the token"
     );
@@ -202,14 +223,23 @@ async fn cookies_need_the_csrf_token_and_sessions_end_on_the_server(db: TestDb) 
     let (_, fresh) = {
         let response = crate::harness::browser()
             .post(format!("{base}/signin"))
-            .form(&[("login", "engineer@cmgos.com"), ("password", crate::harness::PASSWORD)])
+            .form(&[
+                ("login", "engineer@cmgos.com"),
+                ("password", crate::harness::PASSWORD),
+            ])
             .send()
             .await
             .unwrap();
-        let cookie = response.headers()["set-cookie"].to_str().unwrap().to_string();
+        let cookie = response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .to_string();
         (response, cookie)
     };
-    assert!(fresh.contains("HttpOnly") && fresh.contains("SameSite=Lax"), "{fresh}");
+    assert!(
+        fresh.contains("HttpOnly") && fresh.contains("SameSite=Lax"),
+        "{fresh}"
+    );
     // Signing out ends the session on the server: the old cookie no longer works.
     let signout = client
         .post(format!("{base}/signout"))
@@ -228,7 +258,11 @@ async fn cookies_need_the_csrf_token_and_sessions_end_on_the_server(db: TestDb) 
         .await
         .unwrap();
     assert_eq!(after.status(), 200, "the other session still works");
-    let me = client.get(format!("{base}/api/v1/me")).send().await.unwrap();
+    let me = client
+        .get(format!("{base}/api/v1/me"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.status(), 401, "the signed-out session does not");
 }
 

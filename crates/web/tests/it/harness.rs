@@ -170,9 +170,13 @@ pub async fn world(db: TestDb) -> World {
         .unwrap()
         .summary
         .number;
-    app.case_note(&staff, &acer_case, "INTERNAL-NOTE-MARKER on Acer's own case")
-        .await
-        .unwrap();
+    app.case_note(
+        &staff,
+        &acer_case,
+        "INTERNAL-NOTE-MARKER on Acer's own case",
+    )
+    .await
+    .unwrap();
     app.case_note(&staff, &lenovo_case, "INTERNAL-NOTE-MARKER on Lenovo")
         .await
         .unwrap();

@@ -88,8 +88,7 @@ async fn every_route_refuses_who_it_must(db: TestDb) {
         }
 
         // A partner on a staff or admin route is told nothing exists there.
-        let (status, body, _) =
-            call(&client, &w, &route.method, &own, Some(&w.acer_token)).await;
+        let (status, body, _) = call(&client, &w, &route.method, &own, Some(&w.acer_token)).await;
         no_markers(&body, &format!("Acer partner, {what}"));
         if matches!(route.who, Who::Staff | Who::Admin) {
             assert_eq!(status, StatusCode::NOT_FOUND, "Acer partner, {what}");
@@ -173,9 +172,16 @@ async fn a_partner_sees_their_own_public_entries(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(file.status(), 200);
-    let disposition = file.headers()["content-disposition"].to_str().unwrap().to_string();
+    let disposition = file.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(disposition.starts_with("attachment;"), "{disposition}");
-    assert!(file.text().await.unwrap().contains("LENOVO-ATTACHED-BYTES-MARKER"));
+    assert!(file
+        .text()
+        .await
+        .unwrap()
+        .contains("LENOVO-ATTACHED-BYTES-MARKER"));
     // Lenovo's partner reaches Lenovo's file; Acer's does not.
     for (token, expected) in [(&w.lenovo_token, 200), (&w.acer_token, 404)] {
         let status = client

@@ -33,9 +33,18 @@ async fn a_note_reaches_the_stream_and_a_partner_hears_only_their_own(db: TestDb
     let mut staff = open(&w.engineer_token).await.unwrap();
     let mut acer = open(&w.acer_token).await.unwrap();
     assert_eq!(staff.status(), 200);
-    assert!(read_until(&mut staff, "event: ready").await.contains("ready"));
-    assert!(read_until(&mut acer, "event: ready").await.contains("ready"));
-    let engineer = w.server.app.actor_for_contact("engineer@cmgos.com").await.unwrap();
+    assert!(read_until(&mut staff, "event: ready")
+        .await
+        .contains("ready"));
+    assert!(read_until(&mut acer, "event: ready")
+        .await
+        .contains("ready"));
+    let engineer = w
+        .server
+        .app
+        .actor_for_contact("engineer@cmgos.com")
+        .await
+        .unwrap();
     // An internal note on Acer's case and anything on Lenovo's stay out of Acer's stream; a
     // public reply on Acer's case reaches it.
     w.server
@@ -65,12 +74,21 @@ async fn a_note_reaches_the_stream_and_a_partner_hears_only_their_own(db: TestDb
     let note_id = note.entries[0].id;
     let reply_id = reply.entries[0].id;
     let staff_saw = read_until(&mut staff, &format!("\"entry\":{reply_id}")).await;
-    assert!(staff_saw.contains(&format!("\"entry\":{note_id}")), "{staff_saw}");
+    assert!(
+        staff_saw.contains(&format!("\"entry\":{note_id}")),
+        "{staff_saw}"
+    );
     assert!(staff_saw.contains(&w.lenovo_case), "{staff_saw}");
     let acer_saw = read_until(&mut acer, &format!("\"entry\":{reply_id}")).await;
-    assert!(acer_saw.contains(&format!("\"entry\":{reply_id}")), "{acer_saw}");
+    assert!(
+        acer_saw.contains(&format!("\"entry\":{reply_id}")),
+        "{acer_saw}"
+    );
     assert!(!acer_saw.contains(&w.lenovo_case), "{acer_saw}");
-    assert!(!acer_saw.contains(&format!("\"entry\":{note_id}")), "{acer_saw}");
+    assert!(
+        !acer_saw.contains(&format!("\"entry\":{note_id}")),
+        "{acer_saw}"
+    );
 }
 
 async fn the_composer_warns_of_another_writer(db: TestDb) {
@@ -84,7 +102,12 @@ async fn the_composer_warns_of_another_writer(db: TestDb) {
             .header("x-csrf-token", csrf)
             .send()
     };
-    let first: serde_json::Value = ping(&admin, &admin_csrf).await.unwrap().json().await.unwrap();
+    let first: serde_json::Value = ping(&admin, &admin_csrf)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(first["others"], serde_json::json!([]));
     let second: serde_json::Value = ping(&engineer, &engineer_csrf)
         .await
@@ -115,9 +138,14 @@ async fn two_instances_share_sessions_and_the_live_feed() {
         .send()
         .await
         .unwrap();
-    assert!(read_until(&mut stream, "event: ready").await.contains("ready"));
+    assert!(read_until(&mut stream, "event: ready")
+        .await
+        .contains("ready"));
     let written = client
-        .post(format!("{}/api/v1/cases/{}/notes", w.server.base, w.acer_case))
+        .post(format!(
+            "{}/api/v1/cases/{}/notes",
+            w.server.base, w.acer_case
+        ))
         .header("x-csrf-token", &csrf)
         .json(&serde_json::json!({"text": "written on A"}))
         .send()
