@@ -12,6 +12,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 # The browser tests: Debian's Chromium and its driver, and a font with Chinese glyphs for screenshots.
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
+command -v npm >/dev/null || missing+=(npm)
 fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || missing+=(fonts-wqy-microhei)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
@@ -29,6 +30,13 @@ if [ ! -d "${CASEBOOK_SHARED_DIR:-../shared}" ]; then
     exit 1
 fi
 
+# axe-core for the accessibility checks, from the npm registry at the version the lock file names.
+if [ ! -f crates/web/tests/browser/js/node_modules/axe-core/axe.min.js ]; then
+    (cd crates/web/tests/browser/js && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
+# The OpenAPI document against the running server (the binary the tests just built).
+./scripts/schemathesis.sh

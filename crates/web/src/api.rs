@@ -36,6 +36,13 @@ fn body<T: serde::de::DeserializeOwned>(bytes: &[u8], lang: Lang) -> Result<T, F
         .map_err(|error| Failure::bad_request(error.to_string(), lang, Scope::Api))
 }
 
+/// A numeric id from the path, or a problem document (never axum's plain-text rejection).
+fn parse_id(text: &str, lang: Lang) -> Result<i64, Failure> {
+    text.parse::<i64>().map_err(|_| {
+        Failure::bad_request(format!("'{text}' is not a numeric id"), lang, Scope::Api)
+    })
+}
+
 fn parse_priority(text: Option<&str>, lang: Lang) -> Result<Option<Priority>, Failure> {
     text.map(|p| {
         p.parse::<Priority>()
@@ -159,7 +166,7 @@ pub async fn case_create(
 
 /// `GET /api/v1/cases/{number}`: the case with its timeline as the caller may see it.
 #[utoipa::path(get, path = "/api/v1/cases/{number}", tag = "cases",
-    params(("number" = String, Path, description = "Number, alias or tracking token")),
+    params(("number" = String, Path, description = "Number, alias or tracking token", example = "CAS-03865-H7P3F1")),
     responses((status = 200, description = "The case, its timeline, tags, participants, allowed transitions"),
         (status = 404, description = "No such case, or not the caller's")))]
 pub async fn case_get(
@@ -220,7 +227,7 @@ pub struct CasePatch {
 
 /// `PATCH /api/v1/cases/{number}`.
 #[utoipa::path(patch, path = "/api/v1/cases/{number}", tag = "cases", request_body = CasePatch,
-    params(("number" = String, Path, description = "Number, alias or tracking token")),
+    params(("number" = String, Path, description = "Number, alias or tracking token", example = "CAS-03865-H7P3F1")),
     responses((status = 200, description = "The case after the change")))]
 pub async fn case_patch(
     State(web): State<Web>,
@@ -273,7 +280,7 @@ pub struct TextBody {
 
 /// `POST /api/v1/cases/{number}/notes`: an internal note.
 #[utoipa::path(post, path = "/api/v1/cases/{number}/notes", tag = "cases", request_body = TextBody,
-    params(("number" = String, Path, description = "Number, alias or tracking token")),
+    params(("number" = String, Path, description = "Number, alias or tracking token", example = "CAS-03865-H7P3F1")),
     responses((status = 201, description = "The change: the case and the note's entry")))]
 pub async fn case_note(
     State(web): State<Web>,
@@ -371,7 +378,7 @@ use axum::extract::FromRequest;
 /// `POST /api/v1/cases/{number}/replies`: a public reply; staff's goes out by mail through the
 /// outbox, a partner's is recorded as their message on the case.
 #[utoipa::path(post, path = "/api/v1/cases/{number}/replies", tag = "cases", request_body = TextBody,
-    params(("number" = String, Path, description = "Number, alias or tracking token")),
+    params(("number" = String, Path, description = "Number, alias or tracking token", example = "CAS-03865-H7P3F1")),
     responses((status = 201, description = "The change: the case and the reply's entry")))]
 pub async fn case_reply(
     State(web): State<Web>,
@@ -401,7 +408,7 @@ pub struct StatusBody {
 
 /// `POST /api/v1/cases/{number}/status`.
 #[utoipa::path(post, path = "/api/v1/cases/{number}/status", tag = "cases", request_body = StatusBody,
-    params(("number" = String, Path, description = "Number, alias or tracking token")),
+    params(("number" = String, Path, description = "Number, alias or tracking token", example = "CAS-03865-H7P3F1")),
     responses((status = 200, description = "The change"), (status = 409, description = "The state machine does not allow it")))]
 pub async fn case_status(
     State(web): State<Web>,
@@ -433,7 +440,7 @@ pub struct AssignBody {
 
 /// `POST /api/v1/cases/{number}/assign`.
 #[utoipa::path(post, path = "/api/v1/cases/{number}/assign", tag = "cases", request_body = AssignBody,
-    params(("number" = String, Path, description = "Number, alias or tracking token")),
+    params(("number" = String, Path, description = "Number, alias or tracking token", example = "CAS-03865-H7P3F1")),
     responses((status = 200, description = "The change")))]
 pub async fn case_assign(
     State(web): State<Web>,
@@ -463,7 +470,7 @@ pub struct ParticipantBody {
 
 /// `POST /api/v1/cases/{number}/participants`: the addresses the takeover guard trusts.
 #[utoipa::path(post, path = "/api/v1/cases/{number}/participants", tag = "cases", request_body = ParticipantBody,
-    params(("number" = String, Path, description = "Number, alias or tracking token")),
+    params(("number" = String, Path, description = "Number, alias or tracking token", example = "CAS-03865-H7P3F1")),
     responses((status = 200, description = "The change")))]
 pub async fn case_participants(
     State(web): State<Web>,
@@ -538,9 +545,10 @@ fn outcome_json(outcome: &app::Outcome) -> Value {
 pub async fn quarantine_attach(
     State(web): State<Web>,
     signed: Signed,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
     bytes: axum::body::Bytes,
 ) -> ApiResult {
+    let id = parse_id(&id, signed.lang)?;
     let attach: AttachBody = body(&bytes, signed.lang)?;
     let outcome = web
         .app
@@ -561,8 +569,9 @@ pub async fn quarantine_attach(
 pub async fn quarantine_release(
     State(web): State<Web>,
     signed: Signed,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
 ) -> ApiResult {
+    let id = parse_id(&id, signed.lang)?;
     let outcome = web
         .app
         .quarantine_decide(&signed.actor(), id, app::QuarantineDecision::Release)
@@ -587,9 +596,10 @@ pub struct DismissBody {
 pub async fn quarantine_dismiss(
     State(web): State<Web>,
     signed: Signed,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
     bytes: axum::body::Bytes,
 ) -> ApiResult {
+    let id = parse_id(&id, signed.lang)?;
     let dismiss: DismissBody = if bytes.is_empty() {
         DismissBody::default()
     } else {
@@ -717,8 +727,9 @@ pub async fn token_create(
 pub async fn token_revoke(
     State(web): State<Web>,
     signed: Signed,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
 ) -> ApiResult {
+    let id = parse_id(&id, signed.lang)?;
     let token = web
         .app
         .token_revoke(id, &signed.principal.login)
@@ -780,6 +791,52 @@ pub fn openapi() -> Value {
         "bearer": { "type": "http", "scheme": "bearer", "description": "An API token: `casebook token create`" },
     });
     doc["security"] = json!([{ "bearer": [] }]);
+    doc["components"]["schemas"]["Problem"] = json!({
+        "type": "object",
+        "description": "An error (RFC 9457) with the members of the CLI's JSON errors.",
+        "required": ["type", "title", "status", "detail", "code", "message", "details"],
+        "properties": {
+            "type": { "type": "string", "description": "`urn:casebook:error:CODE`" },
+            "title": { "type": "string" },
+            "status": { "type": "integer" },
+            "detail": { "type": "string", "description": "What was wrong and what to do, in the caller's language" },
+            "code": { "type": "string", "description": "The stable error code" },
+            "message": { "type": "string" },
+            "details": { "type": "object", "description": "The values involved" },
+        },
+    });
+    // Every operation can fail in the same few ways; each is documented, so that a client (and
+    // schemathesis) meets no undocumented answer.
+    let failures = [
+        ("400", "The body or the query cannot be read"),
+        ("401", "No valid session or token"),
+        ("403", "The caller's role may not do this, or the form's CSRF token is missing"),
+        ("404", "Nothing there, or nothing the caller may see"),
+        ("409", "The change conflicts with what is stored, or the state machine does not allow it"),
+        ("413", "The body is too large"),
+        ("422", "A value is not valid (`details.reason` says how)"),
+    ];
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for item in paths.values_mut() {
+            let Some(methods) = item.as_object_mut() else {
+                continue;
+            };
+            for operation in methods.values_mut() {
+                let Some(responses) = operation["responses"].as_object_mut() else {
+                    continue;
+                };
+                for (status, description) in failures {
+                    responses.entry(status).or_insert_with(|| {
+                        json!({
+                            "description": description,
+                            "content": { "application/problem+json": {
+                                "schema": { "$ref": "#/components/schemas/Problem" } } },
+                        })
+                    });
+                }
+            }
+        }
+    }
     if let Some(operation) = doc
         .pointer_mut("/paths/~1api~1v1~1openapi.json/get")
         .and_then(Value::as_object_mut)

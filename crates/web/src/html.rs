@@ -483,3 +483,32 @@ pub struct SettingsPage {
     /// A message after an action.
     pub notice: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use app::i18n::has_text;
+    use app::Lang;
+
+    /// Every sentence a template asks the catalog for exists in both languages.
+    #[test]
+    fn every_template_sentence_is_in_both_catalogs() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for piece in text.split("c.t(\"").skip(1) {
+                let id = piece.split('"').next().unwrap();
+                for lang in [Lang::En, Lang::ZhCn] {
+                    assert!(
+                        has_text(lang, id),
+                        "{id} (in {}) has no {lang:?} sentence",
+                        path.display()
+                    );
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 100, "only {checked} sentences found");
+    }
+}

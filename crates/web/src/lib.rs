@@ -27,7 +27,7 @@ use app::App;
 pub struct WebConfig {
     /// The only base for links and redirects Casebook writes (`CASEBOOK_PUBLIC_URL`).
     pub public_url: url::Url,
-    /// Peers whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed.
+    /// Peers whose `X-Forwarded-For` is believed (links and redirects come from `public_url` alone).
     pub trusted_proxies: Vec<IpAddr>,
     /// How often the live stream looks for new entries.
     pub live_poll: std::time::Duration,

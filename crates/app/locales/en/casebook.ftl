@@ -518,3 +518,5 @@ demo-loaded = demo data loaded: { $cases ->
 }; sign in with one of these logins (the passwords are shown only this once)
 demo-not_loaded = the store already holds cases or users, so no demo data was loaded; start the demo with an empty data directory or database
 demo-login = { $login } ({ $role }, { $org }): { $password }
+invalid-zone_unknown = “{ $zone }” is not a time zone; choose one such as Asia/Shanghai or UTC
+invalid-listen = cannot listen on { $address } ({ $detail }); choose another address or port with --listen

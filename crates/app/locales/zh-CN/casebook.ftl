@@ -494,3 +494,5 @@ web-template-resolution-text =
 demo-loaded = 已载入演示数据：{ $cases } 个案例；可用以下登录名登录（密码仅显示这一次）
 demo-not_loaded = 存储中已有案例或用户，未载入演示数据；请用空的数据目录或数据库启动演示
 demo-login = { $login }（{ $role }，{ $org }）：{ $password }
+invalid-zone_unknown = “{ $zone }”不是时区；请选择 Asia/Shanghai 或 UTC 这样的时区
+invalid-listen = 无法监听 { $address }（{ $detail }）；请用 --listen 换一个地址或端口

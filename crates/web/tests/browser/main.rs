@@ -427,3 +427,69 @@ Content-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n"
     );
     client.close().await.unwrap();
 }
+
+/// The serious and critical findings of axe-core on the page shown now.
+async fn axe(client: &Client) -> Vec<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/browser/js/node_modules/axe-core/axe.min.js");
+    let source = std::fs::read_to_string(&path).unwrap_or_else(|error| {
+        panic!(
+            "{} is missing ({error}): run `npm ci` in crates/web/tests/browser/js",
+            path.display()
+        )
+    });
+    client.execute(&source, vec![]).await.unwrap();
+    let result = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             axe.run(document, { resultTypes: ['violations'] }).then(r => done(r.violations.map(v => \
+               ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ')) }))));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    result
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+        .map(|v| format!("{} ({}): {} at {}", v["id"], v["impact"], v["help"], v["nodes"]))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_main_pages_pass_axe_at_desktop_and_phone_widths() {
+    let site = site().await;
+    let client = session().await;
+    let mut findings = Vec::new();
+    let mut check = |page: &str, found: Vec<String>| {
+        findings.extend(found.into_iter().map(|f| format!("{page}: {f}")));
+    };
+    client.goto(&format!("{}/signin", site.base)).await.unwrap();
+    wait_for(&client, "#login").await;
+    check("sign-in", axe(&client).await);
+    sign_in(&client, &site, "engineer@cmgos.com").await;
+    for width in [1280, 375] {
+        client.set_window_size(width, 900).await.unwrap();
+        client.goto(&format!("{}/cases", site.base)).await.unwrap();
+        wait_for(&client, "#queue-table").await;
+        check(&format!("queue at {width}"), axe(&client).await);
+        client
+            .goto(&format!("{}/cases/{SEED_CASE}", site.base))
+            .await
+            .unwrap();
+        wait_for(&client, "#reply-form").await;
+        check(&format!("case page at {width}"), axe(&client).await);
+    }
+    client.close().await.unwrap();
+    let partner = session().await;
+    sign_in(&partner, &site, "partner@acer.com").await;
+    partner
+        .goto(&format!("{}/cases/{SEED_CASE}", site.base))
+        .await
+        .unwrap();
+    wait_for(&partner, "#reply-form").await;
+    check("portal case page", axe(&partner).await);
+    partner.close().await.unwrap();
+    assert!(findings.is_empty(), "axe found:\n{}", findings.join("\n"));
+}
