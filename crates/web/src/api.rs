@@ -810,9 +810,15 @@ pub fn openapi() -> Value {
     let failures = [
         ("400", "The body or the query cannot be read"),
         ("401", "No valid session or token"),
-        ("403", "The caller's role may not do this, or the form's CSRF token is missing"),
+        (
+            "403",
+            "The caller's role may not do this, or the form's CSRF token is missing",
+        ),
         ("404", "Nothing there, or nothing the caller may see"),
-        ("409", "The change conflicts with what is stored, or the state machine does not allow it"),
+        (
+            "409",
+            "The change conflicts with what is stored, or the state machine does not allow it",
+        ),
         ("413", "The body is too large"),
         ("422", "A value is not valid (`details.reason` says how)"),
     ];

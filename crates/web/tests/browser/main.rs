@@ -453,7 +453,12 @@ async fn axe(client: &Client) -> Vec<String> {
         .unwrap()
         .iter()
         .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
-        .map(|v| format!("{} ({}): {} at {}", v["id"], v["impact"], v["help"], v["nodes"]))
+        .map(|v| {
+            format!(
+                "{} ({}): {} at {}",
+                v["id"], v["impact"], v["help"], v["nodes"]
+            )
+        })
         .collect()
 }
 
