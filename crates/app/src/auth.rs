@@ -940,6 +940,16 @@ impl App {
     /// [`SESSION_IDLE_LIMIT`], older than [`SESSION_ABSOLUTE_LIMIT`], or its user may no longer sign
     /// in. Marks it used (at most once per [`TOUCH_INTERVAL`]).
     pub async fn session(&self, secret: &str) -> Result<Option<Session>, AppError> {
+        self.session_lookup(secret, true).await
+    }
+
+    /// The same check as [`App::session`] without counting as activity: a live stream asks
+    /// whether its session still holds, and an open tab must not keep a session from idling out.
+    pub async fn session_peek(&self, secret: &str) -> Result<Option<Session>, AppError> {
+        self.session_lookup(secret, false).await
+    }
+
+    async fn session_lookup(&self, secret: &str, touch: bool) -> Result<Option<Session>, AppError> {
         if secret.is_empty() || secret.len() > 2 * SECRET_BYTES {
             return Ok(None);
         }
@@ -966,7 +976,7 @@ impl App {
         else {
             return Ok(None);
         };
-        if now.saturating_sub(record.last_seen_at) >= micros(TOUCH_INTERVAL) {
+        if touch && now.saturating_sub(record.last_seen_at) >= micros(TOUCH_INTERVAL) {
             self.store.touch_session(record.id, now).await?;
         }
         Ok(Some(Session {

@@ -19,6 +19,11 @@ impl App {
         Ok(self.store.feed_listener().await?)
     }
 
+    /// Whether the database answers and holds every migration this binary knows.
+    pub async fn ready(&self) -> Result<bool, AppError> {
+        Ok(self.store.migrations_current().await?)
+    }
+
     /// The newest composing ping anywhere (a stream compares it to notice a change).
     pub async fn composing_latest(&self) -> Result<i64, AppError> {
         Ok(self.store.composing_latest().await?)

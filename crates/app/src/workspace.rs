@@ -159,6 +159,9 @@ pub struct SavedView {
     pub query: String,
 }
 
+/// How many timeline entries the live feed reads at once.
+pub const FEED_BATCH: u32 = 200;
+
 fn clean_tag(tag: &str) -> Result<String, AppError> {
     let tag = case::subject::single_line(tag).to_lowercase();
     if tag.is_empty() || tag.chars().count() > 40 || tag.contains(',') {
@@ -171,6 +174,21 @@ impl App {
     /// One page of the queue, with counts per status. A partner sees their organization's cases.
     pub async fn queue(&self, actor: &Actor, input: QueueInput) -> Result<QueueView, AppError> {
         self.permit(actor, Action::ListCases)?;
+        // Owners and tags are staff's business: a partner filtering by them could learn whether a
+        // person exists elsewhere, or which internal tags their cases carry.
+        if actor.viewer() != Viewer::Staff {
+            let staff_only = match (&input.owner, &input.tag) {
+                (OwnerChoice::Person(_) | OwnerChoice::Unassigned, _) => Some("owner"),
+                (_, Some(_)) => Some("tag"),
+                _ => None,
+            };
+            if let Some(filter) = staff_only {
+                return Err(AppError::invalid(
+                    "filter_staff_only",
+                    json!({ "filter": filter }),
+                ));
+            }
+        }
         let owner = match &input.owner {
             OwnerChoice::Any => OwnerFilter::Any,
             OwnerChoice::Unassigned => OwnerFilter::Unassigned,
@@ -502,13 +520,14 @@ impl App {
     }
 
     /// Timeline entries after `after` that the actor may see: `(entry id, case number)`, and the
-    /// position to continue from.
+    /// position to continue from. At most [`FEED_BATCH`] entries are read at once: when the
+    /// batch was full, more may follow from the position returned.
     pub async fn feed_after(
         &self,
         actor: &Actor,
         after: i64,
     ) -> Result<(Vec<(i64, String)>, i64), AppError> {
-        let found = self.store.entries_after(after, 200).await?;
+        let found = self.store.entries_after(after, FEED_BATCH).await?;
         let position = found.last().map_or(after, |entry| entry.entry_id);
         // Partners hear only of entries they may read: nothing internal, nothing of another
         // organization.

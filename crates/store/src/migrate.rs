@@ -63,6 +63,17 @@ const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+impl Store {
+    /// Whether every migration this binary knows is applied (an instance behind a load balancer
+    /// is ready only then).
+    pub async fn migrations_current(&self) -> Result<bool> {
+        let applied: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(applied == MIGRATIONS.last().map(|migration| migration.version))
+    }
+}
+
 /// Whether the database holds a Casebook schema (any migration applied).
 pub(crate) async fn has_schema(store: &Store) -> Result<bool> {
     let query = match store.backend {

@@ -179,9 +179,13 @@ pub async fn case_get(
         .case_page(&signed.actor(), &number)
         .await
         .map_err(fail(&signed))?;
-    let mut value = serde_json::to_value(&page).unwrap_or(Value::Null);
+    ok(StatusCode::OK, &case_json(&page))
+}
+
+/// A case page as JSON, its outbox as `{message_row: state}` (which reads better than pairs).
+fn case_json(page: &app::workspace::CasePage) -> Value {
+    let mut value = serde_json::to_value(page).unwrap_or(Value::Null);
     if let Some(object) = value.as_object_mut() {
-        // The outbox as `{message_row: state}`, which reads better than pairs.
         let outbox: serde_json::Map<String, Value> = page
             .outbox
             .iter()
@@ -189,7 +193,7 @@ pub async fn case_get(
             .collect();
         object.insert("outbox".into(), Value::Object(outbox));
     }
-    ok(StatusCode::OK, &value)
+    value
 }
 
 /// Changes to a case's fields and tags.
@@ -264,7 +268,7 @@ pub async fn case_patch(
         .case_page(&actor, &number)
         .await
         .map_err(fail(&signed))?;
-    ok(StatusCode::OK, &page)
+    ok(StatusCode::OK, &case_json(&page))
 }
 
 /// A text: a note or a reply.
@@ -914,27 +918,32 @@ pub async fn healthz() -> Response {
     (StatusCode::OK, Json(json!({ "status": "ok" }))).into_response()
 }
 
-/// `/readyz`: the database answers; 503 when it does not.
+/// `/readyz`: the database answers and its migrations are current; 503 when not.
 pub async fn readyz(State(web): State<Web>) -> Response {
-    match web.app.feed_position().await {
-        Ok(position) => (
+    let (status, body) = match web.app.ready().await {
+        Ok(true) => (
             StatusCode::OK,
-            Json(json!({ "status": "ready", "database": "ok", "feed_position": position })),
-        )
-            .into_response(),
+            json!({ "status": "ready", "database": "ok", "migrations": "current" }),
+        ),
+        Ok(false) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "status": "unavailable", "database": "ok", "migrations": "behind" }),
+        ),
         Err(error) => {
             tracing::warn!(%error, "not ready");
-            let mut response = (
+            (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "unavailable", "database": error.code.as_str() })),
+                json!({ "status": "unavailable", "database": error.code.as_str() }),
             )
-                .into_response();
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-            response
         }
+    };
+    let mut response = (status, Json(body)).into_response();
+    if status != StatusCode::OK {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
     }
+    response
 }
 
 #[cfg(test)]

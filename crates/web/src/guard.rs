@@ -123,6 +123,8 @@ pub fn client_address(web: &Web, peer: Option<IpAddr>, headers: &HeaderMap) -> S
     let Some(peer) = peer else {
         return "unknown".to_string();
     };
+    // A server listening on `[::]` sees IPv4 peers as `::ffff:a.b.c.d`.
+    let peer = peer.to_canonical();
     if !web.config.trusted_proxies.contains(&peer) {
         return peer.to_string();
     }
@@ -180,7 +182,7 @@ pub async fn gate(
     let client = client_address(&web, peer, &parts.headers);
     let header_lang = crate::i18n::from_headers(&parts.headers);
 
-    let found = match identify(&web, &parts.headers).await {
+    let found = match identify(&web, &parts.headers, scope != Scope::Stream).await {
         Ok(found) => found,
         Err(error) => return Failure::app(error, header_lang, scope).into_response(),
     };
@@ -229,7 +231,7 @@ pub async fn gate(
     }) = &signed
     {
         if !is_safe(&parts.method) {
-            match check_csrf(&parts, body, &session.csrf_token).await {
+            match check_csrf(&web, &parts, body, &session.csrf_token).await {
                 Ok(kept) => body = kept,
                 Err(()) => return Failure::csrf(lang, scope).into_response(),
             }
@@ -247,9 +249,10 @@ pub async fn gate(
     next.run(Request::from_parts(parts, body)).await
 }
 
-async fn identify(
+pub(crate) async fn identify(
     web: &Web,
     headers: &HeaderMap,
+    touch: bool,
 ) -> Result<Option<(Principal, Proof)>, app::AppError> {
     if let Some(token) = bearer(headers) {
         return Ok(web
@@ -261,38 +264,20 @@ async fn identify(
     let Some(secret) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
-    Ok(web
-        .app
-        .session(secret)
-        .await?
-        .map(|session| (session.principal.clone(), Proof::Cookie(session))))
+    let session = if touch {
+        web.app.session(secret).await?
+    } else {
+        web.app.session_peek(secret).await?
+    };
+    Ok(session.map(|session| (session.principal.clone(), Proof::Cookie(session))))
 }
 
 /// A change made with a cookie must come from our own pages: the browser's `Sec-Fetch-Site` (or
 /// `Origin`) must not name another site, and the session's token must come with it, in the
 /// header, the form's `_csrf` field, or (for multipart uploads) the URL's `_csrf`.
-async fn check_csrf(parts: &Parts, body: Body, expected: &str) -> Result<Body, ()> {
-    if let Some(site) = parts.headers.get("sec-fetch-site") {
-        if !matches!(site.as_bytes(), b"same-origin" | b"none") {
-            return Err(());
-        }
-    }
-    if let Some(origin) = parts.headers.get(header::ORIGIN) {
-        let host = parts
-            .headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok());
-        let origin_host = origin
-            .to_str()
-            .ok()
-            .and_then(|o| url::Url::parse(o).ok())
-            .map(|u| match u.port() {
-                Some(port) => format!("{}:{port}", u.host_str().unwrap_or("")),
-                None => u.host_str().unwrap_or("").to_string(),
-            });
-        if host.is_none() || origin_host.as_deref() != host {
-            return Err(());
-        }
+async fn check_csrf(web: &Web, parts: &Parts, body: Body, expected: &str) -> Result<Body, ()> {
+    if !same_origin(web, &parts.headers) {
+        return Err(());
     }
     let matches = |given: &str| constant_time_eq(given.as_bytes(), expected.as_bytes());
     if let Some(given) = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
@@ -324,6 +309,32 @@ async fn check_csrf(parts: &Parts, body: Body, expected: &str) -> Result<Body, (
         Some(given) if matches(&given) => Ok(Body::from(bytes)),
         _ => Err(()),
     }
+}
+
+/// Whether a browser's request comes from our own pages: `Sec-Fetch-Site` (when sent) says
+/// same-origin, and `Origin` (when sent) is the public URL's origin or the `Host` asked for.
+/// A client that sends neither is not a browser acting for someone else.
+pub fn same_origin(web: &Web, headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        if !matches!(site.as_bytes(), b"same-origin" | b"none") {
+            return false;
+        }
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let Some(origin) = origin.to_str().ok().and_then(|o| url::Url::parse(o).ok()) else {
+        return false; // `null` and anything unreadable
+    };
+    if origin.origin() == web.config.public_url.origin() {
+        return true;
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin_host = match origin.port() {
+        Some(port) => format!("{}:{port}", origin.host_str().unwrap_or("")),
+        None => origin.host_str().unwrap_or("").to_string(),
+    };
+    host == Some(origin_host.as_str())
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

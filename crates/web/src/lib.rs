@@ -29,8 +29,10 @@ pub struct WebConfig {
     pub public_url: url::Url,
     /// Peers whose `X-Forwarded-For` is believed (links and redirects come from `public_url` alone).
     pub trusted_proxies: Vec<IpAddr>,
-    /// How often the live stream looks for new entries.
+    /// How often the live stream looks for new entries on SQLite.
     pub live_poll: std::time::Duration,
+    /// On PostgreSQL, how often the live stream looks anyway, in case a notification was lost.
+    pub listen_fallback: std::time::Duration,
 }
 
 impl WebConfig {
@@ -50,6 +52,7 @@ impl WebConfig {
                 .unwrap_or_else(|_| url::Url::parse("http://127.0.0.1/").expect("a literal URL")),
             trusted_proxies: Vec::new(),
             live_poll: std::time::Duration::from_millis(500),
+            listen_fallback: std::time::Duration::from_secs(2),
         }
     }
 
@@ -97,8 +100,22 @@ pub async fn serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
+    .with_graceful_shutdown(stopped())
     .await
+}
+
+/// Ctrl+C, or SIGTERM (what service managers and container runtimes send).
+async fn stopped() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
 }

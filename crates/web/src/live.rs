@@ -27,8 +27,6 @@ use crate::Web;
 /// How long one stream lives before the browser reconnects (through the gate again, so a signed
 /// out or disabled user's stream ends within this time).
 const STREAM_LIFETIME: Duration = Duration::from_secs(300);
-/// How often the PostgreSQL watcher looks anyway, in case a notification was lost.
-const LISTEN_FALLBACK: Duration = Duration::from_secs(2);
 
 /// The process's watcher: a tick whenever the database holds something new.
 #[derive(Default)]
@@ -67,9 +65,9 @@ async fn watch_database(web: Web, ticks: watch::Sender<u64>) {
     loop {
         match listener.as_mut() {
             Some(listener) => {
-                if let Err(error) = listener.wait(LISTEN_FALLBACK).await {
+                if let Err(error) = listener.wait(web.config.listen_fallback).await {
                     tracing::warn!(%error, "live feed: listener failed");
-                    tokio::time::sleep(LISTEN_FALLBACK).await;
+                    tokio::time::sleep(web.config.listen_fallback).await;
                 }
             }
             None => tokio::time::sleep(web.config.live_poll).await,
@@ -92,42 +90,84 @@ async fn watch_database(web: Web, ticks: watch::Sender<u64>) {
     }
 }
 
+/// How far back each read looks again: on PostgreSQL an id is handed out at insert, not at
+/// commit, so an entry may become visible after a higher one was announced.
+const LOOKBACK: i64 = 64;
+/// How often a stream checks that its session or token still holds.
+const RECHECK: Duration = Duration::from_secs(30);
+
 struct Stream1 {
     web: Web,
     signed: Signed,
+    headers: HeaderMap,
     case: Option<String>,
     position: i64,
+    announced: std::collections::BTreeSet<i64>,
     composing: Vec<String>,
     ticks: watch::Receiver<u64>,
     until: tokio::time::Instant,
+    recheck: tokio::time::Instant,
 }
 
 impl Stream1 {
+    /// Whether the caller is still signed in as the same person with the same rights.
+    async fn still_signed(&self) -> bool {
+        match crate::guard::identify(&self.web, &self.headers, false).await {
+            Ok(Some((principal, _))) => principal == self.signed.principal,
+            _ => false,
+        }
+    }
+
     async fn next_events(&mut self) -> Option<Vec<Event>> {
         loop {
-            let changed = tokio::time::timeout_at(self.until, self.ticks.changed()).await;
-            if !matches!(changed, Ok(Ok(()))) {
-                return None;
-            }
-            let actor = self.signed.actor();
-            let (entries, position) = match self.web.app.feed_after(&actor, self.position).await {
-                Ok(found) => found,
-                Err(error) => {
-                    tracing::warn!(%error, "live feed: reading entries failed");
+            tokio::select! {
+                changed = self.ticks.changed() => {
+                    if changed.is_err() {
+                        return None;
+                    }
+                }
+                () = tokio::time::sleep_until(self.recheck) => {
+                    if !self.still_signed().await {
+                        return None;
+                    }
+                    self.recheck = tokio::time::Instant::now() + RECHECK;
                     continue;
                 }
-            };
-            self.position = position;
-            let mut events: Vec<Event> = entries
-                .into_iter()
-                .filter(|(_, number)| self.case.as_ref().is_none_or(|case| case == number))
-                .map(|(entry, number)| {
-                    Event::default()
-                        .event("entry")
-                        .id(entry.to_string())
-                        .data(json!({ "case": number, "entry": entry }).to_string())
-                })
-                .collect();
+                () = tokio::time::sleep_until(self.until) => return None,
+            }
+            let actor = self.signed.actor();
+            let mut events = Vec::new();
+            let mut from = self.position.saturating_sub(LOOKBACK);
+            loop {
+                let (entries, position) = match self.web.app.feed_after(&actor, from).await {
+                    Ok(found) => found,
+                    Err(error) => {
+                        tracing::warn!(%error, "live feed: reading entries failed");
+                        break;
+                    }
+                };
+                for (entry, number) in entries {
+                    if !self.announced.insert(entry) {
+                        continue;
+                    }
+                    if self.case.as_ref().is_some_and(|case| *case != number) {
+                        continue;
+                    }
+                    events.push(
+                        Event::default()
+                            .event("entry")
+                            .id(entry.to_string())
+                            .data(json!({ "case": number, "entry": entry }).to_string()),
+                    );
+                }
+                self.position = self.position.max(position);
+                if position == from {
+                    break;
+                }
+                from = position;
+            }
+            let floor = self.position.saturating_sub(LOOKBACK);
+            self.announced = self.announced.split_off(&floor);
             if let (Some(case), true) = (&self.case, self.signed.is_staff()) {
                 if let Ok(others) = self.web.app.composing(&actor, case, false).await {
                     if others != self.composing {
@@ -148,14 +188,16 @@ impl Stream1 {
 }
 
 /// `GET /events[?case=NUMBER]`: `entry` events (`{"case", "entry"}`) for every new timeline entry
-/// the caller may see, and on a case page `composing` events (`{"case", "names"}`).
+/// the caller may see, and on a case page `composing` events (`{"case", "names"}`). The stream
+/// ends when its session or token stops holding (checked every 30 s) and after five minutes;
+/// the browser then reconnects through the gate.
 pub async fn events(
     State(web): State<Web>,
     signed: Signed,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>>, Failure> {
-    let fail = |error| Failure::app(error, signed.lang, Scope::Asset);
+    let fail = |error| Failure::app(error, signed.lang, Scope::Stream);
     let fields = Fields::query(query);
     let case = match fields.get("case") {
         Some(label) => Some(
@@ -168,6 +210,8 @@ pub async fn events(
         ),
         None => None,
     };
+    // Subscribed before the position is read, so a commit in between is not missed.
+    let ticks = web.hub.subscribe(&web);
     // A reconnecting browser says where it was; otherwise the stream starts now.
     let resumed = headers
         .get("last-event-id")
@@ -177,22 +221,26 @@ pub async fn events(
         Some(position) => position,
         None => web.app.feed_position().await.map_err(fail)?,
     };
-    let ticks = web.hub.subscribe(&web);
+    let now = tokio::time::Instant::now();
     let state = Stream1 {
         web,
         signed,
+        headers,
         case,
         position,
+        announced: std::collections::BTreeSet::new(),
         composing: Vec::new(),
         ticks,
-        until: tokio::time::Instant::now() + STREAM_LIFETIME,
+        until: now + STREAM_LIFETIME,
+        recheck: now + RECHECK,
     };
-    let ready = stream::once(async {
-        Ok(Event::default()
-            .event("ready")
-            .data("{}")
-            .retry(Duration::from_secs(2)))
-    });
+    // The ready event carries the position, so a reconnect resumes from here, not from "now".
+    let ready = Event::default()
+        .event("ready")
+        .id(position.to_string())
+        .data("{}")
+        .retry(Duration::from_secs(2));
+    let ready = stream::once(async move { Ok(ready) });
     let updates = stream::unfold(state, |mut state| async move {
         let events = state.next_events().await?;
         Some((stream::iter(events.into_iter().map(Ok)), state))

@@ -115,7 +115,14 @@ pub async fn home() -> Response {
 /// A path of ours to go back to after signing in (never another site).
 fn local_path(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+        // Browsers drop tabs and newlines from addresses (`/\t/evil` becomes `//evil`), and a
+        // control character cannot go into a header: anything but a plain path is refused.
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.chars().any(|c| c.is_control() || c.is_whitespace()) =>
+        {
             path.to_string()
         }
         _ => "/cases".to_string(),
@@ -159,10 +166,7 @@ pub async fn signin(
 ) -> PageResult {
     let lang = visitor.lang;
     // A sign-in form posted from another site would sign the victim into the attacker's account.
-    if headers
-        .get("sec-fetch-site")
-        .is_some_and(|site| !matches!(site.as_bytes(), b"same-origin" | b"none"))
-    {
+    if !crate::guard::same_origin(&web, &headers) {
         return Err(Failure::csrf(lang, Scope::Page));
     }
     let fields = Fields::parse(&body);
@@ -505,7 +509,9 @@ pub async fn bulk(State(web): State<Web>, signed: Signed, body: Bytes) -> PageRe
 /// Saves the current filters as a view.
 pub async fn view_save(State(web): State<Web>, signed: Signed, body: Bytes) -> PageResult {
     let fields = Fields::parse(&body);
-    let query = fields.get("query").unwrap_or("");
+    // Stored and redirected to as the queue's own encoding of its filters, whatever was posted.
+    let query = filters_query(&Fields::parse(fields.get("query").unwrap_or("").as_bytes()));
+    let query = query.as_str();
     web.app
         .save_view(
             signed.principal.user_id,
@@ -873,7 +879,7 @@ pub async fn case_split(
             &number,
             fields.get("title").unwrap_or(""),
             &messages,
-            messages.is_empty(),
+            fields.get("empty").is_some(),
         )
         .await
         .map_err(fail(&signed))?;
@@ -1382,4 +1388,30 @@ pub async fn not_found(_web: Web, request: Request) -> Response {
         Scope::Page
     };
     Failure::not_found(lang, scope).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_plain_local_paths_are_followed_after_sign_in() {
+        assert_eq!(
+            local_path(Some("/cases/CAS-03865-H7P3F1")),
+            "/cases/CAS-03865-H7P3F1"
+        );
+        assert_eq!(local_path(Some("/cases?status=new")), "/cases?status=new");
+        for hostile in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\\evil.example",
+            "https://evil.example/",
+            "evil.example",
+            "/ /x",
+        ] {
+            assert_eq!(local_path(Some(hostile)), "/cases", "{hostile:?}");
+        }
+        assert_eq!(local_path(None), "/cases");
+    }
 }

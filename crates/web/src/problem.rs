@@ -124,7 +124,7 @@ impl IntoResponse for Failure {
             tracing::error!(code = self.error.code.as_str(), error = %self.error, "request failed");
         }
         match self.scope {
-            Scope::Api | Scope::Asset => {
+            Scope::Api | Scope::Asset | Scope::Stream => {
                 let mut response = (status, self.problem().to_string()).into_response();
                 response.headers_mut().insert(
                     header::CONTENT_TYPE,

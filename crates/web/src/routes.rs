@@ -30,6 +30,9 @@ pub enum Scope {
     Api,
     /// Files and health checks.
     Asset,
+    /// The live event stream: fails like an asset, and its reconnects do not count as activity,
+    /// so an open tab does not keep a session from idling out.
+    Stream,
 }
 
 /// One row of the table.
@@ -125,7 +128,7 @@ pub fn table() -> Vec<Route> {
         POST "/admin/users/{login}/tokens" Admin Page => pages::user_token;
         POST "/admin/tokens/{id}/revoke" Admin Page => pages::token_revoke;
 
-        GET "/events" SignedIn Asset => live::events;
+        GET "/events" SignedIn Stream => live::events;
         POST "/cases/{number}/composing" Staff Asset => live::composing;
 
         GET "/api/v1/me" SignedIn Api => api::me;
@@ -169,6 +172,7 @@ pub fn build(web: Web) -> Router {
         router = router.route(route.path, route.handler.layer(gate));
     }
     let fallback_web = web.clone();
+    let https = web.config.secure_cookies();
     router
         .fallback(move |request: axum::extract::Request| {
             let web = fallback_web.clone();
@@ -176,6 +180,9 @@ pub fn build(web: Web) -> Router {
         })
         .with_state(web)
         .layer(axum::extract::DefaultBodyLimit::max(30 * 1024 * 1024))
-        .layer(axum::middleware::from_fn(security::headers))
+        .layer(axum::middleware::from_fn_with_state(
+            https,
+            security::headers,
+        ))
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
 }

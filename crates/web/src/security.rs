@@ -29,10 +29,20 @@ pub const MAIL_CSP_IMAGES: &str =
 #[folder = "static/"]
 struct Assets;
 
-/// Adds the security headers an answer lacks.
-pub async fn headers(request: Request, next: Next) -> Response {
+/// Adds the security headers an answer lacks; behind https, HSTS too.
+pub async fn headers(
+    axum::extract::State(https): axum::extract::State<bool>,
+    request: Request,
+    next: Next,
+) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     headers
         .entry(header::CONTENT_SECURITY_POLICY)
         .or_insert(HeaderValue::from_static(CSP));

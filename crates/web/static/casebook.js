@@ -62,8 +62,12 @@
 
   // ---- Collision warning: tell the others we are writing; show who else is. ----
   const collision = document.getElementById("collision");
+  let collisionTimer = 0;
   function showOthers(names) {
     if (!collision) return;
+    // A writer who stopped pinging has stopped writing: the warning fades after 35 s unless renewed.
+    window.clearTimeout(collisionTimer);
+    if (names && names.length > 0) collisionTimer = window.setTimeout(() => showOthers([]), 35000);
     if (!names || names.length === 0) { collision.hidden = true; collision.textContent = ""; return; }
     const template = collision.dataset.text || "{names}";
     collision.textContent = template.replace("{names}", names.join(", "));

@@ -417,7 +417,7 @@ Content-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n"
         .await
         .unwrap();
     wait_text(&client, "HOSTILE-TEXT").await;
-    tokio::time::sleep(Duration::from_millis(500)).await; // give a script the time it would need
+    // The document has loaded: an inline script or an onerror handler would have run by now.
     let title = client.title().await.unwrap();
     assert_ne!(title, "PWNED");
     shot(&client, "hostile-html").await;

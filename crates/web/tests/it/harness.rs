@@ -69,10 +69,20 @@ pub async fn open_app_at(data_dir: std::path::PathBuf, database_url: Option<Stri
 
 /// Serves `app` on a free loopback port.
 pub async fn serve(app: Arc<App>, db: Option<TestDb>) -> Server {
+    serve_with(app, db, |_| {}).await
+}
+
+/// Serves `app` with a configuration `adjust` changes.
+pub async fn serve_with(
+    app: Arc<App>,
+    db: Option<TestDb>,
+    adjust: impl FnOnce(&mut web::WebConfig),
+) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     let mut config = web::WebConfig::for_listen(addr);
     config.live_poll = Duration::from_millis(100);
+    adjust(&mut config);
     let router = web::router(app.clone(), config);
     let task = tokio::spawn(async move {
         axum::serve(

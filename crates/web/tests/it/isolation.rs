@@ -117,6 +117,25 @@ async fn every_route_refuses_who_it_must(db: TestDb) {
     }
 }
 
+async fn the_event_stream_of_another_organizations_case_is_not_found(db: TestDb) {
+    let w = world(db).await;
+    let client = crate::harness::browser();
+    for (case, token, expected) in [
+        (&w.lenovo_case, &w.acer_token, StatusCode::NOT_FOUND),
+        (&w.acer_case, &w.acer_token, StatusCode::OK),
+        (&w.lenovo_case, &w.engineer_token, StatusCode::OK),
+    ] {
+        let response = client
+            .get(format!("{}/events?case={case}", w.server.base))
+            .bearer_auth(token)
+            .timeout(std::time::Duration::from_millis(500))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), expected, "events of {case}");
+    }
+}
+
 /// What the partner may see is really there: the walk above would pass on a server that
 /// answers nothing at all.
 async fn a_partner_sees_their_own_public_entries(db: TestDb) {
@@ -150,6 +169,23 @@ async fn a_partner_sees_their_own_public_entries(db: TestDb) {
         .map(|c| c["number"].as_str().unwrap())
         .collect();
     assert_eq!(numbers, vec![w.acer_case.as_str()]);
+    // Owner and tag filters are staff's: a partner cannot probe people or internal tags with them.
+    for filter in [
+        "owner=wang%40lenovo.com",
+        "owner=unassigned",
+        "tag=escalated",
+    ] {
+        let response = client
+            .get(format!("{base}/api/v1/cases?{filter}"))
+            .bearer_auth(&w.acer_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 422, "{filter}");
+        let body = response.text().await.unwrap();
+        assert!(body.contains("filter_staff_only"), "{body}");
+        no_markers(&body, filter);
+    }
     // Staff see both cases, the internal notes and the attachment.
     let lenovo = client
         .get(format!("{base}/api/v1/cases/{}", w.lenovo_case))
@@ -200,5 +236,6 @@ async fn a_partner_sees_their_own_public_entries(db: TestDb) {
 
 testkit::backend_tests!(
     every_route_refuses_who_it_must,
+    the_event_stream_of_another_organizations_case_is_not_found,
     a_partner_sees_their_own_public_entries
 );

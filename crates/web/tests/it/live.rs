@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use testkit::TestDb;
 
-use crate::harness::{open_app_at, serve, world};
+use crate::harness::{open_app_at, world};
 
 /// Reads the stream until `wanted` appears or 10 s pass; returns everything read.
 async fn read_until(response: &mut reqwest::Response, wanted: &str) -> String {
@@ -125,7 +125,12 @@ async fn two_instances_share_sessions_and_the_live_feed() {
     let w = world(TestDb::postgres().await).await;
     let db = w.server.db.as_ref().unwrap();
     let second_app = open_app_at(db.data_dir(), db.database_url.clone()).await;
-    let second = serve(Arc::new(second_app), None).await;
+    // The second instance would look again only after a minute: the note can reach its stream
+    // within the deadline only through LISTEN/NOTIFY.
+    let second = crate::harness::serve_with(Arc::new(second_app), None, |config| {
+        config.listen_fallback = Duration::from_secs(60);
+    })
+    .await;
     let (client, csrf) = crate::harness::sign_in(&w.server.base, "engineer@cmgos.com").await;
     let me = client
         .get(format!("{}/api/v1/me", second.base))
@@ -155,8 +160,14 @@ async fn two_instances_share_sessions_and_the_live_feed() {
     let entry = written.json::<serde_json::Value>().await.unwrap()["entries"][0]["id"]
         .as_i64()
         .unwrap();
+    let started = std::time::Instant::now();
     let seen = read_until(&mut stream, &format!("\"entry\":{entry}")).await;
     assert!(seen.contains(&format!("\"entry\":{entry}")), "{seen}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the note took {:?}: it came by polling, not by notification",
+        started.elapsed()
+    );
 }
 
 testkit::backend_tests!(
