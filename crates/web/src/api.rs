@@ -678,6 +678,72 @@ pub async fn user_create(
     ok(StatusCode::CREATED, &user)
 }
 
+/// Changes to a user.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    /// A new role.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// `true` disables (sessions end, tokens are revoked), `false` enables.
+    #[serde(default)]
+    pub disabled: Option<bool>,
+    /// A new password (every session of the user ends).
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// `PATCH /api/v1/users/{login}`.
+#[utoipa::path(patch, path = "/api/v1/users/{login}", tag = "admin", request_body = UserPatch,
+    params(("login" = String, Path, description = "The login", example = "engineer@cmgos.com")),
+    responses((status = 200, description = "The user after the change")))]
+pub async fn user_patch(
+    State(web): State<Web>,
+    signed: Signed,
+    Path(login): Path<String>,
+    bytes: axum::body::Bytes,
+) -> ApiResult {
+    let lang = signed.lang;
+    let patch: UserPatch = body(&bytes, lang)?;
+    let actor = signed.principal.login.as_str();
+    let mut user = web.app.user_show(&login).await.map_err(fail(&signed))?;
+    if let Some(role) = &patch.role {
+        let role = role
+            .parse::<case::party::Role>()
+            .map_err(|e| Failure::bad_request(e.to_string(), lang, Scope::Api))?;
+        user = web
+            .app
+            .user_set_role(&login, role, actor)
+            .await
+            .map_err(fail(&signed))?;
+    }
+    if let Some(password) = &patch.password {
+        user = web
+            .app
+            .user_passwd(&login, password, actor)
+            .await
+            .map_err(fail(&signed))?;
+    }
+    match patch.disabled {
+        Some(true) => {
+            user = web
+                .app
+                .user_disable(&login, actor)
+                .await
+                .map_err(fail(&signed))?;
+        }
+        Some(false) => {
+            user = web
+                .app
+                .user_enable(&login, actor)
+                .await
+                .map_err(fail(&signed))?;
+        }
+        None => {}
+    }
+    ok(StatusCode::OK, &user)
+}
+
 /// `GET /api/v1/tokens`.
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "admin",
     params(("login" = Option<String>, Query, description = "Only this user's")),
@@ -768,6 +834,7 @@ pub async fn token_revoke(
         quarantine_dismiss,
         users,
         user_create,
+        user_patch,
         tokens,
         token_create,
         token_revoke,
@@ -783,6 +850,7 @@ pub async fn token_revoke(
         AttachBody,
         DismissBody,
         NewUserBody,
+        UserPatch,
         NewTokenBody
     ))
 )]

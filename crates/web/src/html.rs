@@ -119,6 +119,8 @@ pub struct SignInPage {
     pub login: String,
     /// Why the last try failed.
     pub error: Option<String>,
+    /// A message after a password was set.
+    pub notice: Option<String>,
 }
 
 /// A queue row as shown.
@@ -446,6 +448,20 @@ pub struct OrgPage {
     pub rows: Vec<QueueRow>,
 }
 
+/// The page a one-time link opens: a new password for an invited user or a reset.
+#[derive(Template, WebTemplate)]
+#[template(path = "password_link.html")]
+pub struct PasswordLinkPage {
+    /// Frame.
+    pub c: Chrome,
+    /// The heading (invitation or reset).
+    pub heading: String,
+    /// Where the form posts (the link itself).
+    pub action: String,
+    /// Why the last try failed.
+    pub error: Option<String>,
+}
+
 /// The users page.
 #[derive(Template, WebTemplate)]
 #[template(path = "users.html")]
@@ -460,8 +476,8 @@ pub struct UsersPage {
     pub log: Vec<(String, String, String, String)>,
     /// Every role id.
     pub roles: Vec<&'static str>,
-    /// A token just made (shown once).
-    pub new_token: Option<String>,
+    /// A token or a one-time link just made, shown once: (what it is, in words; the secret).
+    pub new_secret: Option<(String, String)>,
     /// A message after an action.
     pub notice: Option<String>,
 }

@@ -62,16 +62,22 @@ async fn watch_database(web: Web, ticks: watch::Sender<u64>) {
     };
     let mut seen = (i64::MIN, i64::MIN);
     let mut tick = 0u64;
+    // The first look comes right after LISTEN holds: what was committed while it was being set
+    // up (the first stream had already read its position) is announced then, not a minute later.
+    let mut first = true;
     loop {
-        match listener.as_mut() {
-            Some(listener) => {
-                if let Err(error) = listener.wait(web.config.listen_fallback).await {
-                    tracing::warn!(%error, "live feed: listener failed");
-                    tokio::time::sleep(web.config.listen_fallback).await;
+        if !first {
+            match listener.as_mut() {
+                Some(listener) => {
+                    if let Err(error) = listener.wait(web.config.listen_fallback).await {
+                        tracing::warn!(%error, "live feed: listener failed");
+                        tokio::time::sleep(web.config.listen_fallback).await;
+                    }
                 }
+                None => tokio::time::sleep(web.config.live_poll).await,
             }
-            None => tokio::time::sleep(web.config.live_poll).await,
         }
+        first = false;
         let now = match (
             web.app.feed_position().await,
             web.app.composing_latest().await,
@@ -79,6 +85,7 @@ async fn watch_database(web: Web, ticks: watch::Sender<u64>) {
             (Ok(position), Ok(composing)) => (position, composing),
             (Err(error), _) | (_, Err(error)) => {
                 tracing::warn!(%error, "live feed: the database did not answer");
+                tokio::time::sleep(web.config.live_poll).await;
                 continue;
             }
         };

@@ -140,6 +140,7 @@ pub async fn signin_page(visitor: Visitor, RawQuery(query): RawQuery) -> Respons
         next: local_path(fields.get("next")),
         login: String::new(),
         error: None,
+        notice: notice_text(visitor.lang, &fields),
     }
     .into_response()
 }
@@ -193,6 +194,7 @@ pub async fn signin(
                 next,
                 login,
                 error: Some(error.message(lang)),
+                notice: None,
             };
             Ok((StatusCode::UNAUTHORIZED, page).into_response())
         }
@@ -744,11 +746,25 @@ pub async fn case_edit(
         ),
         None => None,
     };
+    // A field left as it was is not a change: only what differs from the case is sent.
+    let page = web
+        .app
+        .case_page(&signed.actor(), &number)
+        .await
+        .map_err(fail(&signed))?;
+    let case = &page.case;
+    let changed = |name: &str, now: Option<&str>| -> Option<String> {
+        let given = fields.get(name)?;
+        (Some(given) != now).then(|| given.to_string())
+    };
     let edit = CaseEdit {
-        title: fields.get("title").map(str::to_string),
-        priority,
-        stage: fields.get("stage").map(str::to_string),
-        ..CaseEdit::default()
+        title: changed("title", Some(&case.summary.title)),
+        priority: priority.filter(|p| *p != case.summary.priority),
+        stage: changed("stage", Some(&case.summary.stage)),
+        product: changed("product", case.product.as_deref()),
+        version: changed("version", case.version.as_deref()),
+        problem_definition: changed("problem_definition", case.problem_definition.as_deref()),
+        scope: changed("scope", case.scope.as_deref()),
     };
     if edit == CaseEdit::default() {
         return Ok(back(&case_path(&number), "saved"));
@@ -1230,7 +1246,7 @@ pub async fn contact_list(State(web): State<Web>, signed: Signed) -> PageResult 
 async fn users_view(
     web: &Web,
     signed: &Signed,
-    new_token: Option<String>,
+    new_secret: Option<(String, String)>,
     notice: Option<String>,
 ) -> PageResult {
     let users = web.app.user_list().await.map_err(fail(signed))?;
@@ -1256,7 +1272,7 @@ async fn users_view(
         tokens,
         log,
         roles: case::party::Role::ALL.iter().map(|r| r.as_str()).collect(),
-        new_token,
+        new_secret,
         notice,
     }
     .into_response())
@@ -1363,7 +1379,8 @@ pub async fn user_token(
         .token_create(&login, fields.get("name"), &signed.principal.login)
         .await
         .map_err(fail(&signed))?;
-    users_view(&web, &signed, Some(token.token.clone()), None).await
+    let label = signed.lang.say("web-token-once");
+    users_view(&web, &signed, Some((label, token.token.clone())), None).await
 }
 
 /// Revokes a token.
@@ -1377,6 +1394,114 @@ pub async fn token_revoke(
         .await
         .map_err(fail(&signed))?;
     Ok(back("/admin/users", "saved"))
+}
+
+/// Makes a one-time link for a user (an invitation valid 7 days, a reset valid 1 hour) and
+/// shows it once, to be handed to the user.
+pub async fn user_link(
+    State(web): State<Web>,
+    signed: Signed,
+    Path(login): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    let lang = signed.lang;
+    let fields = Fields::parse(&body);
+    let (purpose, valid_for, path) = match fields.get("purpose") {
+        Some("invite") => (
+            app::auth::LinkPurpose::Invite,
+            std::time::Duration::from_secs(7 * 24 * 3600),
+            "welcome",
+        ),
+        Some("reset") => (
+            app::auth::LinkPurpose::Reset,
+            std::time::Duration::from_secs(3600),
+            "reset",
+        ),
+        other => return Err(bad(other.unwrap_or(""), lang)),
+    };
+    let secret = web
+        .app
+        .one_time_link_create(&login, purpose, valid_for)
+        .await
+        .map_err(fail(&signed))?;
+    let link = web.config.link(&format!("/{path}/{secret}"));
+    let label = lang.say("web-link-once");
+    users_view(&web, &signed, Some((label, link)), None).await
+}
+
+fn link_purpose(path: &str) -> (app::auth::LinkPurpose, &'static str) {
+    if path.starts_with("/welcome/") {
+        (app::auth::LinkPurpose::Invite, "web-link-welcome")
+    } else {
+        (app::auth::LinkPurpose::Reset, "web-link-reset-title")
+    }
+}
+
+/// The page of a one-time link: choose a password. Sent without a referrer, since the address
+/// holds the secret.
+pub async fn link_page(visitor: Visitor, request: Request) -> Response {
+    let path = request.uri().path().to_string();
+    let (_, heading) = link_purpose(&path);
+    let mut response = crate::html::PasswordLinkPage {
+        c: Chrome::visitor(visitor.lang, visitor.lang.say(heading)),
+        heading: visitor.lang.say(heading),
+        action: path,
+        error: None,
+    }
+    .into_response();
+    response.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+/// Uses a one-time link: the password is set, the user's sessions end, and they sign in.
+pub async fn link_use(
+    State(web): State<Web>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Path(secret): Path<String>,
+    request: Request,
+) -> PageResult {
+    let lang = visitor.lang;
+    if !crate::guard::same_origin(&web, &headers) {
+        return Err(Failure::csrf(lang, Scope::Page));
+    }
+    let path = request.uri().path().to_string();
+    let (purpose, heading) = link_purpose(&path);
+    let body = axum::body::to_bytes(request.into_body(), 64 * 1024)
+        .await
+        .map_err(|e| bad(&e.to_string(), lang))?;
+    let fields = Fields::parse(&body);
+    let password = fields
+        .0
+        .iter()
+        .find(|(k, _)| k == "password")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    match web.app.one_time_link_use(&secret, purpose, password).await {
+        Ok(_) => Ok(back("/signin", "password-set")),
+        Err(error)
+            if error.code == app::ErrorCode::InvalidInput
+                || error.code == app::ErrorCode::PasswordTooShort =>
+        {
+            let mut response = crate::html::PasswordLinkPage {
+                c: Chrome::visitor(lang, lang.say(heading)),
+                heading: lang.say(heading),
+                action: path,
+                error: Some(error.message(lang)),
+            }
+            .into_response();
+            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            response.headers_mut().insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            );
+            Ok(response)
+        }
+        Err(error) => Err(Failure::app(error, lang, Scope::Page)),
+    }
 }
 
 /// An address no route has: a page or a problem document, as the address suggests.

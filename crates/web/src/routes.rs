@@ -127,6 +127,11 @@ pub fn table() -> Vec<Route> {
         POST "/admin/users/{login}/enable" Admin Page => pages::user_enable;
         POST "/admin/users/{login}/tokens" Admin Page => pages::user_token;
         POST "/admin/tokens/{id}/revoke" Admin Page => pages::token_revoke;
+        POST "/admin/users/{login}/link" Admin Page => pages::user_link;
+        GET "/welcome/{secret}" Anyone Page => pages::link_page;
+        POST "/welcome/{secret}" Anyone Page => pages::link_use;
+        GET "/reset/{secret}" Anyone Page => pages::link_page;
+        POST "/reset/{secret}" Anyone Page => pages::link_use;
 
         GET "/events" SignedIn Stream => live::events;
         POST "/cases/{number}/composing" Staff Asset => live::composing;
@@ -149,6 +154,7 @@ pub fn table() -> Vec<Route> {
         POST "/api/v1/quarantine/{id}/dismiss" Staff Api => api::quarantine_dismiss;
         GET "/api/v1/users" Admin Api => api::users;
         POST "/api/v1/users" Admin Api => api::user_create;
+        PATCH "/api/v1/users/{login}" Admin Api => api::user_patch;
         GET "/api/v1/tokens" Admin Api => api::tokens;
         POST "/api/v1/tokens" Admin Api => api::token_create;
         DELETE "/api/v1/tokens/{id}" Admin Api => api::token_revoke;

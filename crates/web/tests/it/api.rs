@@ -266,6 +266,90 @@ async fn cookies_need_the_csrf_token_and_sessions_end_on_the_server(db: TestDb) 
     assert_eq!(me.status(), 401, "the signed-out session does not");
 }
 
+async fn an_admin_hands_out_a_one_time_link_and_manages_users(db: TestDb) {
+    let w = world(db).await;
+    let base = &w.server.base;
+    let (admin, csrf) = sign_in(base, "admin@cmgos.com").await;
+    let page = admin
+        .post(format!("{base}/admin/users/engineer%40cmgos.com/link"))
+        .form(&[("purpose", "reset"), ("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let link = page
+        .split(&format!("{base}/reset/"))
+        .nth(1)
+        .and_then(|rest| rest.split(['<', '"']).next())
+        .map(|secret| format!("{base}/reset/{secret}"))
+        .expect("the page shows the link once");
+    let visitor = crate::harness::browser();
+    let form = visitor.get(&link).send().await.unwrap();
+    assert_eq!(form.status(), 200);
+    assert_eq!(form.headers()["referrer-policy"], "no-referrer");
+    let short = visitor
+        .post(&link)
+        .form(&[("password", "short")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        short.status(),
+        422,
+        "a too short password is refused and the link kept"
+    );
+    let set = visitor
+        .post(&link)
+        .form(&[("password", "a brand new password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), 303);
+    assert!(set.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/signin"));
+    let again = visitor
+        .post(&link)
+        .form(&[("password", "another new password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 410, "a link works once");
+    let signed = visitor
+        .post(format!("{base}/signin"))
+        .form(&[
+            ("login", "engineer@cmgos.com"),
+            ("password", "a brand new password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed.status(), 303, "the new password signs in");
+    // The API changes a role and disables a user; the disabled user's token stops working.
+    let client = reqwest::Client::new();
+    let patched: Value = client
+        .patch(format!("{base}/api/v1/users/xuda%40acer.com"))
+        .bearer_auth(&w.admin_token)
+        .json(&json!({"disabled": true}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(patched["disabled"], true);
+    let refused = client
+        .get(format!("{base}/api/v1/me"))
+        .bearer_auth(&w.acer_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+}
+
 /// The OpenAPI document is a reviewed file: a change to the API shows in the diff.
 /// `UPDATE_SNAPSHOTS=1` rewrites it.
 #[test]
@@ -287,5 +371,6 @@ fn the_openapi_document_matches_its_snapshot() {
 testkit::backend_tests!(
     errors_are_problem_documents_in_the_callers_language,
     a_case_is_worked_through_the_api,
-    cookies_need_the_csrf_token_and_sessions_end_on_the_server
+    cookies_need_the_csrf_token_and_sessions_end_on_the_server,
+    an_admin_hands_out_a_one_time_link_and_manages_users
 );
