@@ -4,7 +4,8 @@
 # serve` answers signed in (the session checked against the database on every request, no
 # response cache) while wrk on loopback asks for the queue page, the largest case's page and the
 # same case as JSON. In the same run, the ceiling: the same case page saved to a file and served
-# by nginx. Figures, not assertions, written to BENCH_OUT (default target/bench/web.md).
+# by nginx. Figures, not assertions, written to BENCH_OUT (default target/bench/web.md);
+# BENCH_BACKENDS (default "sqlite postgres") picks the backends.
 # Installs wrk, nginx and PostgreSQL when missing (as root). Never run by CI.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -76,7 +77,7 @@ measure() { # URL [HEADER]
     echo "|---|---|---:|---:|---:|---:|---:|---:|"
 } > "$out"
 
-for backend in sqlite postgres; do
+for backend in ${BENCH_BACKENDS:-sqlite postgres}; do
     data=$tmp/data-$backend
     unset CASEBOOK_DATABASE_URL
     if [ "$backend" = postgres ]; then
@@ -139,7 +140,7 @@ IFS='|' read -r np50 np99 nrps _ <<<"$(measure "http://127.0.0.1:$nport/case.htm
 kill "$nginx_pid"; nginx_pid=""
 
 while IFS='|' read -r backend name p50 p99 rps bad path rss; do
-    ratio=$(python3 -c "print(f'{$rps / $nrps:.2f}x')")
+    ratio=$(python3 -c "print(f'{100 * $rps / $nrps:.2f}%')")
     echo "| $backend | $name | $p50 | $p99 | $rps | $bad | $ratio | $rss |" >>"$out"
 done <"$tmp/rows"
 echo "| nginx (static copy of the case page) | case page | $np50 | $np99 | $nrps | 0 | 1.00x | |" >>"$out"

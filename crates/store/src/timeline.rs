@@ -202,6 +202,33 @@ impl Store {
         .bind(value)
         .fetch_all(&mut *connection)
         .await?;
+        // Every attachment of these entries' messages in one query, not one per message.
+        let mut attachments_of: std::collections::HashMap<i64, Vec<AttachmentRecord>> =
+            std::collections::HashMap::new();
+        if rows
+            .iter()
+            .any(|row| matches!(row.try_get::<Option<i64>, _>("row_id"), Ok(Some(_))))
+        {
+            let found = sqlx::query(&format!(
+                "SELECT DISTINCT a.id, a.message_row_id, a.filename, a.content_type, a.size, a.sha256 \
+                 FROM attachments a JOIN timeline t ON t.message_row_id = a.message_row_id \
+                 WHERE {filter} ORDER BY a.id",
+            ))
+            .bind(value)
+            .fetch_all(&mut *connection)
+            .await?;
+            for row in found {
+                attachments_of
+                    .entry(row.try_get("message_row_id")?)
+                    .or_default()
+                    .push(AttachmentRecord {
+                        filename: row.try_get("filename")?,
+                        content_type: row.try_get("content_type")?,
+                        size: crate::to_u64(row.try_get("size")?),
+                        sha256: row.try_get("sha256")?,
+                    });
+            }
+        }
         let mut entries = Vec::with_capacity(rows.len());
         for row in rows {
             let kind: String = row.try_get("kind")?;
@@ -209,22 +236,7 @@ impl Store {
             let row_id: Option<i64> = row.try_get("row_id")?;
             let message = match row_id {
                 Some(row_id) => {
-                    let attachments = sqlx::query(
-                        "SELECT filename, content_type, size, sha256 FROM attachments WHERE message_row_id = $1 ORDER BY id",
-                    )
-                    .bind(row_id)
-                    .fetch_all(&mut *connection)
-                    .await?
-                    .into_iter()
-                    .map(|row| {
-                        Ok(AttachmentRecord {
-                            filename: row.try_get("filename")?,
-                            content_type: row.try_get("content_type")?,
-                            size: crate::to_u64(row.try_get("size")?),
-                            sha256: row.try_get("sha256")?,
-                        })
-                    })
-                    .collect::<Result<Vec<_>>>()?;
+                    let attachments = attachments_of.get(&row_id).cloned().unwrap_or_default();
                     let matched_by: String = row.try_get("matched_by")?;
                     let to: String = row.try_get("to_json")?;
                     let cc: String = row.try_get("cc_json")?;

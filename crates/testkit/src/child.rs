@@ -7,13 +7,27 @@
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
-/// Starts `command` as a child that gets SIGKILL when this process ends; returns its pid.
-pub fn spawn_tied(mut command: Command) -> std::io::Result<u32> {
+/// The signal a tied child gets when the test process ends.
+#[derive(Debug, Clone, Copy)]
+pub enum Death {
+    /// SIGKILL.
+    Kill,
+    /// SIGQUIT (PostgreSQL's immediate shutdown).
+    Quit,
+}
+
+/// Starts `command` as a child that gets the `death` signal when this process ends; returns
+/// its pid.
+pub fn spawn_tied(mut command: Command, death: Death) -> std::io::Result<u32> {
+    let signal = match death {
+        Death::Kill => libc::SIGKILL,
+        Death::Quit => libc::SIGQUIT,
+    };
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         unsafe {
-            command.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+            command.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, signal) != 0 {
                     return Err(std::io::Error::last_os_error());
                 }
                 Ok(())

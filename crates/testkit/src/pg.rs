@@ -141,60 +141,33 @@ fn start() -> Cluster {
     );
 
     let log = std::fs::File::create(root.join("server.log")).expect("the temp dir is writable");
-    let (sender, receiver) = std::sync::mpsc::channel();
-    let socket = socket_dir.clone();
-    // The server dies with the thread that spawned it (PR_SET_PDEATHSIG), so that thread lives as long as the process.
-    std::thread::spawn(move || {
-        let mut server = command(&bin, "postgres", user);
-        server
-            .arg("-D")
-            .arg(&data)
-            .arg("-k")
-            .arg(&socket)
-            .args([
-                "-c",
-                "listen_addresses=",
-                "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-            ])
-            .args([
-                "-c",
-                "full_page_writes=off",
-                "-c",
-                "max_connections=300",
-                "-c",
-                "shared_buffers=64MB",
-            ])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("a log file handle"))
-            .stderr(log);
-        unsafe {
-            server.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGQUIT) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        match server.spawn() {
-            Ok(mut child) => {
-                let _ = sender.send(Ok(child.id()));
-                let _ = child.wait();
-                loop {
-                    std::thread::park();
-                }
-            }
-            Err(error) => {
-                let _ = sender.send(Err(error));
-            }
-        }
-    });
-    let pid = receiver
-        .recv()
-        .expect("the server thread reports")
-        .expect("postgres starts");
+    // The server dies with the process (PR_SET_PDEATHSIG, SIGQUIT: postgres's immediate shutdown).
+    let mut server = command(&bin, "postgres", user);
+    server
+        .arg("-D")
+        .arg(&data)
+        .arg("-k")
+        .arg(&socket_dir)
+        .args([
+            "-c",
+            "listen_addresses=",
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+        ])
+        .args([
+            "-c",
+            "full_page_writes=off",
+            "-c",
+            "max_connections=300",
+            "-c",
+            "shared_buffers=64MB",
+        ])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("a log file handle"))
+        .stderr(log);
+    let pid = crate::child::spawn_tied(server, crate::child::Death::Quit).expect("postgres starts");
     Cluster {
         root,
         socket_dir,

@@ -11,3 +11,7 @@ CREATE TABLE composing (
 -- trigger and channel): delivered at commit.
 CREATE TRIGGER composing_notify AFTER INSERT OR UPDATE ON composing
     FOR EACH STATEMENT EXECUTE FUNCTION casebook_timeline_notify();
+
+-- The queue counts cases per status on every page: a partial index over the cases that count
+-- (not merged away) answers that without reading the table.
+CREATE INDEX cases_status_unmerged ON cases (status) WHERE merged_into IS NULL;

@@ -6,3 +6,7 @@ CREATE TABLE composing (
     at INTEGER NOT NULL,
     PRIMARY KEY (case_id, person_id)
 );
+
+-- The queue counts cases per status on every page: a partial index over the cases that count
+-- (not merged away) answers that without reading the table.
+CREATE INDEX cases_status_unmerged ON cases (status) WHERE merged_into IS NULL;

@@ -31,7 +31,7 @@ fn driver() -> &'static Driver {
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        testkit::child::spawn_tied(command).unwrap_or_else(|error| {
+        testkit::child::spawn_tied(command, testkit::child::Death::Kill).unwrap_or_else(|error| {
             panic!("cannot start {binary} ({error}): install Debian's chromium and chromium-driver")
         });
         let deadline = Instant::now() + WAIT;
