@@ -18,6 +18,11 @@ use std::process::ExitCode;
 use app::{App, AppError, Lang, SystemClock};
 use clap::Parser;
 
+// glibc's allocator contends between the server's threads and the database's worker threads;
+// mimalloc keeps a heap per thread (measured in scripts/bench/web.sh).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let raw_args: Vec<String> = std::env::args().collect();
     let wants_json = raw_args.iter().any(|arg| arg == "--json");
