@@ -288,6 +288,32 @@ impl App {
         })
     }
 
+    /// Makes the case's tags exactly `wanted`: adds what is missing, removes the rest.
+    pub async fn case_tags_set(
+        &self,
+        actor: &Actor,
+        label: &str,
+        wanted: &[String],
+    ) -> Result<ChangeView, AppError> {
+        let record = self.case_by_label(label).await?;
+        self.permit_case(actor, Action::EditCase, &record, label)?;
+        let wanted: Vec<String> = wanted
+            .iter()
+            .map(|t| clean_tag(t))
+            .collect::<Result<Vec<_>, _>>()?;
+        let current = self.store.tags(record.id).await?;
+        let add: Vec<String> = wanted
+            .iter()
+            .filter(|t| !current.contains(t))
+            .cloned()
+            .collect();
+        let remove: Vec<String> = current
+            .into_iter()
+            .filter(|t| !wanted.contains(t))
+            .collect();
+        self.case_tags(actor, label, &add, &remove).await
+    }
+
     /// Adds and removes tags (staff's own labels, internal).
     pub async fn case_tags(
         &self,

@@ -103,7 +103,7 @@ const LOOKBACK: i64 = 64;
 /// How often a stream checks that its session or token still holds.
 const RECHECK: Duration = Duration::from_secs(30);
 
-struct Stream1 {
+struct LiveStream {
     web: Web,
     signed: Signed,
     headers: HeaderMap,
@@ -116,7 +116,7 @@ struct Stream1 {
     recheck: tokio::time::Instant,
 }
 
-impl Stream1 {
+impl LiveStream {
     /// Whether the caller is still signed in as the same person with the same rights.
     async fn still_signed(&self) -> bool {
         match crate::guard::identify(&self.web, &self.headers, false).await {
@@ -229,7 +229,7 @@ pub async fn events(
         None => web.app.feed_position().await.map_err(fail)?,
     };
     let now = tokio::time::Instant::now();
-    let state = Stream1 {
+    let state = LiveStream {
         web,
         signed,
         headers,

@@ -746,25 +746,16 @@ pub async fn case_edit(
         ),
         None => None,
     };
-    // A field left as it was is not a change: only what differs from the case is sent.
-    let page = web
-        .app
-        .case_page(&signed.actor(), &number)
-        .await
-        .map_err(fail(&signed))?;
-    let case = &page.case;
-    let changed = |name: &str, now: Option<&str>| -> Option<String> {
-        let given = fields.get(name)?;
-        (Some(given) != now).then(|| given.to_string())
-    };
+    // The store records only the fields whose value changes; an empty field leaves it as it is.
+    let given = |name: &str| fields.get(name).map(str::to_string);
     let edit = CaseEdit {
-        title: changed("title", Some(&case.summary.title)),
-        priority: priority.filter(|p| *p != case.summary.priority),
-        stage: changed("stage", Some(&case.summary.stage)),
-        product: changed("product", case.product.as_deref()),
-        version: changed("version", case.version.as_deref()),
-        problem_definition: changed("problem_definition", case.problem_definition.as_deref()),
-        scope: changed("scope", case.scope.as_deref()),
+        title: given("title"),
+        priority,
+        stage: given("stage"),
+        product: given("product"),
+        version: given("version"),
+        problem_definition: given("problem_definition"),
+        scope: given("scope"),
     };
     if edit == CaseEdit::default() {
         return Ok(back(&case_path(&number), "saved"));
@@ -807,28 +798,10 @@ pub async fn case_tags(
         .map(|t| t.trim().to_lowercase())
         .filter(|t| !t.is_empty())
         .collect();
-    let page = web
-        .app
-        .case_page(&actor, &number)
+    web.app
+        .case_tags_set(&actor, &number, &wanted)
         .await
         .map_err(fail(&signed))?;
-    let add: Vec<String> = wanted
-        .iter()
-        .filter(|t| !page.tags.contains(t))
-        .cloned()
-        .collect();
-    let remove: Vec<String> = page
-        .tags
-        .iter()
-        .filter(|t| !wanted.contains(t))
-        .cloned()
-        .collect();
-    if !add.is_empty() || !remove.is_empty() {
-        web.app
-            .case_tags(&actor, &number, &add, &remove)
-            .await
-            .map_err(fail(&signed))?;
-    }
     Ok(back(&case_path(&number), "saved"))
 }
 

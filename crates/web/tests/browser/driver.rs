@@ -85,13 +85,11 @@ pub async fn wait_for(client: &Client, css: &str) -> Element {
 pub async fn wait_text(client: &Client, text: &str) {
     let deadline = Instant::now() + WAIT;
     loop {
-        let body = client
-            .find(Locator::Css("body"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap_or_default();
+        // While a form's answer loads there is briefly no body, or a stale one: look again.
+        let body = match client.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
         if body.contains(text) {
             return;
         }
