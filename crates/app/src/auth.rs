@@ -54,7 +54,7 @@ pub const TOKEN_PREFIX: &str = "cb_";
 /// Sign-in attempts are kept this long (the window, with room for reports).
 const ATTEMPTS_KEPT: Duration = Duration::from_secs(24 * 60 * 60);
 /// Random bytes in every secret: 256 bits.
-const SECRET_BYTES: usize = 32;
+pub(crate) const SECRET_BYTES: usize = 32;
 /// Longest login or client text written to the log (they come from anyone).
 const LOGGED_TEXT_CHARS: usize = 200;
 
@@ -143,6 +143,8 @@ pub struct UserView {
     pub lang: Option<String>,
     /// The time zone the user chose.
     pub zone: Option<String>,
+    /// Whether a second factor (TOTP) guards the sign-in.
+    pub second_factor: bool,
     /// When the user was added (RFC 3339).
     pub created_at: String,
 }
@@ -160,6 +162,7 @@ impl From<&UserRecord> for UserView {
             disabled: record.disabled,
             lang: record.lang.clone(),
             zone: record.zone.clone(),
+            second_factor: record.second_factor,
             created_at: rfc3339(record.created_at),
         }
     }
@@ -234,6 +237,15 @@ impl std::fmt::Debug for SignedIn {
             .field("session", &self.session)
             .finish_non_exhaustive()
     }
+}
+
+/// Where a sign-in stands after the password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignInStep {
+    /// Signed in.
+    Done(SignedIn),
+    /// The password was right; the second factor is still to come.
+    SecondFactor(crate::accounts::Challenge),
 }
 
 /// An open session.
@@ -344,12 +356,12 @@ impl LinkPurpose {
 }
 
 /// The hex SHA-256 of a secret, as it is stored.
-fn secret_hash(secret: &str) -> String {
+pub(crate) fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 /// Random bytes from the operating system, as hex.
-fn random_hex() -> Result<String, AppError> {
+pub(crate) fn random_hex() -> Result<String, AppError> {
     let mut bytes = [0u8; SECRET_BYTES];
     rand::rngs::OsRng
         .try_fill_bytes(&mut bytes)
@@ -359,12 +371,12 @@ fn random_hex() -> Result<String, AppError> {
     Ok(hex::encode(bytes))
 }
 
-fn micros(duration: Duration) -> i64 {
+pub(crate) fn micros(duration: Duration) -> i64 {
     i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
 }
 
 /// Text from outside, cut short for the log.
-fn loggable(text: &str) -> String {
+pub(crate) fn loggable(text: &str) -> String {
     text.trim().chars().take(LOGGED_TEXT_CHARS).collect()
 }
 
@@ -423,7 +435,7 @@ async fn verify_password(password: &str, stored: &str) -> Result<bool, AppError>
 
 /// The principal of a user, or `None` when they may not act: disabled, no role, or nobody to the
 /// access policy (a partner's contact without an organization).
-fn principal_of(user: &UserRecord) -> Option<Principal> {
+pub(crate) fn principal_of(user: &UserRecord) -> Option<Principal> {
     if user.disabled {
         return None;
     }
@@ -478,11 +490,11 @@ impl App {
         self.auth.settings
     }
 
-    fn now_micros(&self) -> i64 {
+    pub(crate) fn now_micros(&self) -> i64 {
         self.now().timestamp_micros()
     }
 
-    async fn log_admin(
+    pub(crate) async fn log_admin(
         &self,
         actor: &str,
         action: &str,
@@ -509,14 +521,14 @@ impl App {
         Ok(())
     }
 
-    async fn user_record(&self, login: &str) -> Result<UserRecord, AppError> {
+    pub(crate) async fn user_record(&self, login: &str) -> Result<UserRecord, AppError> {
         self.store
             .user_by_login(login)
             .await?
             .ok_or_else(|| AppError::user_not_found(login))
     }
 
-    async fn user_record_by_id(&self, id: i64) -> Result<UserRecord, AppError> {
+    pub(crate) async fn user_record_by_id(&self, id: i64) -> Result<UserRecord, AppError> {
         self.store
             .user_by_id(id)
             .await?
@@ -834,12 +846,32 @@ impl App {
     /// answer waits ([`AuthSettings::throttle_delay`]) before the password is checked, whether it
     /// is right or not. An unknown login, a wrong password and a disabled user all give
     /// `sign_in_failed`. Every sign-in opens a new session with a new id and secret.
+    ///
+    /// A user whose second factor is on must finish with [`App::sign_in_start`] and
+    /// [`App::sign_in_second_factor`]; here they get `second_factor_required`.
     pub async fn sign_in(
         &self,
         login: &str,
         password: &str,
         client: &str,
     ) -> Result<SignedIn, AppError> {
+        match self.sign_in_start(login, password, client).await? {
+            SignInStep::Done(signed) => Ok(signed),
+            SignInStep::SecondFactor(_) => Err(AppError::invalid(
+                "second_factor_required",
+                json!({ "login": login.trim() }),
+            )),
+        }
+    }
+
+    /// The first step of a sign-in, as [`App::sign_in`] checks it: a user without a second
+    /// factor is signed in; one with a second factor gets a challenge to answer with a code.
+    pub async fn sign_in_start(
+        &self,
+        login: &str,
+        password: &str,
+        client: &str,
+    ) -> Result<SignInStep, AppError> {
         let login = login.trim();
         let client = loggable(client);
         let since = self.now_micros().saturating_sub(micros(THROTTLE_WINDOW));
@@ -895,6 +927,23 @@ impl App {
             .await?;
             return Err(AppError::sign_in_failed());
         };
+        if user.as_ref().is_some_and(|user| user.second_factor) {
+            return Ok(SignInStep::SecondFactor(
+                self.challenge_open(&principal, &client).await?,
+            ));
+        }
+        Ok(SignInStep::Done(
+            self.session_open(principal, &client, json!({})).await?,
+        ))
+    }
+
+    /// Opens a session for someone whose sign-in is complete, and logs it.
+    pub(crate) async fn session_open(
+        &self,
+        principal: Principal,
+        client: &str,
+        details: serde_json::Value,
+    ) -> Result<SignedIn, AppError> {
         let secret = random_hex()?;
         let csrf_token = random_hex()?;
         let record = self
@@ -903,16 +952,20 @@ impl App {
                 &secret_hash(&secret),
                 principal.user_id,
                 &csrf_token,
-                &client,
+                client,
                 self.now_micros(),
             )
             .await?;
+        let mut details = details;
+        if let Some(map) = details.as_object_mut() {
+            map.insert("session_id".to_string(), json!(record.id));
+        }
         self.log_admin(
             &principal.login,
             "sign_in",
             &principal.login,
-            json!({ "session_id": record.id }),
-            Some(&client),
+            details,
+            Some(client),
         )
         .await?;
         Ok(SignedIn {
@@ -1071,27 +1124,46 @@ impl App {
             ));
         }
         let secret = random_hex()?;
+        self.link_record(&user, purpose, &secret, valid_for, None, "system")
+            .await?;
+        Ok(secret)
+    }
+
+    /// Records a one-time link (and the mail that carries it) and its admin log line.
+    pub(crate) async fn link_record(
+        &self,
+        user: &UserRecord,
+        purpose: LinkPurpose,
+        secret: &str,
+        valid_for: Duration,
+        mail: Option<&store::accounts::AccountMail>,
+        actor: &str,
+    ) -> Result<(), AppError> {
         let now = self.now_micros();
         let expires_at = now.saturating_add(micros(valid_for));
         let id = self
             .store
-            .insert_one_time_link(
-                user.id,
-                purpose.as_str(),
-                &secret_hash(&secret),
+            .insert_one_time_link_mailed(
+                (user.id, purpose.as_str(), &secret_hash(secret)),
                 now,
                 expires_at,
+                mail,
             )
             .await?;
         self.log_admin(
-            "system",
+            actor,
             "link_created",
             &user.login,
-            json!({ "link_id": id, "purpose": purpose.as_str(), "expires_at": rfc3339(expires_at) }),
+            json!({
+                "link_id": id,
+                "purpose": purpose.as_str(),
+                "expires_at": rfc3339(expires_at),
+                "mailed_to": mail.map(|mail| mail.recipients.clone()),
+            }),
             None,
         )
         .await?;
-        Ok(secret)
+        Ok(())
     }
 
     /// Uses a one-time link: sets the password and ends the user's sessions. A link that is

@@ -9,6 +9,7 @@
 //!
 //! The CLI and the web call `app`, never `store`.
 
+pub mod accounts;
 mod actor;
 pub mod auth;
 mod cases;

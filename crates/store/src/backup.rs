@@ -41,8 +41,10 @@ const TABLES: &[(&str, &[&str])] = &[
     ("attachments", &[]),
     ("timeline", &[]),
     ("quarantine", &[]),
-    // Sessions and sign-in attempts are not kept: after a restore everyone signs in again.
+    // Sessions, sign-in attempts and challenges are not kept: after a restore everyone signs in
+    // again (with their second factor: its secret is the user's, its recovery codes are kept).
     ("users", &[]),
+    ("recovery_codes", &[]),
     ("api_tokens", &[]),
     ("one_time_links", &[]),
     ("admin_log", &[]),
@@ -61,6 +63,7 @@ const IDENTITY_TABLES: &[&str] = &[
     "timeline",
     "quarantine",
     "users",
+    "recovery_codes",
     "api_tokens",
     "one_time_links",
     "admin_log",

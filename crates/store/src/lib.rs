@@ -15,6 +15,7 @@
 //! aggregate: [`orgs`], [`cases`], [`timeline`], [`quarantine`], [`ingest`],
 //! [`stats`], [`users`] (sign-in: users, sessions, tokens, the admin log).
 
+pub mod accounts;
 pub mod backup;
 pub mod blob;
 pub mod cases;

@@ -61,6 +61,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_live.sql"),
         postgres: include_str!("../migrations/postgres/0008_live.sql"),
     },
+    Migration {
+        version: 9,
+        name: "accounts",
+        sqlite: include_str!("../migrations/sqlite/0009_accounts.sql"),
+        postgres: include_str!("../migrations/postgres/0009_accounts.sql"),
+    },
 ];
 
 impl Store {

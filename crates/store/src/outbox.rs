@@ -2,7 +2,8 @@
 //!
 //! A reply is stored raw and recorded on its case first; its outbox row is written in the same
 //! transaction, so a crash leaves either both or neither. The sender (the mail issue's job)
-//! takes rows in `queued` state; until then the case page shows the reply as queued.
+//! takes rows in `queued` state; until then the case page shows the reply as queued. Account mail
+//! (invitations, password resets) waits here too, with no message row (see [`crate::accounts`]).
 
 use sqlx::Row;
 
@@ -42,8 +43,10 @@ impl OutboxState {
 pub struct OutboxRecord {
     /// Internal id.
     pub id: i64,
-    /// The message row on its case.
-    pub message_row_id: i64,
+    /// The message row on its case (`None` for account mail, which belongs to no case).
+    pub message_row_id: Option<i64>,
+    /// What it is: `case` (a reply), `invite` or `reset`.
+    pub purpose: String,
     /// The case.
     pub case_id: Option<i64>,
     /// The raw message.
@@ -87,7 +90,7 @@ impl Store {
     /// Outgoing messages in a state, oldest first.
     pub async fn outbox(&self, state: OutboxState, limit: u32) -> Result<Vec<OutboxRecord>> {
         let rows = sqlx::query(
-            "SELECT id, message_row_id, case_id, raw_sha256, recipients, state, attempts, created_at \
+            "SELECT id, message_row_id, case_id, raw_sha256, purpose, recipients, state, attempts, created_at \
              FROM outbox WHERE state = $1 ORDER BY id LIMIT $2",
         )
         .bind(state.as_str())
@@ -100,6 +103,7 @@ impl Store {
                 Ok(OutboxRecord {
                     id: row.try_get("id")?,
                     message_row_id: row.try_get("message_row_id")?,
+                    purpose: row.try_get("purpose")?,
                     case_id: row.try_get("case_id")?,
                     raw_sha256: row.try_get("raw_sha256")?,
                     recipients: serde_json::from_str(&recipients)

@@ -37,7 +37,7 @@ impl Store {
             "SELECT \
              (SELECT value FROM counters WHERE name = 'received') AS received, \
              (SELECT value FROM counters WHERE name = 'duplicates') AS duplicates, \
-             (SELECT COUNT(*) FROM messages WHERE id NOT IN (SELECT message_row_id FROM outbox)) AS messages, \
+             (SELECT COUNT(*) FROM messages WHERE id NOT IN (SELECT message_row_id FROM outbox WHERE message_row_id IS NOT NULL)) AS messages, \
              (SELECT COUNT(*) FROM outbox) AS sent, \
              (SELECT COUNT(*) FROM outbox WHERE state = 'queued') AS outbox_queued, \
              (SELECT COUNT(*) FROM quarantine WHERE resolved_at IS NULL OR resolution = 'dismissed') AS quarantined, \

@@ -42,6 +42,8 @@ pub struct UserRecord {
     pub lang: Option<String>,
     /// The time zone the user chose (IANA name).
     pub zone: Option<String>,
+    /// Whether a second factor (TOTP) guards the sign-in.
+    pub second_factor: bool,
     /// When the user was added.
     pub created_at: i64,
     /// When the user last changed.
@@ -114,16 +116,17 @@ pub struct FailedSignIns {
     pub client: u64,
 }
 
-const USER_COLUMNS: &str = "u.id, u.login, q.id AS person_id, q.display_name, q.role, \
+pub(crate) const USER_COLUMNS: &str = "u.id, u.login, q.id AS person_id, q.display_name, q.role, \
      o.id AS org_id, o.name AS org_name, o.is_staff AS org_is_staff, u.password_hash, u.disabled, \
      u.lang, u.zone, u.created_at, u.updated_at, \
+     CASE WHEN u.totp_secret IS NULL THEN 0 ELSE 1 END AS second_factor, \
      (SELECT MIN(a.address) FROM person_addresses a WHERE a.person_id = q.id) AS email";
 
-const USER_FROM: &str = "FROM users u JOIN people p ON p.id = u.person_id \
+pub(crate) const USER_FROM: &str = "FROM users u JOIN people p ON p.id = u.person_id \
      JOIN people q ON q.id = COALESCE(p.merged_into, p.id) \
      LEFT JOIN organizations o ON o.id = q.org_id";
 
-fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
+pub(crate) fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
     let role: Option<String> = row.try_get("role")?;
     Ok(UserRecord {
         id: row.try_get("id")?,
@@ -139,6 +142,7 @@ fn user_from_row(row: &AnyRow) -> Result<UserRecord> {
         disabled: row.try_get::<i64, _>("disabled")? != 0,
         lang: row.try_get("lang")?,
         zone: row.try_get("zone")?,
+        second_factor: row.try_get::<i64, _>("second_factor")? != 0,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -189,7 +193,7 @@ async fn user_by_id_in(connection: &mut AnyConnection, id: i64) -> Result<Option
     row.as_ref().map(user_from_row).transpose()
 }
 
-async fn end_sessions_in(
+pub(crate) async fn end_sessions_in(
     connection: &mut AnyConnection,
     user_id: i64,
     except: Option<i64>,
@@ -637,27 +641,6 @@ impl Store {
                 })
             })
             .collect()
-    }
-
-    /// Adds a one-time link for a user.
-    pub async fn insert_one_time_link(
-        &self,
-        user_id: i64,
-        purpose: &str,
-        token_hash: &str,
-        now: i64,
-        expires_at: i64,
-    ) -> Result<i64> {
-        Ok(sqlx::query_scalar(
-            "INSERT INTO one_time_links (user_id, purpose, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        )
-        .bind(user_id)
-        .bind(purpose)
-        .bind(token_hash)
-        .bind(now)
-        .bind(expires_at)
-        .fetch_one(&self.pool)
-        .await?)
     }
 
     /// Uses a one-time link: when it exists for this purpose, is unused and unexpired, and its user

@@ -91,7 +91,7 @@ pub async fn cases_list(
     RawQuery(query): RawQuery,
 ) -> ApiResult {
     let fields = Fields::query(query);
-    let input = crate::pages::queue_input(&fields, signed.lang, Scope::Api)?;
+    let input = crate::pages::queue::queue_input(&fields, signed.lang, Scope::Api)?;
     let view: QueueView = web
         .app
         .queue(&signed.actor(), input)

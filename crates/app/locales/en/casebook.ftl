@@ -315,6 +315,35 @@ error-csrf_rejected = this form has expired or came from another site; reload th
 error-not_found = there is nothing at this address; check the link, or go back to the queue
 error-bad_request = the request could not be read: { $detail }
 
+## Accounts: mail with one-time links, the second factor (app::accounts)
+
+invalid-reset_who_blank = give your login or your address to get a reset link
+invalid-second_factor_required = { $login } signs in with a second factor; use the sign-in page, which asks for the code
+invalid-second_factor_wrong = that code is not right; type the 6 digits your authenticator app shows now, or one of your recovery codes
+invalid-second_factor_expired = this sign-in waited too long or had too many wrong codes; sign in again with your password
+invalid-second_factor_staff_only = a second factor is for staff accounts; partners sign in with their password
+invalid-second_factor_not_started = no set-up is waiting for a code; start setting up the second factor again
+mail-invite-subject = Your Casebook account
+mail-invite-body =
+    Hello { $name },
+
+    an account has been made for you in Casebook, the support case system. Your login is { $login }.
+
+    Choose your password here (the link works once, for { $hours } hours):
+    { $link }
+
+    If you did not expect this mail, you can ignore it.
+mail-reset-subject = Reset your Casebook password
+mail-reset-body =
+    Hello { $name },
+
+    someone (probably you) asked to reset the password of the Casebook login { $login }.
+
+    Choose a new password here (the link works once, for { $hours } hour(s)):
+    { $link }
+
+    If you did not ask for this, ignore this mail: your password stays as it is.
+
 ## web: the workspace, the portal and the server
 serve-listening = Casebook is serving at { $url } (listening on { $listen }). Press Ctrl+C to stop.
 serve-demo-no-seed = The model case's file was not found: the demo loads Casebook's own demo thread instead (give --seed FILE to use another).

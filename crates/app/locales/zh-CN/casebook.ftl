@@ -294,6 +294,35 @@ error-csrf_rejected = 此表单已过期或来自其他网站；请刷新页面�
 error-not_found = 此地址没有内容；请检查链接，或返回案例队列
 error-bad_request = 无法读取请求：{ $detail }
 
+## 账号：一次性链接邮件、双重验证（app::accounts）
+
+invalid-reset_who_blank = 请填写您的登录名或邮箱地址以获取重置链接
+invalid-second_factor_required = { $login } 使用双重验证登录；请在登录页面登录，它会要求输入验证码
+invalid-second_factor_wrong = 验证码不正确；请输入身份验证器应用当前显示的 6 位数字，或一个恢复码
+invalid-second_factor_expired = 此次登录等待过久或错误次数过多；请重新用密码登录
+invalid-second_factor_staff_only = 双重验证仅用于员工账号；合作伙伴使用密码登录
+invalid-second_factor_not_started = 没有等待验证码的设置；请重新开始设置双重验证
+mail-invite-subject = 您的 Casebook 账号
+mail-invite-body =
+    { $name }，您好：
+
+    我们已在支持案例系统 Casebook 中为您创建账号，登录名为 { $login }。
+
+    请通过以下链接设置密码（链接仅可使用一次，{ $hours } 小时内有效）：
+    { $link }
+
+    如果您没有预期收到此邮件，请忽略。
+mail-reset-subject = 重置您的 Casebook 密码
+mail-reset-body =
+    { $name }，您好：
+
+    有人（可能是您本人）申请重置 Casebook 登录名 { $login } 的密码。
+
+    请通过以下链接设置新密码（链接仅可使用一次，{ $hours } 小时内有效）：
+    { $link }
+
+    如果这不是您本人的操作，请忽略此邮件，您的密码不会改变。
+
 ## web：工作台、合作伙伴门户和服务器
 serve-listening = Casebook 已在 { $url } 提供服务（监听 { $listen }）。按 Ctrl+C 停止。
 serve-demo-no-seed = 未找到示例案例文件：演示改用 Casebook 自带的演示邮件往来（可用 --seed FILE 指定其他文件）。
