@@ -15,7 +15,6 @@
 use std::time::Duration;
 
 use case::access::Viewer;
-use chrono::Utc;
 use lettre::message::{Mailbox, SinglePart};
 use serde::Serialize;
 use serde_json::json;
@@ -51,6 +50,12 @@ const ISSUER: &str = "Casebook";
 pub struct Challenge {
     /// Random, stored only as its hash; goes into a short-lived cookie.
     pub secret: String,
+}
+
+impl std::fmt::Debug for TotpEnrolment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TotpEnrolment").finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for Challenge {
@@ -542,7 +547,7 @@ impl App {
             ))
             .subject(subject)
             .message_id(Some(format!("<{}@{domain}>", &random_hex()?[..32])))
-            .date(std::time::SystemTime::from(Utc::now()))
+            .date(std::time::SystemTime::from(self.now()))
             .header(AutoSubmitted)
             .singlepart(SinglePart::plain(body))
             .map_err(|error| AppError::internal(format!("account mail: {error}")))?;

@@ -177,4 +177,24 @@ impl App {
     pub async fn stats(&self) -> Result<store::stats::Stats, AppError> {
         Ok(self.store.stats().await?)
     }
+
+    /// Messages waiting in the outbox, oldest first, each with its raw bytes.
+    pub async fn outbox_queued(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(store::outbox::OutboxRecord, Vec<u8>)>, AppError> {
+        let mut queued = Vec::new();
+        for record in self
+            .store
+            .outbox(store::outbox::OutboxState::Queued, limit)
+            .await?
+        {
+            let raw = self
+                .store
+                .read_blob(store::blob::BlobKind::Raw, &record.raw_sha256)
+                .await?;
+            queued.push((record, raw));
+        }
+        Ok(queued)
+    }
 }

@@ -85,6 +85,16 @@ impl App {
         Ok(record.into())
     }
 
+    /// One contact, by `#id`, an address or a name.
+    pub async fn contact_show(&self, label: &str) -> Result<views::ContactView, AppError> {
+        Ok(self
+            .store
+            .find_contact(label)
+            .await?
+            .ok_or_else(|| AppError::contact_not_found(label))?
+            .into())
+    }
+
     /// Every contact.
     pub async fn contact_list(&self) -> Result<Vec<views::ContactView>, AppError> {
         Ok(self

@@ -40,6 +40,8 @@ pub struct QueueInput {
     pub stage: Option<String>,
     /// Has tag.
     pub tag: Option<String>,
+    /// Takes part: a contact (`#id`, an address or a name).
+    pub participant: Option<String>,
     /// Number, title or customer contains.
     pub text: Option<String>,
     /// Order.
@@ -177,9 +179,10 @@ impl App {
         // Owners and tags are staff's business: a partner filtering by them could learn whether a
         // person exists elsewhere, or which internal tags their cases carry.
         if actor.viewer() != Viewer::Staff {
-            let staff_only = match (&input.owner, &input.tag) {
-                (OwnerChoice::Person(_) | OwnerChoice::Unassigned, _) => Some("owner"),
-                (_, Some(_)) => Some("tag"),
+            let staff_only = match (&input.owner, &input.tag, &input.participant) {
+                (OwnerChoice::Person(_) | OwnerChoice::Unassigned, _, _) => Some("owner"),
+                (_, Some(_), _) => Some("tag"),
+                (_, _, Some(_)) => Some("participant"),
                 _ => None,
             };
             if let Some(filter) = staff_only {
@@ -202,6 +205,16 @@ impl App {
                 OwnerFilter::Person(contact.id)
             }
         };
+        let participant = match input.participant.as_deref().filter(|p| !p.is_empty()) {
+            Some(who) => Some(
+                self.store
+                    .find_contact(who)
+                    .await?
+                    .ok_or_else(|| AppError::contact_not_found(who))?
+                    .id,
+            ),
+            None => None,
+        };
         let after = match &input.cursor {
             Some(text) if !text.is_empty() => {
                 Some(QueueCursor::decode(text).ok_or_else(|| {
@@ -222,6 +235,7 @@ impl App {
             owner,
             stage: input.stage,
             tag: input.tag,
+            participant,
             text: input.text,
             sort: input.sort,
             after,

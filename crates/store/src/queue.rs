@@ -108,6 +108,8 @@ pub struct QueueQuery {
     pub stage: Option<String>,
     /// Only cases with this tag.
     pub tag: Option<String>,
+    /// Only cases this person (by id) takes part in, through any of their addresses.
+    pub participant: Option<i64>,
     /// Only cases whose number, title or customer contains this (case-insensitive).
     pub text: Option<String>,
     /// The order.
@@ -255,6 +257,13 @@ fn filters(query: &QueueQuery) -> Builder {
         let p = b.push(Bind::Text(tag.to_string()));
         b.clauses.push(format!(
             "EXISTS (SELECT 1 FROM case_tags t WHERE t.case_id = c.id AND t.tag = {p})"
+        ));
+    }
+    if let Some(person) = query.participant {
+        let p = b.push(Bind::Int(person));
+        b.clauses.push(format!(
+            "EXISTS (SELECT 1 FROM case_participants cp JOIN person_addresses pa \
+             ON pa.address = cp.address WHERE cp.case_id = c.id AND pa.person_id = {p})"
         ));
     }
     if let Some(text) = query

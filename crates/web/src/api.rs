@@ -79,6 +79,7 @@ pub async fn me(signed: Signed) -> ApiResult {
         ("owner" = Option<String>, Query, description = "`mine`, `unassigned`, or a person"),
         ("stage" = Option<String>, Query, description = "Stage is"),
         ("tag" = Option<String>, Query, description = "Has tag"),
+        ("participant" = Option<String>, Query, description = "A contact takes part (`#id` or an address); staff only"),
         ("q" = Option<String>, Query, description = "Number, title or customer contains"),
         ("sort" = Option<String>, Query, description = "`updated`, `-updated`, `created`, `-created`, `priority`, `number`"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before"),

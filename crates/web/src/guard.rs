@@ -63,6 +63,14 @@ impl Signed {
         self.principal.viewer == Viewer::Staff
     }
 
+    /// The session's id (`None` for a bearer token).
+    pub fn session_id(&self) -> Option<i64> {
+        match &self.proof {
+            Proof::Cookie(session) => Some(session.id),
+            Proof::Token => None,
+        }
+    }
+
     /// The session's CSRF token (empty for a bearer token, which needs none).
     pub fn csrf(&self) -> &str {
         match &self.proof {

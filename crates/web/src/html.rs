@@ -442,9 +442,23 @@ pub struct OrgPage {
     pub domains: Vec<String>,
     /// Staff organization.
     pub staff: bool,
-    /// People: (name, addresses, role).
-    pub people: Vec<(String, String, String)>,
+    /// People: (id, name, addresses, role).
+    pub people: Vec<(i64, String, String, String)>,
     /// Cases.
+    pub rows: Vec<QueueRow>,
+}
+
+/// A contact with the cases they take part in.
+#[derive(Template, WebTemplate)]
+#[template(path = "contact.html")]
+pub struct ContactPage {
+    /// Frame.
+    pub c: Chrome,
+    /// The contact.
+    pub contact: app::views::ContactView,
+    /// Their role, in words.
+    pub role: String,
+    /// Their cases.
     pub rows: Vec<QueueRow>,
 }
 
@@ -498,6 +512,38 @@ pub struct SettingsPage {
     pub zone: String,
     /// A message after an action.
     pub notice: Option<String>,
+    /// Why the last action failed.
+    pub error: Option<String>,
+    /// The second factor (staff only).
+    pub second_factor: Option<app::accounts::SecondFactorStatus>,
+    /// A set-up waiting for its first code.
+    pub enrolment: Option<app::accounts::TotpEnrolment>,
+    /// Recovery codes just made, shown this once.
+    pub recovery_codes: Option<Vec<String>>,
+}
+
+/// The second step of a sign-in.
+#[derive(Template, WebTemplate)]
+#[template(path = "signin_code.html")]
+pub struct SignInCodePage {
+    /// Frame.
+    pub c: Chrome,
+    /// Where to go after.
+    pub next: String,
+    /// Why the last code failed.
+    pub error: Option<String>,
+}
+
+/// Asking for a password reset link.
+#[derive(Template, WebTemplate)]
+#[template(path = "forgot.html")]
+pub struct ForgotPage {
+    /// Frame.
+    pub c: Chrome,
+    /// Whether the request was taken (the answer never tells whether the user exists).
+    pub sent: bool,
+    /// Why the request was refused.
+    pub error: Option<String>,
 }
 
 #[cfg(test)]

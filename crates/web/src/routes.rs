@@ -84,12 +84,19 @@ pub fn table() -> Vec<Route> {
         GET "/" SignedIn Page => pages::home;
         GET "/signin" Anyone Page => pages::account::signin_page;
         POST "/signin" Anyone Page => pages::account::signin;
+        GET "/signin/code" Anyone Page => pages::account::signin_code_page;
+        POST "/signin/code" Anyone Page => pages::account::signin_code;
+        GET "/forgot" Anyone Page => pages::account::forgot_page;
+        POST "/forgot" Anyone Page => pages::account::forgot;
         POST "/signout" SignedIn Page => pages::account::signout;
         GET "/lang/{lang}" Anyone Page => pages::account::visitor_lang;
         GET "/settings" SignedIn Page => pages::account::settings_page;
         POST "/settings" SignedIn Page => pages::account::settings_save;
         POST "/settings/lang" SignedIn Page => pages::account::settings_lang;
         POST "/settings/password" SignedIn Page => pages::account::settings_password;
+        POST "/settings/second-factor" Staff Page => pages::account::second_factor_begin;
+        POST "/settings/second-factor/confirm" Staff Page => pages::account::second_factor_confirm;
+        POST "/settings/second-factor/disable" Staff Page => pages::account::second_factor_disable;
 
         GET "/cases" SignedIn Page => pages::queue::queue;
         POST "/cases" SignedIn Page => pages::queue::case_create;
@@ -119,6 +126,7 @@ pub fn table() -> Vec<Route> {
         GET "/organizations" Staff Page => pages::directory::org_list;
         GET "/organizations/{id}" Staff Page => pages::directory::org_show;
         GET "/contacts" Staff Page => pages::directory::contact_list;
+        GET "/contacts/{id}" Staff Page => pages::directory::contact_show;
 
         GET "/admin/users" Admin Page => pages::admin::users_page;
         POST "/admin/users" Admin Page => pages::admin::user_add;
@@ -128,6 +136,7 @@ pub fn table() -> Vec<Route> {
         POST "/admin/users/{login}/tokens" Admin Page => pages::admin::user_token;
         POST "/admin/tokens/{id}/revoke" Admin Page => pages::admin::token_revoke;
         POST "/admin/users/{login}/link" Admin Page => pages::admin::user_link;
+        POST "/admin/users/{login}/second-factor/reset" Admin Page => pages::admin::user_second_factor_reset;
         GET "/welcome/{secret}" Anyone Page => pages::account::link_page;
         POST "/welcome/{secret}" Anyone Page => pages::account::link_use;
         GET "/reset/{secret}" Anyone Page => pages::account::link_page;

@@ -10,15 +10,15 @@ use case::Role;
 use chrono::{TimeDelta, TimeZone, Utc};
 use testkit::TestDb;
 
-const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 
-struct Harness {
-    app: App,
-    clock: ManualClock,
+pub(crate) struct Harness {
+    pub(crate) app: App,
+    pub(crate) clock: ManualClock,
     _db: TestDb,
 }
 
-async fn harness(db: TestDb) -> Harness {
+pub(crate) async fn harness(db: TestDb) -> Harness {
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2025, 3, 1, 9, 0, 0).unwrap());
     let app = App::open(
         &StoreConfig {
@@ -50,7 +50,7 @@ async fn harness(db: TestDb) -> Harness {
     }
 }
 
-fn new_user(login: &str, role: Role, org: Option<&str>) -> NewUser {
+pub(crate) fn new_user(login: &str, role: Role, org: Option<&str>) -> NewUser {
     NewUser {
         login: login.into(),
         role,
@@ -62,7 +62,7 @@ fn new_user(login: &str, role: Role, org: Option<&str>) -> NewUser {
 }
 
 /// The error's catalog id: its code, or its reason for the codes that gather several.
-fn error_id(error: &AppError) -> String {
+pub(crate) fn error_id(error: &AppError) -> String {
     app::i18n::error_id(error.code, &error.details)
 }
 

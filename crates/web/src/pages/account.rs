@@ -10,7 +10,9 @@ use serde_json::json;
 
 use super::{back, bad, fail, local_path, notice_text, Fields, PageResult};
 use crate::guard::{Signed, Visitor, SESSION_COOKIE};
-use crate::html::{Chrome, SettingsPage, SignInPage};
+use app::auth::SignInStep;
+
+use crate::html::{Chrome, ForgotPage, SettingsPage, SignInCodePage, SignInPage};
 use crate::problem::Failure;
 use crate::routes::Scope;
 use crate::Web;
@@ -65,12 +67,14 @@ pub async fn signin(
         .map(|(_, v)| v.as_str())
         .unwrap_or("");
     let next = local_path(fields.get("next"));
-    match web.app.sign_in(&login, password, &visitor.client).await {
-        Ok(signed_in) => {
-            let mut response = Redirect::to(&next).into_response();
+    match web.app.sign_in_start(&login, password, &visitor.client).await {
+        Ok(SignInStep::Done(signed_in)) => Ok(signed_in_response(&web, &signed_in, &next)),
+        Ok(SignInStep::SecondFactor(challenge)) => {
+            let target = format!("/signin/code?next={}", urlencode(&next));
+            let mut response = Redirect::to(&target).into_response();
             response.headers_mut().insert(
                 header::SET_COOKIE,
-                session_cookie(&web, &signed_in.secret, None),
+                challenge_cookie(&web, &challenge.secret, CHALLENGE_AGE),
             );
             Ok(response)
         }
@@ -86,6 +90,142 @@ pub async fn signin(
         }
         Err(error) => Err(Failure::app(error, lang, Scope::Page)),
     }
+}
+
+/// The cookie of a sign-in waiting for its code lives as long as the challenge, on the code page only.
+const CHALLENGE_COOKIE: &str = "casebook_challenge";
+const CHALLENGE_AGE: i64 = 300;
+
+fn challenge_cookie(web: &Web, value: &str, max_age: i64) -> HeaderValue {
+    let secure = if web.config.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{CHALLENGE_COOKIE}={value}; Path=/signin/code; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("casebook_challenge=; Path=/signin/code"))
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// The answer to a finished sign-in: the session's cookie, and on to where the user was going.
+fn signed_in_response(web: &Web, signed_in: &app::auth::SignedIn, next: &str) -> Response {
+    let mut response = Redirect::to(next).into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        session_cookie(web, &signed_in.secret, None),
+    );
+    response
+}
+
+/// The second step of a sign-in: the code from the authenticator app.
+pub async fn signin_code_page(visitor: Visitor, RawQuery(query): RawQuery) -> Response {
+    let fields = Fields::query(query);
+    SignInCodePage {
+        c: Chrome::visitor(visitor.lang, visitor.lang.say("web-2fa-title")),
+        next: local_path(fields.get("next")),
+        error: None,
+    }
+    .into_response()
+}
+
+/// Checks the code; a right one opens the session, a wrong one asks again (a few times).
+pub async fn signin_code(
+    State(web): State<Web>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let lang = visitor.lang;
+    if !crate::guard::same_origin(&web, &headers) {
+        return Err(Failure::csrf(lang, Scope::Page));
+    }
+    let fields = Fields::parse(&body);
+    let next = local_path(fields.get("next"));
+    let challenge = crate::guard::cookie(&headers, CHALLENGE_COOKIE).unwrap_or("");
+    let code = fields.get("code").unwrap_or("");
+    match web
+        .app
+        .sign_in_second_factor(challenge, code, &visitor.client)
+        .await
+    {
+        Ok(signed_in) => {
+            let mut response = signed_in_response(&web, &signed_in, &next);
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, challenge_cookie(&web, "", 0));
+            Ok(response)
+        }
+        Err(error) if error.details.get("reason").and_then(|r| r.as_str()) == Some("second_factor_wrong") => {
+            let page = SignInCodePage {
+                c: Chrome::visitor(lang, lang.say("web-2fa-title")),
+                next,
+                error: Some(error.message(lang)),
+            };
+            Ok((StatusCode::UNAUTHORIZED, page).into_response())
+        }
+        Err(error) if error.code == app::ErrorCode::InvalidInput => {
+            let page = SignInPage {
+                c: Chrome::visitor(lang, lang.say("web-signin-title")),
+                next,
+                login: String::new(),
+                error: Some(error.message(lang)),
+                notice: None,
+            };
+            let mut response = (StatusCode::UNAUTHORIZED, page).into_response();
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, challenge_cookie(&web, "", 0));
+            Ok(response)
+        }
+        Err(error) => Err(Failure::app(error, lang, Scope::Page)),
+    }
+}
+
+/// The page where someone who forgot their password asks for a reset link.
+pub async fn forgot_page(visitor: Visitor) -> Response {
+    ForgotPage {
+        c: Chrome::visitor(visitor.lang, visitor.lang.say("web-forgot-title")),
+        sent: false,
+        error: None,
+    }
+    .into_response()
+}
+
+/// Mails a reset link when the login or address is a user's; the answer is the same either way.
+pub async fn forgot(
+    State(web): State<Web>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let lang = visitor.lang;
+    if !crate::guard::same_origin(&web, &headers) {
+        return Err(Failure::csrf(lang, Scope::Page));
+    }
+    let fields = Fields::parse(&body);
+    let link_of = |secret: &str| web.config.link(&format!("/reset/{secret}"));
+    let result = web
+        .app
+        .password_reset_request(fields.get("who").unwrap_or(""), &link_of, lang, &visitor.client)
+        .await;
+    let (status, sent, error) = match result {
+        Ok(()) => (StatusCode::OK, true, None),
+        Err(error) if error.code == app::ErrorCode::InvalidInput => {
+            (StatusCode::UNPROCESSABLE_ENTITY, false, Some(error.message(lang)))
+        }
+        Err(error) => return Err(Failure::app(error, lang, Scope::Page)),
+    };
+    let page = ForgotPage {
+        c: Chrome::visitor(lang, lang.say("web-forgot-title")),
+        sent,
+        error,
+    };
+    Ok((status, page).into_response())
 }
 
 /// Signs out: the session ends on the server and the cookie is cleared.
@@ -134,16 +274,103 @@ pub async fn settings_page(
     RawQuery(query): RawQuery,
 ) -> PageResult {
     let fields = Fields::query(query);
+    settings_view(&web, &signed, notice_text(signed.lang, &fields), None, None).await
+}
+
+/// The settings page, with what an action on the second factor has to show.
+async fn settings_view(
+    web: &Web,
+    signed: &Signed,
+    notice: Option<String>,
+    error: Option<String>,
+    recovery_codes: Option<Vec<String>>,
+) -> PageResult {
     let p = &signed.principal;
-    Ok(SettingsPage {
-        c: Chrome::signed(&signed, signed.lang.say("web-settings"), "settings"),
+    let staff = signed.is_staff();
+    let (second_factor, enrolment) = if staff {
+        (
+            Some(web.app.second_factor_status(p).await.map_err(fail(signed))?),
+            web.app.second_factor_pending(p).await.map_err(fail(signed))?,
+        )
+    } else {
+        (None, None)
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = SettingsPage {
+        c: Chrome::signed(signed, signed.lang.say("web-settings"), "settings"),
         login: p.login.clone(),
         role: signed.lang.say(&format!("role-{}", p.role.as_str())),
         org: p.org_name.clone().unwrap_or_default(),
         zone: p.zone.unwrap_or(web.app.view_zone).name().to_string(),
-        notice: notice_text(signed.lang, &fields),
+        notice,
+        error,
+        second_factor,
+        enrolment,
+        recovery_codes,
+    };
+    Ok((status, page).into_response())
+}
+
+/// Starts setting up the second factor: the page shows the QR code and asks for the first code.
+pub async fn second_factor_begin(State(web): State<Web>, signed: Signed) -> PageResult {
+    web.app
+        .second_factor_begin(&signed.principal)
+        .await
+        .map_err(fail(&signed))?;
+    Ok(Redirect::to("/settings#second-factor").into_response())
+}
+
+/// Turns the second factor on with its first code, and shows the recovery codes once.
+pub async fn second_factor_confirm(
+    State(web): State<Web>,
+    signed: Signed,
+    body: Bytes,
+) -> PageResult {
+    let fields = Fields::parse(&body);
+    match web
+        .app
+        .second_factor_confirm(
+            &signed.principal,
+            fields.get("code").unwrap_or(""),
+            signed.session_id(),
+        )
+        .await
+    {
+        Ok(codes) => {
+            let notice = Some(signed.lang.say("web-2fa-enabled"));
+            settings_view(&web, &signed, notice, None, Some(codes)).await
+        }
+        Err(error) if error.code == app::ErrorCode::InvalidInput => {
+            let message = error.message(signed.lang);
+            settings_view(&web, &signed, None, Some(message), None).await
+        }
+        Err(error) => Err(fail(&signed)(error)),
     }
-    .into_response())
+}
+
+/// Turns the caller's second factor off, with a current code.
+pub async fn second_factor_disable(
+    State(web): State<Web>,
+    signed: Signed,
+    body: Bytes,
+) -> PageResult {
+    let fields = Fields::parse(&body);
+    match web
+        .app
+        .second_factor_disable(&signed.principal, fields.get("code").unwrap_or(""))
+        .await
+    {
+        Ok(()) => Ok(back("/settings", "second-factor-off")),
+        Err(error) if error.code == app::ErrorCode::InvalidInput => {
+            let message = error.message(signed.lang);
+            settings_view(&web, &signed, None, Some(message), None).await
+        }
+        Err(error) => Err(fail(&signed)(error)),
+    }
 }
 
 /// Saves language and zone.

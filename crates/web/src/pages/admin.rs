@@ -162,8 +162,8 @@ pub async fn token_revoke(
     Ok(back("/admin/users", "saved"))
 }
 
-/// Makes a one-time link for a user (an invitation valid 7 days, a reset valid 1 hour) and
-/// shows it once, to be handed to the user.
+/// Makes a one-time link for a user (an invitation or a reset) and mails it through the outbox;
+/// a user without an address cannot be mailed, so the link is shown once, to be handed over.
 pub async fn user_link(
     State(web): State<Web>,
     signed: Signed,
@@ -172,25 +172,41 @@ pub async fn user_link(
 ) -> PageResult {
     let lang = signed.lang;
     let fields = Fields::parse(&body);
-    let (purpose, valid_for, path) = match fields.get("purpose") {
-        Some("invite") => (
-            app::auth::LinkPurpose::Invite,
-            std::time::Duration::from_secs(7 * 24 * 3600),
-            "welcome",
-        ),
-        Some("reset") => (
-            app::auth::LinkPurpose::Reset,
-            std::time::Duration::from_secs(3600),
-            "reset",
-        ),
+    let (purpose, path) = match fields.get("purpose") {
+        Some("invite") => (app::auth::LinkPurpose::Invite, "welcome"),
+        Some("reset") => (app::auth::LinkPurpose::Reset, "reset"),
         other => return Err(bad(other.unwrap_or(""), lang)),
     };
-    let secret = web
+    let link_of = |secret: &str| web.config.link(&format!("/{path}/{secret}"));
+    let delivery = web
         .app
-        .one_time_link_create(&login, purpose, valid_for)
+        .one_time_link_send(&login, purpose, &link_of, lang, &signed.principal.login)
         .await
         .map_err(fail(&signed))?;
-    let link = web.config.link(&format!("/{path}/{secret}"));
-    let label = lang.say("web-link-once");
-    users_view(&web, &signed, Some((label, link)), None).await
+    match (delivery.mailed_to, delivery.link) {
+        (_, Some(link)) => {
+            let label = lang.say("web-link-once");
+            users_view(&web, &signed, Some((label, link)), None).await
+        }
+        (mailed_to, None) => {
+            let notice = lang.text(
+                "web-link-mailed",
+                &[("address", mailed_to.unwrap_or_default().into())],
+            );
+            users_view(&web, &signed, None, Some(notice)).await
+        }
+    }
+}
+
+/// Turns off a user's second factor (they lost their device).
+pub async fn user_second_factor_reset(
+    State(web): State<Web>,
+    signed: Signed,
+    Path(login): Path<String>,
+) -> PageResult {
+    web.app
+        .user_second_factor_reset(&login, &signed.principal.login)
+        .await
+        .map_err(fail(&signed))?;
+    Ok(back("/admin/users", "second-factor-reset"))
 }

@@ -181,6 +181,7 @@ pub async fn org_show(State(web): State<Web>, signed: Signed, Path(id): Path<i64
         .filter(|c| c.org.as_deref() == Some(org.name.as_str()))
         .map(|c| {
             (
+                c.id,
                 c.name,
                 c.addresses.join(", "),
                 c.role
@@ -215,6 +216,42 @@ pub async fn org_show(State(web): State<Web>, signed: Signed, Path(id): Path<i64
     .into_response())
 }
 
+/// A contact: their addresses, organization and role, and the cases they take part in.
+pub async fn contact_show(
+    State(web): State<Web>,
+    signed: Signed,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let lang = signed.lang;
+    let contact = web
+        .app
+        .contact_show(&format!("#{id}"))
+        .await
+        .map_err(fail(&signed))?;
+    let view = web
+        .app
+        .queue(
+            &signed.actor(),
+            QueueInput {
+                participant: Some(format!("#{}", contact.id)),
+                limit: Some(100),
+                ..QueueInput::default()
+            },
+        )
+        .await
+        .map_err(fail(&signed))?;
+    Ok(crate::html::ContactPage {
+        c: Chrome::signed(&signed, contact.name.clone(), "contacts"),
+        role: contact
+            .role
+            .map(|r| lang.say(&format!("role-{}", r.as_str())))
+            .unwrap_or_default(),
+        rows: super::queue::queue_rows(&view, lang, signed.zone),
+        contact,
+    }
+    .into_response())
+}
+
 /// The contacts.
 pub async fn contact_list(State(web): State<Web>, signed: Signed) -> PageResult {
     let lang = signed.lang;
@@ -231,7 +268,7 @@ pub async fn contact_list(State(web): State<Web>, signed: Signed) -> PageResult 
             .into_iter()
             .map(|c| {
                 (
-                    None,
+                    Some(format!("/contacts/{}", c.id)),
                     vec![
                         c.name,
                         c.addresses.join(", "),

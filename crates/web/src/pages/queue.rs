@@ -53,6 +53,7 @@ pub(crate) fn queue_input(
         owner,
         stage: fields.get("stage").map(str::to_string),
         tag: fields.get("tag").map(str::to_string),
+        participant: fields.get("participant").map(str::to_string),
         text: fields.get("q").map(str::to_string),
         sort,
         cursor: fields.get("cursor").map(str::to_string),

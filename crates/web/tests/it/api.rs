@@ -279,12 +279,13 @@ async fn an_admin_hands_out_a_one_time_link_and_manages_users(db: TestDb) {
         .text()
         .await
         .unwrap();
-    let link = page
-        .split(&format!("{base}/reset/"))
-        .nth(1)
-        .and_then(|rest| rest.split(['<', '"']).next())
-        .map(|secret| format!("{base}/reset/{secret}"))
-        .expect("the page shows the link once");
+    assert!(
+        page.contains("queued for mailing to engineer@cmgos.com"),
+        "the link is mailed, not shown"
+    );
+    assert!(!page.contains(&format!("{base}/reset/")));
+    let link = mailed_link(&w.server.app, "engineer@cmgos.com").await;
+    assert!(link.starts_with(&format!("{base}/reset/")), "{link}");
     let visitor = crate::harness::browser();
     let form = visitor.get(&link).send().await.unwrap();
     assert_eq!(form.status(), 200);
@@ -350,6 +351,197 @@ async fn an_admin_hands_out_a_one_time_link_and_manages_users(db: TestDb) {
     assert_eq!(refused.status(), 401);
 }
 
+/// The link in the newest account mail queued for this address, read from its decoded text.
+async fn mailed_link(app: &app::App, address: &str) -> String {
+    let queued = app.outbox_queued(100).await.unwrap();
+    let (_, raw) = queued
+        .iter()
+        .rev()
+        .find(|(record, _)| record.purpose != "case" && record.recipients == [address])
+        .expect("an account mail is queued");
+    let parsed = mail_parser::MessageParser::default().parse(raw).unwrap();
+    let text = parsed.body_text(0).unwrap().to_string();
+    let start = text.find("http").unwrap();
+    text[start..].split_whitespace().next().unwrap().to_string()
+}
+
+/// The code an authenticator shows now for a base32 secret.
+fn totp_now(secret: &str) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret.to_string()).to_bytes().unwrap();
+    totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes, None, String::new())
+        .generate_current()
+        .unwrap()
+}
+
+fn between<'a>(page: &'a str, start: &str, end: &str) -> &'a str {
+    page.split(start).nth(1).and_then(|rest| rest.split(end).next()).unwrap()
+}
+
+async fn a_forgotten_password_and_a_second_factor_over_http(db: TestDb) {
+    let w = world(db).await;
+    let base = &w.server.base;
+    // Asking for a reset answers the same for a login that exists and one that does not.
+    let visitor = crate::harness::browser();
+    let form = visitor.get(format!("{base}/forgot")).send().await.unwrap();
+    assert_eq!(form.status(), 200);
+    let mut answers = Vec::new();
+    for who in ["nobody@cmgos.com", "engineer@cmgos.com"] {
+        let answer = visitor
+            .post(format!("{base}/forgot"))
+            .form(&[("who", who)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+        answers.push(answer.text().await.unwrap());
+    }
+    assert_eq!(answers[0], answers[1], "the answer tells nothing");
+    let link = mailed_link(&w.server.app, "engineer@cmgos.com").await;
+    assert_eq!(visitor.get(&link).send().await.unwrap().status(), 200);
+    let cross = visitor
+        .post(format!("{base}/forgot"))
+        .header("origin", "https://evil.example")
+        .form(&[("who", "engineer@cmgos.com")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403, "a form from another site is refused");
+
+    // An engineer sets up the second factor from the settings page.
+    let (engineer, csrf) = sign_in(base, "engineer@cmgos.com").await;
+    let begun = engineer
+        .post(format!("{base}/settings/second-factor"))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(begun.status(), 303);
+    let settings = engineer
+        .get(format!("{base}/settings"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(settings.contains("<svg"), "the QR code is on the page");
+    let secret = between(&settings, "id=\"totp-secret\">", "<").to_string();
+    let confirmed = engineer
+        .post(format!("{base}/settings/second-factor/confirm"))
+        .form(&[("_csrf", csrf.as_str()), ("code", totp_now(&secret).as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), 200);
+    let confirmed = confirmed.text().await.unwrap();
+    let recovery = between(&confirmed, "id=\"recovery-codes\"><li><code>", "<").to_string();
+    assert_eq!(recovery.len(), 11, "{recovery}");
+
+    // Signing in now takes the password, then a code on a page of its own.
+    let client = crate::harness::browser();
+    let first = client
+        .post(format!("{base}/signin"))
+        .form(&[
+            ("login", "engineer@cmgos.com"),
+            ("password", crate::harness::PASSWORD),
+            ("next", "/cases"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), 303);
+    assert!(first.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/signin/code"));
+    let not_yet = client.get(format!("{base}/cases")).send().await.unwrap();
+    assert_eq!(not_yet.status(), 303, "the password alone opens no session");
+    let wrong = client
+        .post(format!("{base}/signin/code"))
+        .form(&[("code", "000000x"), ("next", "/cases")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let right = client
+        .post(format!("{base}/signin/code"))
+        .form(&[("code", recovery.as_str()), ("next", "/cases")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), 303);
+    assert_eq!(right.headers()["location"], "/cases");
+    let queue = client.get(format!("{base}/cases")).send().await.unwrap();
+    assert_eq!(queue.status(), 200, "signed in with the recovery code");
+
+    // The admin sees the second factor on the users page and can turn it off.
+    let (admin, admin_csrf) = sign_in(base, "admin@cmgos.com").await;
+    let reset = admin
+        .post(format!("{base}/admin/users/engineer%40cmgos.com/second-factor/reset"))
+        .form(&[("_csrf", admin_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), 303);
+    sign_in(base, "engineer@cmgos.com").await;
+}
+
+async fn a_contact_page_lists_the_cases_they_take_part_in(db: TestDb) {
+    let w = world(db).await;
+    let base = &w.server.base;
+    let xuda = w.server.app.contact_show("xuda@acer.com").await.unwrap();
+    let (engineer, _) = sign_in(base, "engineer@cmgos.com").await;
+    let list = engineer
+        .get(format!("{base}/contacts"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains(&format!("href=\"/contacts/{}\"", xuda.id)));
+    let page = engineer
+        .get(format!("{base}/contacts/{}", xuda.id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("xuda@acer.com"));
+    assert!(page.contains(&w.acer_case), "the case they wrote on");
+    assert!(!page.contains(&w.lenovo_case), "and no other");
+    // The same filter through the API; a partner may not use it.
+    let found: Value = reqwest::Client::new()
+        .get(format!("{base}/api/v1/cases?participant=xuda%40acer.com"))
+        .bearer_auth(&w.engineer_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let numbers: Vec<&str> = found["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers, [w.acer_case.as_str()]);
+    let refused = reqwest::Client::new()
+        .get(format!("{base}/api/v1/cases?participant=xuda%40acer.com"))
+        .bearer_auth(&w.acer_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let missing = engineer
+        .get(format!("{base}/contacts/999999"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}
+
 /// The OpenAPI document is a reviewed file: a change to the API shows in the diff.
 /// `UPDATE_SNAPSHOTS=1` rewrites it.
 #[test]
@@ -369,6 +561,8 @@ fn the_openapi_document_matches_its_snapshot() {
 }
 
 testkit::backend_tests!(
+    a_contact_page_lists_the_cases_they_take_part_in,
+    a_forgotten_password_and_a_second_factor_over_http,
     errors_are_problem_documents_in_the_callers_language,
     a_case_is_worked_through_the_api,
     cookies_need_the_csrf_token_and_sessions_end_on_the_server,
