@@ -299,6 +299,17 @@ impl App {
         if principal.viewer != Viewer::Staff {
             return Err(AppError::invalid("second_factor_staff_only", json!({})));
         }
+        // Replacing a second factor takes turning it off first, which takes a code: a stolen
+        // session alone cannot move the factor to another device.
+        if self
+            .store
+            .totp_state(principal.user_id)
+            .await?
+            .secret
+            .is_some()
+        {
+            return Err(AppError::invalid("second_factor_already_on", json!({})));
+        }
         let mut bytes = [0u8; TOTP_SECRET_BYTES];
         rand::TryRngCore::try_fill_bytes(&mut rand::rngs::OsRng, &mut bytes).map_err(|error| {
             AppError::internal(format!("the system's random source failed: {error}"))

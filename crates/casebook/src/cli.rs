@@ -427,6 +427,15 @@ pub enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Turn off a user's second factor (they lost their authenticator); they sign in with their
+    /// password and may set it up again.
+    SecondFactorReset {
+        /// The login.
+        login: String,
+        /// Print the user as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Let a disabled user sign in again (their old tokens stay revoked).
     Enable {
         /// The login.
@@ -570,6 +579,7 @@ impl Command {
                 | UserCommand::Passwd { json, .. }
                 | UserCommand::Disable { json, .. }
                 | UserCommand::Enable { json, .. }
+                | UserCommand::SecondFactorReset { json, .. }
                 | UserCommand::Role { json, .. }
                 | UserCommand::Log { json, .. },
             ) => *json,
@@ -1082,6 +1092,10 @@ async fn run_user(app: &App, command: UserCommand, lang: Lang) -> Result<()> {
         UserCommand::Enable { login, json } => {
             one(&app.user_enable(&login, app::CLI_ACTOR).await?, json)
         }
+        UserCommand::SecondFactorReset { login, json } => one(
+            &app.user_second_factor_reset(&login, app::CLI_ACTOR).await?,
+            json,
+        ),
         UserCommand::Role { login, role, json } => one(
             &app.user_set_role(&login, role, app::CLI_ACTOR).await?,
             json,

@@ -322,6 +322,7 @@ invalid-second_factor_required = { $login } signs in with a second factor; use t
 invalid-second_factor_wrong = that code is not right; type the 6 digits your authenticator app shows now, or one of your recovery codes
 invalid-second_factor_expired = this sign-in waited too long or had too many wrong codes; sign in again with your password
 invalid-second_factor_staff_only = a second factor is for staff accounts; partners sign in with their password
+invalid-second_factor_already_on = the second factor is on already; to move it to another device, turn it off with a code first
 invalid-second_factor_not_started = no set-up is waiting for a code; start setting up the second factor again
 mail-invite-subject = Your Casebook account
 mail-invite-body =

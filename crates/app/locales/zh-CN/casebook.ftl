@@ -301,6 +301,7 @@ invalid-second_factor_required = { $login } 使用双重验证登录；请在登
 invalid-second_factor_wrong = 验证码不正确；请输入身份验证器应用当前显示的 6 位数字，或一个恢复码
 invalid-second_factor_expired = 此次登录等待过久或错误次数过多；请重新用密码登录
 invalid-second_factor_staff_only = 双重验证仅用于员工账号；合作伙伴使用密码登录
+invalid-second_factor_already_on = 双重验证已开启；如需换到另一台设备，请先用验证码关闭它
 invalid-second_factor_not_started = 没有等待验证码的设置；请重新开始设置双重验证
 mail-invite-subject = 您的 Casebook 账号
 mail-invite-body =

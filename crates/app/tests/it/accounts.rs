@@ -59,7 +59,13 @@ async fn links_are_mailed_through_the_outbox(db: TestDb) {
 
     let delivery = h
         .app
-        .one_time_link_send("gao@cmgos.com", LinkPurpose::Invite, &link_of, Lang::ZhCn, "admin")
+        .one_time_link_send(
+            "gao@cmgos.com",
+            LinkPurpose::Invite,
+            &link_of,
+            Lang::ZhCn,
+            "admin",
+        )
         .await
         .unwrap();
     assert_eq!(delivery.mailed_to.as_deref(), Some("gao@cmgos.com"));
@@ -70,8 +76,14 @@ async fn links_are_mailed_through_the_outbox(db: TestDb) {
     assert_eq!(purpose, "invite");
     assert_eq!(recipients, &vec!["gao@cmgos.com".to_string()]);
     assert!(raw.contains("Auto-Submitted: auto-generated"), "{raw}");
-    let parsed = mail_parser::MessageParser::default().parse(raw.as_bytes()).unwrap();
-    assert_eq!(parsed.subject(), Some("您的 Casebook 账号"), "in the caller's language");
+    let parsed = mail_parser::MessageParser::default()
+        .parse(raw.as_bytes())
+        .unwrap();
+    assert_eq!(
+        parsed.subject(),
+        Some("您的 Casebook 账号"),
+        "in the caller's language"
+    );
     let link = link_in(raw);
     let secret = link.rsplit('/').next().unwrap();
     h.app
@@ -84,13 +96,16 @@ async fn links_are_mailed_through_the_outbox(db: TestDb) {
         .unwrap();
 
     let after = h.app.stats().await.unwrap();
-    assert_eq!(after.messages, before.messages, "account mail is no case message");
+    assert_eq!(
+        after.messages, before.messages,
+        "account mail is no case message"
+    );
     assert_eq!(after.received, before.received);
     assert_eq!(after.outbox_queued, before.outbox_queued + 1);
     let log = h.app.admin_log(10).await.unwrap();
-    assert!(log
-        .iter()
-        .any(|e| e.action == "link_created" && e.actor == "admin" && e.details.to_string().contains("gao@cmgos.com")));
+    assert!(log.iter().any(|e| e.action == "link_created"
+        && e.actor == "admin"
+        && e.details.to_string().contains("gao@cmgos.com")));
 }
 
 async fn a_link_is_mailed_in_the_users_own_language(db: TestDb) {
@@ -152,7 +167,11 @@ async fn a_reset_request_tells_nothing_and_mails_once_per_spacing(db: TestDb) {
         .password_reset_request("gao@cmgos.com", &link_of, Lang::En, "10.0.0.1")
         .await
         .unwrap();
-    assert_eq!(queued(&h).await.len(), 1, "asking again at once mails nothing more");
+    assert_eq!(
+        queued(&h).await.len(),
+        1,
+        "asking again at once mails nothing more"
+    );
     h.clock.advance(TimeDelta::minutes(6));
     h.app
         .password_reset_request("gao@cmgos.com", &link_of, Lang::En, "10.0.0.1")
@@ -205,7 +224,12 @@ async fn enrol(h: &Harness, login: &str) -> (String, Vec<String>) {
 }
 
 async fn challenge(h: &Harness, login: &str) -> String {
-    match h.app.sign_in_start(login, PASSWORD, "10.0.0.1").await.unwrap() {
+    match h
+        .app
+        .sign_in_start(login, PASSWORD, "10.0.0.1")
+        .await
+        .unwrap()
+    {
         SignInStep::SecondFactor(challenge) => challenge.secret,
         SignInStep::Done(_) => panic!("{login} signed in without a second factor"),
     }
@@ -218,11 +242,20 @@ async fn a_second_factor_guards_the_sign_in(db: TestDb) {
         .await
         .unwrap();
     let (secret, recovery) = enrol(&h, "gao@cmgos.com").await;
-    assert!(h.app.user_show("gao@cmgos.com").await.unwrap().second_factor);
+    assert!(
+        h.app
+            .user_show("gao@cmgos.com")
+            .await
+            .unwrap()
+            .second_factor
+    );
 
     // The password alone no longer signs in.
     let alone = h.app.sign_in("gao@cmgos.com", PASSWORD, "10.0.0.1").await;
-    assert_eq!(error_id(&alone.unwrap_err()), "invalid-second_factor_required");
+    assert_eq!(
+        error_id(&alone.unwrap_err()),
+        "invalid-second_factor_required"
+    );
 
     // The code accepted at enrolment is used: the same step is never accepted again.
     let first = challenge(&h, "gao@cmgos.com").await;
@@ -230,7 +263,10 @@ async fn a_second_factor_guards_the_sign_in(db: TestDb) {
         .app
         .sign_in_second_factor(&first, &code_now(&h, &secret), "10.0.0.1")
         .await;
-    assert_eq!(error_id(&replay.unwrap_err()), "invalid-second_factor_wrong");
+    assert_eq!(
+        error_id(&replay.unwrap_err()),
+        "invalid-second_factor_wrong"
+    );
     h.clock.advance(TimeDelta::seconds(30));
     let signed = h
         .app
@@ -245,7 +281,10 @@ async fn a_second_factor_guards_the_sign_in(db: TestDb) {
         .app
         .sign_in_second_factor(&first, &code_now(&h, &secret), "10.0.0.1")
         .await;
-    assert_eq!(error_id(&used.unwrap_err()), "invalid-second_factor_expired");
+    assert_eq!(
+        error_id(&used.unwrap_err()),
+        "invalid-second_factor_expired"
+    );
 
     // A recovery code works once, typed loosely.
     let second = challenge(&h, "gao@cmgos.com").await;
@@ -274,7 +313,10 @@ async fn a_second_factor_guards_the_sign_in(db: TestDb) {
         .app
         .sign_in_second_factor(&fourth, &code_now(&h, &secret), "10.0.0.1")
         .await;
-    assert_eq!(error_id(&exhausted.unwrap_err()), "invalid-second_factor_expired");
+    assert_eq!(
+        error_id(&exhausted.unwrap_err()),
+        "invalid-second_factor_expired"
+    );
 
     // And it expires.
     let fifth = challenge(&h, "gao@cmgos.com").await;
@@ -283,10 +325,17 @@ async fn a_second_factor_guards_the_sign_in(db: TestDb) {
         .app
         .sign_in_second_factor(&fifth, &code_now(&h, &secret), "10.0.0.1")
         .await;
-    assert_eq!(error_id(&late.unwrap_err()), "invalid-second_factor_expired");
+    assert_eq!(
+        error_id(&late.unwrap_err()),
+        "invalid-second_factor_expired"
+    );
 
     let log = h.app.admin_log(50).await.unwrap();
-    for action in ["second_factor_enabled", "recovery_code_used", "sign_in_failed"] {
+    for action in [
+        "second_factor_enabled",
+        "recovery_code_used",
+        "sign_in_failed",
+    ] {
         assert!(log.iter().any(|e| e.action == action), "{action} logged");
     }
 }
@@ -298,7 +347,10 @@ async fn the_second_factor_is_turned_off_by_its_owner_or_an_admin(db: TestDb) {
         .await
         .unwrap();
     h.app
-        .user_add(new_user("li@acer.com", Role::PartnerContact, Some("Acer")), "cli")
+        .user_add(
+            new_user("li@acer.com", Role::PartnerContact, Some("Acer")),
+            "cli",
+        )
         .await
         .unwrap();
     let partner = h
@@ -309,9 +361,14 @@ async fn the_second_factor_is_turned_off_by_its_owner_or_an_admin(db: TestDb) {
         .session
         .principal;
     let refused = h.app.second_factor_begin(&partner).await;
-    assert_eq!(error_id(&refused.unwrap_err()), "invalid-second_factor_staff_only");
+    assert_eq!(
+        error_id(&refused.unwrap_err()),
+        "invalid-second_factor_staff_only"
+    );
 
     let (secret, _) = enrol(&h, "gao@cmgos.com").await;
+    let principal_before = h.app.user_show("gao@cmgos.com").await.unwrap();
+    assert!(principal_before.second_factor);
     let challenge_secret = challenge(&h, "gao@cmgos.com").await;
     h.clock.advance(TimeDelta::seconds(30));
     let principal = h
@@ -321,6 +378,12 @@ async fn the_second_factor_is_turned_off_by_its_owner_or_an_admin(db: TestDb) {
         .unwrap()
         .session
         .principal;
+    let moved = h.app.second_factor_begin(&principal).await;
+    assert_eq!(
+        error_id(&moved.unwrap_err()),
+        "invalid-second_factor_already_on",
+        "a session alone cannot move the factor"
+    );
     let wrong = h.app.second_factor_disable(&principal, "123").await;
     assert_eq!(error_id(&wrong.unwrap_err()), "invalid-second_factor_wrong");
     h.clock.advance(TimeDelta::seconds(30));

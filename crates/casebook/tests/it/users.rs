@@ -286,6 +286,12 @@ async fn passwords_tokens_and_the_admin_log_by_the_cli(db: TestDb) {
     assert_eq!(code, 1);
     assert!(stderr.contains("没有编号为 9999 的 API 令牌"), "{stderr}");
 
+    let reset = ok_json(
+        &db,
+        &["user", "second-factor-reset", "gao@cmgos.com", "--json"],
+        "",
+    );
+    assert_eq!(reset["second_factor"], false);
     let disabled = ok_json(&db, &["user", "disable", "gao@cmgos.com", "--json"], "");
     assert_eq!(disabled["disabled"], true);
     let (code, error) = json_refusal(&db, &["token", "create", "gao@cmgos.com", "--json"], "");
@@ -310,6 +316,7 @@ async fn passwords_tokens_and_the_admin_log_by_the_cli(db: TestDb) {
             "password_changed",
             "token_created",
             "token_revoked",
+            "second_factor_reset",
             "user_disabled"
         ]
     );

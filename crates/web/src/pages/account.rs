@@ -67,7 +67,11 @@ pub async fn signin(
         .map(|(_, v)| v.as_str())
         .unwrap_or("");
     let next = local_path(fields.get("next"));
-    match web.app.sign_in_start(&login, password, &visitor.client).await {
+    match web
+        .app
+        .sign_in_start(&login, password, &visitor.client)
+        .await
+    {
         Ok(SignInStep::Done(signed_in)) => Ok(signed_in_response(&web, &signed_in, &next)),
         Ok(SignInStep::SecondFactor(challenge)) => {
             let target = format!("/signin/code?next={}", urlencode(&next));
@@ -160,7 +164,10 @@ pub async fn signin_code(
                 .append(header::SET_COOKIE, challenge_cookie(&web, "", 0));
             Ok(response)
         }
-        Err(error) if error.details.get("reason").and_then(|r| r.as_str()) == Some("second_factor_wrong") => {
+        Err(error)
+            if error.details.get("reason").and_then(|r| r.as_str())
+                == Some("second_factor_wrong") =>
+        {
             let page = SignInCodePage {
                 c: Chrome::visitor(lang, lang.say("web-2fa-title")),
                 next,
@@ -211,13 +218,20 @@ pub async fn forgot(
     let link_of = |secret: &str| web.config.link(&format!("/reset/{secret}"));
     let result = web
         .app
-        .password_reset_request(fields.get("who").unwrap_or(""), &link_of, lang, &visitor.client)
+        .password_reset_request(
+            fields.get("who").unwrap_or(""),
+            &link_of,
+            lang,
+            &visitor.client,
+        )
         .await;
     let (status, sent, error) = match result {
         Ok(()) => (StatusCode::OK, true, None),
-        Err(error) if error.code == app::ErrorCode::InvalidInput => {
-            (StatusCode::UNPROCESSABLE_ENTITY, false, Some(error.message(lang)))
-        }
+        Err(error) if error.code == app::ErrorCode::InvalidInput => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            false,
+            Some(error.message(lang)),
+        ),
         Err(error) => return Err(Failure::app(error, lang, Scope::Page)),
     };
     let page = ForgotPage {
@@ -289,8 +303,16 @@ async fn settings_view(
     let staff = signed.is_staff();
     let (second_factor, enrolment) = if staff {
         (
-            Some(web.app.second_factor_status(p).await.map_err(fail(signed))?),
-            web.app.second_factor_pending(p).await.map_err(fail(signed))?,
+            Some(
+                web.app
+                    .second_factor_status(p)
+                    .await
+                    .map_err(fail(signed))?,
+            ),
+            web.app
+                .second_factor_pending(p)
+                .await
+                .map_err(fail(signed))?,
         )
     } else {
         (None, None)

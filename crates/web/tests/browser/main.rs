@@ -473,6 +473,9 @@ async fn the_main_pages_pass_axe_at_desktop_and_phone_widths() {
     client.goto(&format!("{}/signin", site.base)).await.unwrap();
     wait_for(&client, "#login").await;
     check("sign-in", axe(&client).await);
+    client.goto(&format!("{}/forgot", site.base)).await.unwrap();
+    wait_for(&client, "#who").await;
+    check("forgotten password", axe(&client).await);
     sign_in(&client, &site, "engineer@cmgos.com").await;
     for width in [1280, 375] {
         client.set_window_size(width, 900).await.unwrap();
@@ -486,6 +489,29 @@ async fn the_main_pages_pass_axe_at_desktop_and_phone_widths() {
         wait_for(&client, "#reply-form").await;
         check(&format!("case page at {width}"), axe(&client).await);
     }
+    // Setting up the second factor: the QR code and its form, on a phone.
+    client
+        .goto(&format!("{}/settings", site.base))
+        .await
+        .unwrap();
+    submit(&client, "form[action='/settings/second-factor']").await;
+    wait_for(&client, "#totp-secret").await;
+    shot(&client, "settings-second-factor-375").await;
+    check("second factor set-up at 375", axe(&client).await);
+    client
+        .goto(&format!("{}/contacts", site.base))
+        .await
+        .unwrap();
+    wait_for(&client, "table a[href^='/contacts/']").await;
+    client
+        .find(Locator::Css("table a[href^='/contacts/']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&client, "dl.facts").await;
+    check("contact page at 375", axe(&client).await);
     client.close().await.unwrap();
     let partner = session().await;
     sign_in(&partner, &site, "partner@acer.com").await;

@@ -367,14 +367,27 @@ async fn mailed_link(app: &app::App, address: &str) -> String {
 
 /// The code an authenticator shows now for a base32 secret.
 fn totp_now(secret: &str) -> String {
-    let bytes = totp_rs::Secret::Encoded(secret.to_string()).to_bytes().unwrap();
-    totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes, None, String::new())
-        .generate_current()
-        .unwrap()
+    let bytes = totp_rs::Secret::Encoded(secret.to_string())
+        .to_bytes()
+        .unwrap();
+    totp_rs::TOTP::new_unchecked(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        bytes,
+        None,
+        String::new(),
+    )
+    .generate_current()
+    .unwrap()
 }
 
 fn between<'a>(page: &'a str, start: &str, end: &str) -> &'a str {
-    page.split(start).nth(1).and_then(|rest| rest.split(end).next()).unwrap()
+    page.split(start)
+        .nth(1)
+        .and_then(|rest| rest.split(end).next())
+        .unwrap()
 }
 
 async fn a_forgotten_password_and_a_second_factor_over_http(db: TestDb) {
@@ -428,7 +441,10 @@ async fn a_forgotten_password_and_a_second_factor_over_http(db: TestDb) {
     let secret = between(&settings, "id=\"totp-secret\">", "<").to_string();
     let confirmed = engineer
         .post(format!("{base}/settings/second-factor/confirm"))
-        .form(&[("_csrf", csrf.as_str()), ("code", totp_now(&secret).as_str())])
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("code", totp_now(&secret).as_str()),
+        ])
         .send()
         .await
         .unwrap();
@@ -477,7 +493,9 @@ async fn a_forgotten_password_and_a_second_factor_over_http(db: TestDb) {
     // The admin sees the second factor on the users page and can turn it off.
     let (admin, admin_csrf) = sign_in(base, "admin@cmgos.com").await;
     let reset = admin
-        .post(format!("{base}/admin/users/engineer%40cmgos.com/second-factor/reset"))
+        .post(format!(
+            "{base}/admin/users/engineer%40cmgos.com/second-factor/reset"
+        ))
         .form(&[("_csrf", admin_csrf.as_str())])
         .send()
         .await
