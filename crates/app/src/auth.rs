@@ -1143,7 +1143,7 @@ impl App {
         let expires_at = now.saturating_add(micros(valid_for));
         let id = self
             .store
-            .insert_one_time_link_mailed(
+            .insert_one_time_link(
                 (user.id, purpose.as_str(), &secret_hash(secret)),
                 now,
                 expires_at,

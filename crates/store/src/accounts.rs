@@ -51,7 +51,7 @@ pub struct ChallengeRecord {
 impl Store {
     /// Adds a one-time link and, when given, queues the mail that carries it, in one transaction
     /// (the raw message is durable before it); returns the link's id.
-    pub async fn insert_one_time_link_mailed(
+    pub async fn insert_one_time_link(
         &self,
         link: (i64, &str, &str),
         now: i64,

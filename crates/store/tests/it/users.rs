@@ -297,11 +297,11 @@ async fn one_time_links_are_single_use_and_expire(db: TestDb) {
         .await
         .unwrap();
     store
-        .insert_one_time_link(user.id, "reset", "l1", 0, 100)
+        .insert_one_time_link((user.id, "reset", "l1"), 0, 100, None)
         .await
         .unwrap();
     store
-        .insert_one_time_link(user.id, "reset", "l2", 0, 100)
+        .insert_one_time_link((user.id, "reset", "l2"), 0, 100, None)
         .await
         .unwrap();
     assert_eq!(
@@ -340,7 +340,64 @@ async fn one_time_links_are_single_use_and_expire(db: TestDb) {
     assert!(store.open_sessions_of(user.id).await.unwrap().is_empty());
 }
 
+async fn account_mail_waits_in_the_outbox_beside_replies(db: TestDb) {
+    let store = open(&db).await;
+    let user = store
+        .insert_user(
+            "gao",
+            person(&store, "gao@cmgos.com", Role::Engineer).await,
+            "h1",
+            0,
+        )
+        .await
+        .unwrap();
+    let before = store.stats().await.unwrap();
+    let mail = store::accounts::AccountMail {
+        raw: b"From: support@cmgos.com\r\nTo: gao@cmgos.com\r\nSubject: reset\r\n\r\nlink\r\n"
+            .to_vec(),
+        recipients: vec!["gao@cmgos.com".into()],
+    };
+    store
+        .insert_one_time_link((user.id, "reset", "l1"), 5, 100, Some(&mail))
+        .await
+        .unwrap();
+    let after = store.stats().await.unwrap();
+    assert_eq!(
+        after.messages, before.messages,
+        "a row naming no message counts none"
+    );
+    assert_eq!((after.sent, after.outbox_queued), (1, 1));
+    let queued = store
+        .outbox(store::outbox::OutboxState::Queued, 10)
+        .await
+        .unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(
+        (
+            queued[0].message_row_id,
+            queued[0].case_id,
+            queued[0].purpose.as_str()
+        ),
+        (None, None, "reset")
+    );
+    let raw = store
+        .read_blob(store::blob::BlobKind::Raw, &queued[0].raw_sha256)
+        .await
+        .unwrap();
+    assert_eq!(raw, mail.raw, "the raw is durable and readable");
+    assert_eq!(
+        store.last_one_time_link_at(user.id, "reset").await.unwrap(),
+        Some(5)
+    );
+    let report = store
+        .check(store::check::CheckOptions::default())
+        .await
+        .unwrap();
+    assert!(report.ok(), "{report:?}");
+}
+
 testkit::backend_tests!(
+    account_mail_waits_in_the_outbox_beside_replies,
     users_are_people_with_a_login,
     sessions_end_and_tokens_revoke,
     failed_sign_ins_are_counted_by_login_and_client,
