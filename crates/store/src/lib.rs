@@ -17,6 +17,7 @@
 
 pub mod backup;
 pub mod blob;
+pub mod bulk;
 pub mod cases;
 pub mod check;
 mod error;
