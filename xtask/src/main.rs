@@ -1,10 +1,13 @@
-//! Development tasks: `cargo xtask conformance [--shared DIR] [--out FILE] [--json]` and
-//! `cargo xtask screenshots` (refreshes the screenshots the README shows, from the browser tests).
+//! Development tasks: `cargo xtask conformance [--shared DIR] [--out FILE] [--json]`,
+//! `cargo xtask screenshots` (refreshes the screenshots the README shows, from the browser tests)
+//! and `cargo xtask bench-load --data-dir DIR [--database-url URL] [--cases N] [--entries N]
+//! [--batch N] [--seed N] [--json]` (fills a store with synthetic history for the web benchmark).
 //!
 //! The conformance run parses every message of the shared mail corpora through Casebook's
 //! own ingest path and compares with the corpora's expected results; its test (in
 //! `conformance.rs`) fails on a crash, a lost message or a match count below the ratchet.
 
+mod bench_load;
 mod conformance;
 
 use std::path::PathBuf;
@@ -17,8 +20,11 @@ fn main() -> Result<()> {
     if task == "screenshots" {
         return screenshots();
     }
+    if task == "bench-load" {
+        return bench_load(args);
+    }
     if task != "conformance" {
-        bail!("unknown task '{task}'; the tasks are: conformance, screenshots");
+        bail!("unknown task '{task}'; the tasks are: conformance, screenshots, bench-load");
     }
     let mut shared = PathBuf::from("../shared");
     let mut out = PathBuf::from("target/conformance.md");
@@ -51,6 +57,80 @@ fn main() -> Result<()> {
     } else {
         print!("{}", report.table());
         eprintln!("written to {}", out.display());
+    }
+    Ok(())
+}
+
+/// `bench-load`: reads its options, fills the store, prints what it did.
+fn bench_load(mut args: impl Iterator<Item = String>) -> Result<()> {
+    let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    let mut options = bench_load::Options {
+        data_dir: PathBuf::new(),
+        database_url: env("CASEBOOK_DATABASE_URL"),
+        cases: 100_000,
+        entries: 1_000_000,
+        batch: 1000,
+        seed: 1,
+        token_prefix: env("CASEBOOK_TOKEN_PREFIX").unwrap_or_else(|| "CMIT".to_string()),
+        token_start: match env("CASEBOOK_TOKEN_START") {
+            Some(start) => start
+                .parse()
+                .context("CASEBOOK_TOKEN_START is not a number")?,
+            None => 10_000_001,
+        },
+    };
+    let mut data_dir = None;
+    let mut json = false;
+    let number = |flag: &str, value: Option<String>| -> Result<u64> {
+        value
+            .with_context(|| format!("{flag} takes a number"))?
+            .replace('_', "")
+            .parse()
+            .with_context(|| format!("{flag} takes a number"))
+    };
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--data-dir" => {
+                data_dir = Some(
+                    args.next()
+                        .map(PathBuf::from)
+                        .context("--data-dir takes a folder")?,
+                )
+            }
+            "--database-url" => {
+                options.database_url = Some(args.next().context("--database-url takes a url")?)
+            }
+            "--cases" => options.cases = number("--cases", args.next())?,
+            "--entries" => options.entries = number("--entries", args.next())?,
+            "--batch" => {
+                options.batch = usize::try_from(number("--batch", args.next())?)
+                    .context("--batch is too large")?
+            }
+            "--seed" => options.seed = number("--seed", args.next())?,
+            "--json" => json = true,
+            other => bail!(
+                "unknown option '{other}'; use --data-dir DIR, --database-url URL, --cases N, --entries N, --batch N, --seed N, --json"
+            ),
+        }
+    }
+    options.data_dir =
+        data_dir.context("bench-load needs --data-dir DIR (a store with imported mail)")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let report = runtime.block_on(bench_load::run(&options))?;
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        println!(
+            "{}: {} cases and {} timeline entries added in {:.1} s; the store holds {} cases and {} timeline entries",
+            report.backend,
+            report.added_cases,
+            report.added_entries,
+            report.elapsed_ms as f64 / 1000.0,
+            report.after.cases,
+            report.after.timeline_entries
+        );
     }
     Ok(())
 }

@@ -28,7 +28,7 @@ use crate::{orgs, Backend, Error, Result, Store};
 
 /// A value for a multi-row insert, typed so that NULLs carry their column's type.
 #[derive(Debug, Clone)]
-enum Param {
+pub(crate) enum Param {
     Int(Option<i64>),
     Text(Option<String>),
 }
@@ -273,14 +273,14 @@ impl Store {
 }
 
 /// Rows per multi-row statement: well under both backends' limits on bound values.
-const ROWS_PER_STATEMENT: usize = 200;
+pub(crate) const ROWS_PER_STATEMENT: usize = 200;
 
 /// The placeholder for the `n`th bound value (1-based).
 ///
 /// SQLite looks a numbered parameter's name up by walking a list of all of them, and sqlx asks
 /// for every parameter's name, so `$N` makes binding quadratic in the number of values: with
 /// multi-row inserts it dominated the ingest profile. Anonymous `?` parameters have no names.
-fn placeholder(backend: Backend, n: usize) -> String {
+pub(crate) fn placeholder(backend: Backend, n: usize) -> String {
     match backend {
         Backend::Sqlite => "?".to_string(),
         Backend::Postgres => format!("${n}"),
@@ -288,7 +288,7 @@ fn placeholder(backend: Backend, n: usize) -> String {
 }
 
 /// Runs `INSERT INTO table (columns) VALUES (…), (…) suffix` over `rows`, in chunks.
-async fn insert_rows(
+pub(crate) async fn insert_rows(
     backend: Backend,
     tx: &mut sqlx::AnyConnection,
     table: &str,
@@ -322,6 +322,54 @@ async fn insert_rows(
             };
         }
         query.execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// The last value a named sequence (`case_seq`, `token_seq`) gave out, read under the writer lock.
+pub(crate) async fn last_seq_value(
+    backend: Backend,
+    tx: &mut sqlx::AnyConnection,
+    name: &'static str,
+) -> Result<u64> {
+    Ok(match backend {
+        Backend::Sqlite => crate::to_u64(
+            sqlx::query_scalar("SELECT value FROM counters WHERE name = $1")
+                .bind(name)
+                .fetch_one(&mut *tx)
+                .await?,
+        ),
+        Backend::Postgres => {
+            let (last, called): (i64, bool) =
+                sqlx::query_as(&format!("SELECT last_value, is_called FROM {name}"))
+                    .fetch_one(&mut *tx)
+                    .await?;
+            crate::to_u64(if called { last } else { last - 1 })
+        }
+    })
+}
+
+/// Records the last value used from a named sequence, under the writer lock.
+pub(crate) async fn set_seq_value(
+    backend: Backend,
+    tx: &mut sqlx::AnyConnection,
+    name: &'static str,
+    value: u64,
+) -> Result<()> {
+    match backend {
+        Backend::Sqlite => {
+            sqlx::query("UPDATE counters SET value = $1 WHERE name = $2")
+                .bind(crate::to_i64(value))
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Backend::Postgres => {
+            sqlx::query(&format!("SELECT setval('{name}', $1)"))
+                .bind(crate::to_i64(value))
+                .execute(&mut *tx)
+                .await?;
+        }
     }
     Ok(())
 }
@@ -1003,21 +1051,7 @@ impl IngestTx<'_> {
     async fn next_seq(&mut self, name: &'static str) -> Result<u64> {
         let last = match self.sequences.get(name) {
             Some(last) => *last,
-            None => match self.store.backend {
-                Backend::Sqlite => crate::to_u64(
-                    sqlx::query_scalar("SELECT value FROM counters WHERE name = $1")
-                        .bind(name)
-                        .fetch_one(&mut *self.tx)
-                        .await?,
-                ),
-                Backend::Postgres => {
-                    let (last, called): (i64, bool) =
-                        sqlx::query_as(&format!("SELECT last_value, is_called FROM {name}"))
-                            .fetch_one(&mut *self.tx)
-                            .await?;
-                    crate::to_u64(if called { last } else { last - 1 })
-                }
-            },
+            None => last_seq_value(self.store.backend, &mut self.tx, name).await?,
         };
         self.sequences.insert(name, last + 1);
         Ok(last + 1)
@@ -1672,21 +1706,7 @@ impl IngestTx<'_> {
         let touched: Vec<(i64, i64)> = std::mem::take(&mut self.touched).into_iter().collect();
         touch_cases(self.store.backend, &mut self.tx, &touched).await?;
         for (name, value) in std::mem::take(&mut self.used_sequences) {
-            match self.store.backend {
-                Backend::Sqlite => {
-                    sqlx::query("UPDATE counters SET value = $1 WHERE name = $2")
-                        .bind(crate::to_i64(value))
-                        .bind(name)
-                        .execute(&mut *self.tx)
-                        .await?;
-                }
-                Backend::Postgres => {
-                    sqlx::query(&format!("SELECT setval('{name}', $1)"))
-                        .bind(crate::to_i64(value))
-                        .execute(&mut *self.tx)
-                        .await?;
-                }
-            }
+            set_seq_value(self.store.backend, &mut self.tx, name, value).await?;
         }
         for (name, value) in [("received", self.received), ("duplicates", self.duplicates)] {
             if value > 0 {

@@ -18,6 +18,7 @@
 pub mod accounts;
 pub mod backup;
 pub mod blob;
+pub mod bulk;
 pub mod cases;
 pub mod check;
 mod error;

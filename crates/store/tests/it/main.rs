@@ -1,6 +1,7 @@
 //! Store integration tests: every test runs on SQLite and on PostgreSQL.
 #![allow(missing_docs, clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
 
+mod bulk;
 mod users;
 
 use case::{CaseNumber, EntryKind, Priority, Status};
