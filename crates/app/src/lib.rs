@@ -173,6 +173,11 @@ impl App {
         Ok(self.store.restore(src).await?)
     }
 
+    /// Refreshes the database's planner statistics (a server does this when it starts).
+    pub async fn refresh_planner_statistics(&self) -> Result<(), AppError> {
+        Ok(self.store.refresh_planner_statistics().await?)
+    }
+
     /// Store counts.
     pub async fn stats(&self) -> Result<store::stats::Stats, AppError> {
         Ok(self.store.stats().await?)

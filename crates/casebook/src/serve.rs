@@ -24,6 +24,7 @@ pub async fn run(
     if let Some(seed) = demo {
         load_demo(&app, seed, lang).await?;
     }
+    app.refresh_planner_statistics().await?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|error| {

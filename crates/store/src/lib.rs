@@ -99,6 +99,22 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+impl Store {
+    /// Refreshes the query planner's statistics where they are missing or stale (SQLite's
+    /// `PRAGMA optimize`, with a bounded sample; PostgreSQL's autovacuum does this by itself).
+    /// Without them SQLite answers a queue filtered by several statuses from the status index and
+    /// a sort (tens of milliseconds at 100,000 cases) instead of the ordered index. A server calls
+    /// it when it starts; it writes, so a short command does not.
+    pub async fn refresh_planner_statistics(&self) -> Result<()> {
+        if self.backend == Backend::Sqlite {
+            sqlx::raw_sql("PRAGMA analysis_limit = 400; PRAGMA optimize = 0x10002;")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
 /// Which database a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -202,14 +218,10 @@ impl Store {
                     if backend == Backend::Sqlite {
                         // The busy timeout comes first: switching to WAL needs a lock that another process may hold.
                         // A 64 MiB page cache (the default is 2 MiB) keeps an import's index pages in memory.
-                        // `optimize` (with a bounded sample) gives the planner table statistics: without
-                        // them it answers a queue filtered by several statuses from the status index and
-                        // a sort (tens of milliseconds at 100,000 cases) instead of the ordered index.
                         connection
                             .execute(
                                 "PRAGMA busy_timeout = 60000; PRAGMA journal_mode = WAL; \
-                                 PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; \
-                                 PRAGMA analysis_limit = 400; PRAGMA optimize = 0x10002;",
+                                 PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;",
                             )
                             .await?;
                     }
