@@ -283,6 +283,20 @@ pub struct TextBody {
     pub cc: Vec<String>,
 }
 
+/// A reply with files, as `multipart/form-data`: `text`, `cc` (addresses separated by commas),
+/// and any number of `files` parts.
+#[derive(ToSchema)]
+#[allow(dead_code)] // Read part by part in `read_reply`; the type only documents the form.
+pub struct ReplyForm {
+    /// The text.
+    pub text: String,
+    /// Extra copy recipients, separated by commas.
+    pub cc: Option<String>,
+    /// The files, each a part of its own.
+    #[schema(value_type = Option<Vec<String>>, format = Binary)]
+    pub files: Option<Vec<Vec<u8>>>,
+}
+
 /// `POST /api/v1/cases/{number}/notes`: an internal note.
 #[utoipa::path(post, path = "/api/v1/cases/{number}/notes", tag = "cases", request_body = TextBody,
     params(("number" = String, Path, description = "Number, alias or tracking token", example = "CAS-03865-H7P3F1")),
@@ -382,7 +396,11 @@ use axum::extract::FromRequest;
 
 /// `POST /api/v1/cases/{number}/replies`: a public reply; staff's goes out by mail through the
 /// outbox, a partner's is recorded as their message on the case.
-#[utoipa::path(post, path = "/api/v1/cases/{number}/replies", tag = "cases", request_body = TextBody,
+#[utoipa::path(post, path = "/api/v1/cases/{number}/replies", tag = "cases",
+    request_body(content(
+        (TextBody = "application/json"),
+        (ReplyForm = "multipart/form-data"),
+    ), description = "The reply as JSON, or with files as a multipart form"),
     params(("number" = String, Path, description = "Number, alias or tracking token", example = "CAS-03865-H7P3F1")),
     responses((status = 201, description = "The change: the case and the reply's entry")))]
 pub async fn case_reply(
@@ -845,6 +863,7 @@ pub async fn token_revoke(
         NewCaseBody,
         CasePatch,
         TextBody,
+        ReplyForm,
         StatusBody,
         AssignBody,
         ParticipantBody,
