@@ -73,13 +73,15 @@ pub enum ErrorCode {
     NotFound,
     /// The request itself is malformed (body, query, content type).
     BadRequest,
+    /// The request's body is larger than the server takes.
+    TooLarge,
     /// Something failed that the user cannot fix (database, disk).
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for tests and catalogs that must cover them all.
-    pub const ALL: [ErrorCode; 30] = [
+    pub const ALL: [ErrorCode; 31] = [
         ErrorCode::CaseNotFound,
         ErrorCode::OrgNotFound,
         ErrorCode::ContactNotFound,
@@ -109,6 +111,7 @@ impl ErrorCode {
         ErrorCode::CsrfRejected,
         ErrorCode::NotFound,
         ErrorCode::BadRequest,
+        ErrorCode::TooLarge,
         ErrorCode::Internal,
     ];
 
@@ -144,6 +147,7 @@ impl ErrorCode {
             ErrorCode::CsrfRejected => "csrf_rejected",
             ErrorCode::NotFound => "not_found",
             ErrorCode::BadRequest => "bad_request",
+            ErrorCode::TooLarge => "too_large",
             ErrorCode::Internal => "internal",
         }
     }

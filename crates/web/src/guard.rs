@@ -182,6 +182,26 @@ pub async fn gate(
     request: Request,
     next: Next,
 ) -> Response {
+    let lang = crate::i18n::from_headers(request.headers());
+    let response = admit(State((web, who, scope)), request, next).await;
+    // A body over the limit is refused by the extractor with a line of plain text; the caller
+    // gets what every other failure is, a problem document or an error page.
+    if response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        let error = app::AppError::web(
+            app::ErrorCode::TooLarge,
+            serde_json::json!({ "limit_mib": crate::routes::BODY_LIMIT / (1024 * 1024) }),
+        );
+        return Failure::app(error, lang, scope).into_response();
+    }
+    response
+}
+
+/// The gate's checks, as [`gate`] describes them.
+async fn admit(
+    State((web, who, scope)): State<(Web, Who, Scope)>,
+    request: Request,
+    next: Next,
+) -> Response {
     let (mut parts, body) = request.into_parts();
     let peer = parts
         .extensions

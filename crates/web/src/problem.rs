@@ -36,6 +36,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::Forbidden | ErrorCode::CsrfRejected => StatusCode::FORBIDDEN,
         ErrorCode::SignInFailed | ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
         ErrorCode::LinkInvalid => StatusCode::GONE,
+        ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::StoreNotFound
         | ErrorCode::DataDirUnusable
         | ErrorCode::StoreInconsistent

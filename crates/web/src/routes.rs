@@ -176,6 +176,9 @@ pub fn table() -> Vec<Route> {
     }
 }
 
+/// The largest request body the server reads (a reply's files are 25 MiB at most).
+pub const BODY_LIMIT: usize = 30 * 1024 * 1024;
+
 /// The router of [`table`], with the security headers on every answer.
 pub fn build(web: Web) -> Router {
     let mut router: Router<Web> = Router::new();
@@ -194,7 +197,7 @@ pub fn build(web: Web) -> Router {
             async move { pages::not_found(web, request).await }
         })
         .with_state(web)
-        .layer(axum::extract::DefaultBodyLimit::max(30 * 1024 * 1024))
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             https,
             security::headers,

@@ -314,6 +314,7 @@ error-unauthenticated = you are not signed in, or your session has ended; sign i
 error-csrf_rejected = this form has expired or came from another site; reload the page and try again
 error-not_found = there is nothing at this address; check the link, or go back to the queue
 error-bad_request = the request could not be read: { $detail }
+error-too_large = the request is larger than the { $limit_mib } MiB the server takes; send large logs through an upload link
 
 ## Accounts: mail with one-time links, the second factor (app::accounts)
 

@@ -293,6 +293,7 @@ error-unauthenticated = 您尚未登录，或会话已结束；请登录后重�
 error-csrf_rejected = 此表单已过期或来自其他网站；请刷新页面后重试
 error-not_found = 此地址没有内容；请检查链接，或返回案例队列
 error-bad_request = 无法读取请求：{ $detail }
+error-too_large = 请求超过服务器接受的 { $limit_mib } MiB；大日志请通过上传链接发送
 
 ## 账号：一次性链接邮件、双重验证（app::accounts）
 

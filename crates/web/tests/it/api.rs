@@ -56,6 +56,27 @@ async fn errors_are_problem_documents_in_the_callers_language(db: TestDb) {
         problem["detail"].as_str().unwrap().contains("txt"),
         "{problem}"
     );
+    // A body over the limit is a problem document too, not a line of plain text.
+    let response = client
+        .post(format!("{base}/api/v1/cases/{}/notes", w.acer_case))
+        .bearer_auth(&w.engineer_token)
+        .header("content-type", "application/json")
+        .header("accept-language", "zh-CN")
+        .body(vec![b' '; web::routes::BODY_LIMIT + 1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["code"], "too_large");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("30 MiB"),
+        "{problem}"
+    );
     // Not signed in.
     let response = client
         .get(format!("{base}/api/v1/me"))
