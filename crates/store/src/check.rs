@@ -191,6 +191,22 @@ impl Store {
                 .errors
                 .push(format!("{unreferenced} messages have no timeline entry"));
         }
+        // The queue's counts, kept by triggers, against a count of the cases themselves.
+        let drifted: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM ( \
+                 SELECT COALESCE(customer_org_id, 0) AS org_key, status, COUNT(*) AS n FROM cases \
+                 WHERE merged_into IS NULL GROUP BY COALESCE(customer_org_id, 0), status \
+             ) actual FULL OUTER JOIN (SELECT org_key, status, n FROM case_counts WHERE n <> 0) kept \
+             ON kept.org_key = actual.org_key AND kept.status = actual.status \
+             WHERE actual.n IS NULL OR kept.n IS NULL OR actual.n <> kept.n",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        if drifted > 0 {
+            report.errors.push(format!(
+                "the queue's counts differ from the cases in {drifted} (organization, status) pairs"
+            ));
+        }
         if self.backend == Backend::Sqlite {
             let verdict: String = sqlx::query_scalar("PRAGMA integrity_check")
                 .fetch_one(&self.pool)

@@ -67,6 +67,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_accounts.sql"),
         postgres: include_str!("../migrations/postgres/0009_accounts.sql"),
     },
+    Migration {
+        version: 10,
+        name: "case_counts",
+        sqlite: include_str!("../migrations/sqlite/0010_case_counts.sql"),
+        postgres: include_str!("../migrations/postgres/0010_case_counts.sql"),
+    },
 ];
 
 impl Store {

@@ -105,6 +105,38 @@ pub struct VisibilityChanged {
     pub event_entry: Option<i64>,
 }
 
+/// A timeline row's own columns, as the aggregate query gives them: id, case, visibility,
+/// organization, kind, time, actor, data.
+type EntryColumns = (
+    i64,
+    i64,
+    String,
+    Option<i64>,
+    String,
+    i64,
+    Option<String>,
+    String,
+);
+
+/// The columns of the message an entry carries (all `None` for an entry without one): row id,
+/// Message-ID, raw, sender's name and address, To and Cc as JSON, subject, sent time and offset,
+/// body, where the quote starts, how it was matched.
+type MessageColumns = (
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+);
+
 impl Store {
     /// Makes an entry public or internal and records that as an event on its case.
     pub async fn set_entry_visibility(
@@ -194,21 +226,31 @@ impl Store {
 
     async fn entries_where(&self, filter: &str, value: i64) -> Result<Vec<TimelineRecord>> {
         let mut connection = self.pool.acquire().await?;
-        let rows = sqlx::query(&format!(
-            "SELECT t.id AS entry_id, t.case_id, t.visibility, t.org_id, t.kind, t.at, t.actor, t.data_json, m.id AS row_id, m.message_id, m.raw_sha256, m.from_name, m.from_address, \
-             m.to_json, m.cc_json, m.subject, m.sent_at, m.sent_offset, m.body_text, m.quoted_from, m.matched_by \
-             FROM timeline t LEFT JOIN messages m ON m.id = t.message_row_id WHERE {filter} ORDER BY t.at, t.id",
+        // The whole timeline comes back as one JSON value, not a row per entry: rows cross from
+        // SQLite's worker thread one by one (each a wake-up and a copy of every column), which
+        // made a long case page's fetch cost more than building the page itself.
+        let (aggregate, array) = match self.backend {
+            crate::Backend::Sqlite => ("json_group_array", "json_array"),
+            crate::Backend::Postgres => ("json_agg", "json_build_array"),
+        };
+        let json: Option<String> = sqlx::query_scalar(&format!(
+            "SELECT CAST({aggregate}({array}(\
+                 {array}(t.id, t.case_id, t.visibility, t.org_id, t.kind, t.at, t.actor, t.data_json), \
+                 {array}(m.id, m.message_id, m.raw_sha256, m.from_name, m.from_address, m.to_json, \
+                     m.cc_json, m.subject, m.sent_at, m.sent_offset, m.body_text, m.quoted_from, m.matched_by)\
+             ) ORDER BY t.at, t.id) AS TEXT) \
+             FROM timeline t LEFT JOIN messages m ON m.id = t.message_row_id WHERE {filter}",
         ))
         .bind(value)
-        .fetch_all(&mut *connection)
+        .fetch_one(&mut *connection)
         .await?;
+        let rows: Vec<(EntryColumns, MessageColumns)> =
+            serde_json::from_str(json.as_deref().unwrap_or("[]"))
+                .map_err(|error| Error::Corrupt(format!("timeline rows as JSON: {error}")))?;
         // Every attachment of these entries' messages in one query, not one per message.
         let mut attachments_of: std::collections::HashMap<i64, Vec<AttachmentRecord>> =
             std::collections::HashMap::new();
-        if rows
-            .iter()
-            .any(|row| matches!(row.try_get::<Option<i64>, _>("row_id"), Ok(Some(_))))
-        {
+        if rows.iter().any(|(_, message)| message.0.is_some()) {
             let found = sqlx::query(&format!(
                 "SELECT DISTINCT a.id, a.message_row_id, a.filename, a.content_type, a.size, a.sha256 \
                  FROM attachments a JOIN timeline t ON t.message_row_id = a.message_row_id \
@@ -230,50 +272,64 @@ impl Store {
             }
         }
         let mut entries = Vec::with_capacity(rows.len());
-        for row in rows {
-            let kind: String = row.try_get("kind")?;
-            let data: String = row.try_get("data_json")?;
-            let row_id: Option<i64> = row.try_get("row_id")?;
+        for (entry, message) in rows {
+            let (id, case_id, visibility, org_id, kind, at, actor, data) = entry;
+            let (
+                row_id,
+                message_id,
+                raw_sha256,
+                from_name,
+                from_address,
+                to,
+                cc,
+                subject,
+                sent_at,
+                offset,
+                body_text,
+                quoted_from,
+                matched_by,
+            ) = message;
             let message = match row_id {
                 Some(row_id) => {
+                    let missing =
+                        |column: &str| Error::Corrupt(format!("message {row_id} has no {column}"));
                     let attachments = attachments_of.get(&row_id).cloned().unwrap_or_default();
-                    let matched_by: String = row.try_get("matched_by")?;
-                    let to: String = row.try_get("to_json")?;
-                    let cc: String = row.try_get("cc_json")?;
-                    let offset: i64 = row.try_get("sent_offset")?;
-                    let quoted_from: Option<i64> = row.try_get("quoted_from")?;
+                    let to = to.ok_or_else(|| missing("to_json"))?;
+                    let cc = cc.ok_or_else(|| missing("cc_json"))?;
                     Some(MessageRecord {
                         row_id,
-                        message_id: row.try_get("message_id")?,
-                        raw_sha256: row.try_get("raw_sha256")?,
-                        from_name: row.try_get("from_name")?,
-                        from_address: row.try_get("from_address")?,
+                        message_id,
+                        raw_sha256: raw_sha256.ok_or_else(|| missing("raw_sha256"))?,
+                        from_name,
+                        from_address,
                         to: serde_json::from_str(&to).map_err(|error| {
                             Error::Corrupt(format!("message {row_id} recipients: {error}"))
                         })?,
                         cc: serde_json::from_str(&cc).map_err(|error| {
                             Error::Corrupt(format!("message {row_id} cc: {error}"))
                         })?,
-                        subject: row.try_get("subject")?,
-                        sent_at: row.try_get("sent_at")?,
-                        sent_offset: i32::try_from(offset).unwrap_or(0),
-                        body_text: row.try_get("body_text")?,
+                        subject: subject.ok_or_else(|| missing("subject"))?,
+                        sent_at: sent_at.ok_or_else(|| missing("sent_at"))?,
+                        sent_offset: i32::try_from(offset.unwrap_or(0)).unwrap_or(0),
+                        body_text: body_text.ok_or_else(|| missing("body_text"))?,
                         quoted_from: quoted_from.map(crate::to_u64),
-                        matched_by: matched_by.parse().map_err(Error::Corrupt)?,
+                        matched_by: matched_by
+                            .ok_or_else(|| missing("matched_by"))?
+                            .parse()
+                            .map_err(Error::Corrupt)?,
                         attachments,
                     })
                 }
                 None => None,
             };
-            let visibility: String = row.try_get("visibility")?;
             entries.push(TimelineRecord {
-                id: row.try_get("entry_id")?,
-                case_id: row.try_get("case_id")?,
+                id,
+                case_id,
                 visibility: visibility.parse().map_err(Error::Corrupt)?,
-                org_id: row.try_get("org_id")?,
+                org_id,
                 kind: kind.parse().map_err(Error::Corrupt)?,
-                at: row.try_get("at")?,
-                actor: row.try_get("actor")?,
+                at,
+                actor,
                 data: serde_json::from_str(&data).map_err(|error| {
                     Error::Corrupt(format!("timeline entry data is not JSON: {error}"))
                 })?,

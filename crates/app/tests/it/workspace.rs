@@ -472,7 +472,62 @@ async fn a_signed_in_user_acts_with_their_role_and_organization(db: TestDb) {
     );
 }
 
+/// The counts the triggers keep equal a count of the cases, through new cases, status changes and
+/// merges, for staff and for a partner, and the integrity check agrees.
+async fn the_kept_counts_match_a_count_of_the_cases(db: TestDb) {
+    let app = open(&db).await;
+    let (staff, acer, _) = parties(&app).await;
+    let mut numbers = Vec::new();
+    for i in 0..9 {
+        let customer = ["Acer", "Lenovo", "Acer"][i % 3];
+        let view = app
+            .case_new(
+                &staff,
+                app::views::NewCaseInput {
+                    title: format!("problem {i}"),
+                    customer: customer.into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        numbers.push(view.summary.number);
+    }
+    app.case_status(&staff, &numbers[0], Status::InProgress, None)
+        .await
+        .unwrap();
+    app.case_status(&staff, &numbers[3], Status::Cancelled, None)
+        .await
+        .unwrap();
+    app.case_merge(&staff, &numbers[2], &numbers[5], true)
+        .await
+        .unwrap();
+    // With every priority chosen, the queue counts the cases themselves.
+    let every_priority = QueueInput {
+        priorities: case::Priority::ALL.to_vec(),
+        ..queue_input(50)
+    };
+    for actor in [&staff, &acer] {
+        let kept = app.queue(actor, queue_input(50)).await.unwrap().counts;
+        let counted = app
+            .queue(actor, every_priority.clone())
+            .await
+            .unwrap()
+            .counts;
+        assert_eq!(kept, counted);
+    }
+    let staff_counts = app.queue(&staff, queue_input(50)).await.unwrap().counts;
+    let total: u64 = staff_counts.iter().map(|c| c.count).sum();
+    assert_eq!(total, 8, "the merged case no longer counts");
+    let report = app
+        .check(store::check::CheckOptions::default())
+        .await
+        .unwrap();
+    assert!(report.ok(), "{report:?}");
+}
+
 testkit::backend_tests!(
+    the_kept_counts_match_a_count_of_the_cases,
     the_queue_pages_by_cursor_and_counts_statuses,
     a_reply_is_stored_queued_and_threads_the_answer,
     the_policy_holds_for_every_caller,
