@@ -109,8 +109,21 @@ pub struct CasePage {
     pub participants: Vec<String>,
     /// The statuses the state machine allows from here.
     pub transitions: Vec<Status>,
-    /// Replies Casebook wrote and where each stands: `(message row, state)`.
+    /// Replies Casebook wrote and where each stands: `(message row, state)`, written in JSON as
+    /// `{"ROW": "STATE"}` (which reads better than pairs).
+    #[serde(serialize_with = "outbox_as_object")]
     pub outbox: Vec<(i64, OutboxState)>,
+}
+
+fn outbox_as_object<S: serde::Serializer>(
+    outbox: &[(i64, OutboxState)],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(
+        outbox
+            .iter()
+            .map(|(row, state)| (row.to_string(), state.as_str())),
+    )
 }
 
 /// An attachment's bytes with what a download needs.
