@@ -228,7 +228,8 @@ impl Store {
         let mut connection = self.pool.acquire().await?;
         // The whole timeline comes back as one JSON value, not a row per entry: rows cross from
         // SQLite's worker thread one by one (each a wake-up and a copy of every column), which
-        // made a long case page's fetch cost more than building the page itself.
+        // made a long case page's fetch cost more than building the page itself. Time order
+        // (`at`, then id) is restored after parsing.
         let (aggregate, array) = match self.backend {
             crate::Backend::Sqlite => ("json_group_array", "json_array"),
             crate::Backend::Postgres => ("json_agg", "json_build_array"),
@@ -238,15 +239,18 @@ impl Store {
                  {array}(t.id, t.case_id, t.visibility, t.org_id, t.kind, t.at, t.actor, t.data_json), \
                  {array}(m.id, m.message_id, m.raw_sha256, m.from_name, m.from_address, m.to_json, \
                      m.cc_json, m.subject, m.sent_at, m.sent_offset, m.body_text, m.quoted_from, m.matched_by)\
-             ) ORDER BY t.at, t.id) AS TEXT) \
+             )) AS TEXT) \
              FROM timeline t LEFT JOIN messages m ON m.id = t.message_row_id WHERE {filter}",
         ))
         .bind(value)
         .fetch_one(&mut *connection)
         .await?;
-        let rows: Vec<(EntryColumns, MessageColumns)> =
+        let mut rows: Vec<(EntryColumns, MessageColumns)> =
             serde_json::from_str(json.as_deref().unwrap_or("[]"))
                 .map_err(|error| Error::Corrupt(format!("timeline rows as JSON: {error}")))?;
+        // Ordered here: an ORDER BY inside the aggregate made SQLite sort every row, bodies
+        // and all, through a temporary b-tree.
+        rows.sort_by_key(|(entry, _)| (entry.5, entry.0));
         // Every attachment of these entries' messages in one query, not one per message.
         let mut attachments_of: std::collections::HashMap<i64, Vec<AttachmentRecord>> =
             std::collections::HashMap::new();
