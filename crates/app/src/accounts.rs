@@ -278,17 +278,23 @@ impl App {
         Ok(None)
     }
 
-    /// Where the user's second factor stands.
+    /// Where the user's second factor stands, with the set-up that waits for its first code (shown
+    /// again when the page reloads).
     pub async fn second_factor_status(
         &self,
         principal: &Principal,
-    ) -> Result<SecondFactorStatus, AppError> {
+    ) -> Result<(SecondFactorStatus, Option<TotpEnrolment>), AppError> {
         let state = self.store.totp_state(principal.user_id).await?;
-        Ok(SecondFactorStatus {
+        let status = SecondFactorStatus {
             enabled: state.secret.is_some(),
             pending: state.pending.is_some(),
             recovery_left: state.recovery_left,
-        })
+        };
+        let enrolment = state
+            .pending
+            .map(|secret| self.enrolment(&secret, &principal.login))
+            .transpose()?;
+        Ok((status, enrolment))
     }
 
     /// Starts setting up a second factor (staff only): a new secret waits for its first code.
@@ -319,18 +325,6 @@ impl App {
             .set_totp_pending(principal.user_id, Some(&secret))
             .await?;
         self.enrolment(&secret, &principal.login)
-    }
-
-    /// The enrolment being set up, shown again (the page reloads), or `None` when none waits.
-    pub async fn second_factor_pending(
-        &self,
-        principal: &Principal,
-    ) -> Result<Option<TotpEnrolment>, AppError> {
-        let state = self.store.totp_state(principal.user_id).await?;
-        state
-            .pending
-            .map(|secret| self.enrolment(&secret, &principal.login))
-            .transpose()
     }
 
     fn enrolment(&self, secret: &str, login: &str) -> Result<TotpEnrolment, AppError> {

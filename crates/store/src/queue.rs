@@ -392,14 +392,10 @@ impl Store {
             after: None,
             ..query.clone()
         };
-        let blank = |text: &Option<String>| text.as_deref().is_none_or(str::is_empty);
-        let unfiltered = query.priorities.is_empty()
-            && blank(&query.customer)
-            && query.owner == OwnerFilter::Any
-            && blank(&query.stage)
-            && blank(&query.tag)
-            && query.participant.is_none()
-            && blank(&query.text);
+        let b = filters(&without_status);
+        // Only "not merged" and a partner's own organization: no filter the kept counts cannot
+        // answer (derived from the clauses, so a filter added later never reads them by mistake).
+        let unfiltered = b.clauses.len() == 1 + usize::from(query.customer_org_id.is_some());
         if unfiltered {
             // The counts the triggers keep (see migration 0010), not a count over every case.
             let found: Vec<(String, i64)> = match query.customer_org_id {
@@ -428,7 +424,6 @@ impl Store {
                 })
                 .collect());
         }
-        let b = filters(&without_status);
         let sql = format!(
             "SELECT c.status, COUNT(*) AS n FROM cases c WHERE {} GROUP BY c.status",
             b.clauses.join(" AND ")

@@ -560,6 +560,7 @@ web-link-welcome = Welcome to Casebook: choose your password
 web-link-reset-title = Choose a new password
 web-link-submit = Set password
 web-link-once = This user has no address, so the link could not be mailed. It is shown only now and works once: give it to the user yourself:
+web-col-org = Organization
 web-col-names = Names
 web-contact-cases = Cases they take part in
 web-contact-no-cases = No case names this contact as a participant.

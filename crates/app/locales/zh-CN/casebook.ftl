@@ -536,6 +536,7 @@ web-link-welcome = 欢迎使用 Casebook：请设置您的密码
 web-link-reset-title = 设置新密码
 web-link-submit = 设置密码
 web-link-once = 该用户没有邮箱地址，无法通过邮件发送链接。此链接只显示这一次，且只能使用一次，请亲自交给该用户：
+web-col-org = 组织
 web-col-names = 姓名
 web-contact-cases = 参与的案例
 web-contact-no-cases = 没有案例将此联系人列为参与者。

@@ -407,7 +407,8 @@ async fn the_second_factor_is_turned_off_by_its_owner_or_an_admin(db: TestDb) {
         .sign_in("gao@cmgos.com", PASSWORD, "10.0.0.1")
         .await
         .unwrap();
-    let status = h.app.second_factor_status(&principal).await.unwrap();
+    let (status, enrolment) = h.app.second_factor_status(&principal).await.unwrap();
+    assert!(enrolment.is_none());
     assert_eq!((status.enabled, status.recovery_left), (false, 0));
     assert_eq!(
         h.app

@@ -34,6 +34,19 @@ pub async fn signin_page(visitor: Visitor, RawQuery(query): RawQuery) -> Respons
 }
 
 fn session_cookie(web: &Web, value: &str, max_age: Option<i64>) -> HeaderValue {
+    http_only_cookie(web, SESSION_COOKIE, value, "/", max_age)
+}
+
+/// An `HttpOnly`, `SameSite=Lax` cookie, `Secure` when the public address is https. Its values
+/// are hex secrets (or empty, to clear it), so the header is always valid; were it not, the
+/// cookie is cleared rather than set.
+fn http_only_cookie(
+    web: &Web,
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age: Option<i64>,
+) -> HeaderValue {
     let secure = if web.config.secure_cookies() {
         "; Secure"
     } else {
@@ -41,9 +54,9 @@ fn session_cookie(web: &Web, value: &str, max_age: Option<i64>) -> HeaderValue {
     };
     let age = max_age.map_or(String::new(), |age| format!("; Max-Age={age}"));
     HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax{secure}{age}"
+        "{name}={value}; Path={path}; HttpOnly; SameSite=Lax{secure}{age}"
     ))
-    .unwrap_or_else(|_| HeaderValue::from_static("casebook_session=; Path=/"))
+    .unwrap_or_else(|_| HeaderValue::from_static("casebook_invalid=; Max-Age=0"))
 }
 
 /// Signs in: a new session, its secret in an HttpOnly cookie.
@@ -101,15 +114,7 @@ const CHALLENGE_COOKIE: &str = "casebook_challenge";
 const CHALLENGE_AGE: i64 = 300;
 
 fn challenge_cookie(web: &Web, value: &str, max_age: i64) -> HeaderValue {
-    let secure = if web.config.secure_cookies() {
-        "; Secure"
-    } else {
-        ""
-    };
-    HeaderValue::from_str(&format!(
-        "{CHALLENGE_COOKIE}={value}; Path=/signin/code; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static("casebook_challenge=; Path=/signin/code"))
+    http_only_cookie(web, CHALLENGE_COOKIE, value, "/signin/code", Some(max_age))
 }
 
 fn urlencode(text: &str) -> String {
@@ -302,18 +307,12 @@ async fn settings_view(
     let p = &signed.principal;
     let staff = signed.is_staff();
     let (second_factor, enrolment) = if staff {
-        (
-            Some(
-                web.app
-                    .second_factor_status(p)
-                    .await
-                    .map_err(fail(signed))?,
-            ),
-            web.app
-                .second_factor_pending(p)
-                .await
-                .map_err(fail(signed))?,
-        )
+        let (status, enrolment) = web
+            .app
+            .second_factor_status(p)
+            .await
+            .map_err(fail(signed))?;
+        (Some(status), enrolment)
     } else {
         (None, None)
     };

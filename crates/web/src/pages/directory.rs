@@ -261,7 +261,7 @@ pub async fn contact_list(State(web): State<Web>, signed: Signed) -> PageResult 
         columns: vec![
             "web-col-name".into(),
             "web-col-addresses".into(),
-            "field-customer".into(),
+            "web-col-org".into(),
             "web-col-role".into(),
         ],
         rows: contacts

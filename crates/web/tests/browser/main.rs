@@ -476,6 +476,18 @@ async fn the_main_pages_pass_axe_at_desktop_and_phone_widths() {
     client.goto(&format!("{}/forgot", site.base)).await.unwrap();
     wait_for(&client, "#who").await;
     check("forgotten password", axe(&client).await);
+    client
+        .goto(&format!("{}/lang/zh-CN", site.base))
+        .await
+        .unwrap();
+    client.goto(&format!("{}/forgot", site.base)).await.unwrap();
+    wait_text(&client, "重置密码").await;
+    shot(&client, "forgot-zh").await;
+    check("forgotten password in Chinese", axe(&client).await);
+    client
+        .goto(&format!("{}/lang/en", site.base))
+        .await
+        .unwrap();
     sign_in(&client, &site, "engineer@cmgos.com").await;
     for width in [1280, 375] {
         client.set_window_size(width, 900).await.unwrap();
@@ -511,6 +523,7 @@ async fn the_main_pages_pass_axe_at_desktop_and_phone_widths() {
         .await
         .unwrap();
     wait_for(&client, "dl.facts").await;
+    shot(&client, "contact-375").await;
     check("contact page at 375", axe(&client).await);
     client.close().await.unwrap();
     let partner = session().await;
