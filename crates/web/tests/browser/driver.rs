@@ -81,6 +81,27 @@ pub async fn wait_for(client: &Client, css: &str) -> Element {
         .unwrap_or_else(|error| panic!("no {css} within 10 s: {error}"))
 }
 
+/// Clicks the element once it is there, looking again while a page that is loading replaces it
+/// (a stale element), for up to 10 s.
+pub async fn click_when_ready(client: &Client, css: &str) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let element = wait_for(client, css).await;
+        match element.click().await {
+            Ok(()) => return,
+            Err(error) if Instant::now() < deadline => {
+                pause_before_retry(&error).await;
+            }
+            Err(error) => panic!("{css} could not be clicked within 10 s: {error}"),
+        }
+    }
+}
+
+/// A moment before looking again (a deadline bounds the loop that calls it).
+async fn pause_before_retry(_error: &fantoccini::error::CmdError) {
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+}
+
 /// Waits up to 10 s for text anywhere in the page.
 pub async fn wait_text(client: &Client, text: &str) {
     let deadline = Instant::now() + WAIT;

@@ -17,7 +17,7 @@ use app::{App, AuthSettings, IntakeConfig, OpenMode, StoreConfig};
 use fantoccini::{Client, Locator};
 use testkit::TestDb;
 
-use driver::{session, shot, wait_for, wait_text};
+use driver::{click_when_ready, session, shot, wait_for, wait_text};
 
 const SEED_CASE: &str = "CAS-03865-H7P3F1";
 
@@ -166,8 +166,8 @@ async fn an_engineer_works_the_model_case_from_queue_to_archive_and_reopen() {
         Some("queue-search")
     );
     search.send_keys("03865\u{E007}").await.unwrap(); // U+E007: the Enter key
-    let link = wait_for(&client, &format!("a[href='/cases/{SEED_CASE}']")).await;
-    link.click().await.unwrap();
+                                                      // The search's answer replaces the queue: the link is clicked on the page that stays.
+    click_when_ready(&client, &format!("a[href='/cases/{SEED_CASE}']")).await;
     wait_for(&client, "#timeline").await;
     let text = body_text(&client).await;
     assert!(text.contains("系统重置失败问题"), "the title");
