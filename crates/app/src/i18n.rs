@@ -276,6 +276,27 @@ pub fn event_text(event: &case::Event, lang: Lang) -> String {
                 ("size", number(*size)),
             ],
         ),
+        Event::Sla {
+            breach,
+            rule,
+            measure,
+            target,
+            ..
+        } => lang.text(
+            if *breach {
+                "event-sla_breach"
+            } else {
+                "event-sla_warning"
+            },
+            &[
+                ("rule", FluentValue::from(rule.clone())),
+                (
+                    "measure",
+                    FluentValue::from(lang.say(&format!("sla-measure-{measure}"))),
+                ),
+                ("target", FluentValue::from(target.clone())),
+            ],
+        ),
     }
 }
 

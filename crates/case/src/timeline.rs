@@ -37,11 +37,15 @@ pub enum EntryKind {
     Split,
     /// A person made an entry public or internal.
     VisibilityChange,
+    /// An SLA rule's warning threshold was reached.
+    SlaWarning,
+    /// An SLA rule's limit was passed.
+    SlaBreach,
 }
 
 impl EntryKind {
     /// Every kind, for tests and catalogs that must cover them all.
-    pub const ALL: [EntryKind; 10] = [
+    pub const ALL: [EntryKind; 12] = [
         EntryKind::InboundEmail,
         EntryKind::OutboundEmail,
         EntryKind::Note,
@@ -52,6 +56,8 @@ impl EntryKind {
         EntryKind::Merge,
         EntryKind::Split,
         EntryKind::VisibilityChange,
+        EntryKind::SlaWarning,
+        EntryKind::SlaBreach,
     ];
 
     /// Whether this kind is an email.
@@ -226,6 +232,21 @@ pub enum Event {
         /// Size in bytes.
         size: u64,
     },
+    /// An SLA rule fired: its warning (`breach: false`) or its limit.
+    Sla {
+        /// Whether the limit was passed (else the warning threshold was reached).
+        breach: bool,
+        /// The policy rule's name.
+        rule: String,
+        /// What the rule measures (`idle`, `open`, …).
+        measure: String,
+        /// The limit as the policy writes it (`10d`, `4bh`).
+        target: String,
+        /// When the threshold was reached, microseconds since the epoch (UTC).
+        due_at: i64,
+        /// What the policy does (`notify_owner`, `escalate_manager`, …).
+        actions: Vec<String>,
+    },
 }
 
 /// The stored data of an entry does not fit its kind.
@@ -292,6 +313,16 @@ struct NoteData {
 }
 
 #[derive(Serialize, Deserialize)]
+struct SlaData {
+    rule: String,
+    measure: String,
+    target: String,
+    due_at: i64,
+    #[serde(default)]
+    actions: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
 struct AttachmentData {
     filename: String,
     size: u64,
@@ -314,6 +345,8 @@ impl Event {
             Event::Split { .. } => EntryKind::Split,
             Event::VisibilityChange { .. } => EntryKind::VisibilityChange,
             Event::Attachment { .. } => EntryKind::Attachment,
+            Event::Sla { breach: false, .. } => EntryKind::SlaWarning,
+            Event::Sla { breach: true, .. } => EntryKind::SlaBreach,
         }
     }
 
@@ -361,6 +394,20 @@ impl Event {
                 to_value(VisibilityData { entry, from, to })
             }
             Event::Attachment { filename, size } => to_value(AttachmentData { filename, size }),
+            Event::Sla {
+                rule,
+                measure,
+                target,
+                due_at,
+                actions,
+                ..
+            } => to_value(SlaData {
+                rule,
+                measure,
+                target,
+                due_at,
+                actions,
+            }),
         }
     }
 
@@ -442,6 +489,17 @@ impl Event {
                     size: data.size,
                 }
             }
+            EntryKind::SlaWarning | EntryKind::SlaBreach => {
+                let data: SlaData = read(kind, data)?;
+                Event::Sla {
+                    breach: kind == EntryKind::SlaBreach,
+                    rule: data.rule,
+                    measure: data.measure,
+                    target: data.target,
+                    due_at: data.due_at,
+                    actions: data.actions,
+                }
+            }
         })
     }
 }
@@ -508,6 +566,8 @@ identifiers!(EntryKind {
     Merge => "merge",
     Split => "split",
     VisibilityChange => "visibility_change",
+    SlaWarning => "sla_warning",
+    SlaBreach => "sla_breach",
 });
 
 identifiers!(Visibility {

@@ -13,7 +13,8 @@
 //! Times are passed in by callers as microseconds since the epoch, UTC;
 //! SQL never calls `now()` for a domain time. Public methods are grouped by
 //! aggregate: [`orgs`], [`cases`], [`timeline`], [`quarantine`], [`ingest`],
-//! [`stats`], [`users`] (sign-in: users, sessions, tokens, the admin log).
+//! [`stats`], [`users`] (sign-in: users, sessions, tokens, the admin log), [`sla`] (policies,
+//! clocks, firings) and [`jobs`] (the durable job queue and named leases).
 
 pub mod accounts;
 pub mod backup;
@@ -23,12 +24,14 @@ pub mod cases;
 pub mod check;
 mod error;
 pub mod ingest;
+pub mod jobs;
 pub mod live;
 mod migrate;
 pub mod orgs;
 pub mod outbox;
 pub mod quarantine;
 pub mod queue;
+pub mod sla;
 pub mod stats;
 pub mod timeline;
 pub mod users;

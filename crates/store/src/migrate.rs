@@ -73,6 +73,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_case_counts.sql"),
         postgres: include_str!("../migrations/postgres/0010_case_counts.sql"),
     },
+    Migration {
+        version: 11,
+        name: "sla",
+        sqlite: include_str!("../migrations/sqlite/0011_sla.sql"),
+        postgres: include_str!("../migrations/postgres/0011_sla.sql"),
+    },
 ];
 
 impl Store {

@@ -151,6 +151,8 @@ kind-field_change = change
 kind-merge = merge
 kind-split = split
 kind-visibility_change = visibility
+kind-sla_warning = SLA warning
+kind-sla_breach = SLA breach
 
 visibility-public = public
 visibility-internal = internal
@@ -173,6 +175,13 @@ event-split-split_off = split { $case } off this case: { $title }{ $messages ->
 event-split-split_from = split off { $case }: { $title }
 event-visibility_change = entry { $entry } made { $to } (was { $from })
 event-attachment = { $filename } ({ $size } bytes)
+event-sla_warning = { $rule }: { $measure } nears its limit of { $target }
+event-sla_breach = { $rule }: { $measure } passed its limit of { $target }
+sla-measure-first_response = time to first response
+sla-measure-update = time without an update to the customer
+sla-measure-idle = time without activity
+sla-measure-resolution = time to resolution
+sla-measure-open = time open
 
 ## Change results (case note, status, edit, assign, merge, split, entry)
 

@@ -149,6 +149,8 @@ kind-field_change = 修改
 kind-merge = 合并
 kind-split = 拆分
 kind-visibility_change = 可见性
+kind-sla_warning = SLA 预警
+kind-sla_breach = SLA 超时
 
 visibility-public = 公开
 visibility-internal = 内部
@@ -170,6 +172,13 @@ event-split-split_off = 已从本案例拆分出 { $case }：{ $title }{ $messag
 event-split-split_from = 拆分自 { $case }：{ $title }
 event-visibility_change = 条目 { $entry } 改为{ $to }（原为{ $from }）
 event-attachment = { $filename }（{ $size } 字节）
+event-sla_warning = { $rule }：{ $measure }即将达到上限 { $target }
+event-sla_breach = { $rule }：{ $measure }已超过上限 { $target }
+sla-measure-first_response = 首次响应时间
+sla-measure-update = 未向客户更新的时间
+sla-measure-idle = 无进展时间
+sla-measure-resolution = 解决时间
+sla-measure-open = 开启时长
 
 ## 修改结果
 

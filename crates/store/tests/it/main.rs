@@ -2,6 +2,7 @@
 #![allow(missing_docs, clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
 
 mod bulk;
+mod jobs;
 mod users;
 
 use case::{CaseNumber, EntryKind, Priority, Status};

@@ -1,0 +1,153 @@
+//! The durable job runner: work that must happen once, even across crashes and instances
+//! (sending a webhook, recomputing clocks under a new policy, later mail and indexing).
+//!
+//! A job is a row of the store's queue ([`store::jobs`]) with a unique name (enqueuing the same
+//! name twice is one job), a kind that picks its handler, and a JSON payload. [`Runner::run_due`]
+//! claims the due jobs of the kinds it has handlers for under a lease held in the database, runs
+//! them, and marks each done, or queues it again after a backoff, or fails it after its last
+//! attempt. A runner that dies leaves its jobs leased; once the lease expires another runner
+//! claims them again, so handlers are written to be idempotent.
+//!
+//! The runner never reads the clock: callers pass `now`, so tests move time by hand.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use store::jobs::JobRecord;
+use store::Store;
+
+pub use store::jobs::{JobState, NewJob};
+
+/// How long a claimed job is leased to its runner (microseconds): a runner that dies holds its
+/// jobs this long at most.
+pub const LEASE_MICROS: i64 = 5 * 60 * 1_000_000;
+
+/// The first retry's wait (microseconds); each later one doubles, up to [`MAX_BACKOFF_MICROS`].
+pub const FIRST_BACKOFF_MICROS: i64 = 30 * 1_000_000;
+
+/// The longest wait between attempts (microseconds).
+pub const MAX_BACKOFF_MICROS: i64 = 60 * 60 * 1_000_000;
+
+/// Why a job's attempt did not finish.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    /// Worth trying again later (a server did not answer).
+    #[error("{0} (will retry)")]
+    Retry(String),
+    /// Trying again cannot help (a payload that does not read).
+    #[error("{0}")]
+    Fatal(String),
+}
+
+/// What runs the jobs of one kind.
+pub type Handler = Arc<dyn Fn(JobRecord) -> BoxFuture<'static, Result<(), JobError>> + Send + Sync>;
+
+/// What one round of [`Runner::run_due`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RunReport {
+    /// Jobs finished.
+    pub done: u64,
+    /// Jobs that failed an attempt and wait for the next one.
+    pub retried: u64,
+    /// Jobs given up on.
+    pub failed: u64,
+    /// Jobs another runner took over before this one finished (their result was not recorded).
+    pub lost: u64,
+}
+
+/// The wait before attempt `attempts + 1`, after `attempts` failed ones.
+pub fn backoff(attempts: i64) -> i64 {
+    let doublings = u32::try_from(attempts.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
+    FIRST_BACKOFF_MICROS
+        .saturating_mul(1i64 << doublings)
+        .min(MAX_BACKOFF_MICROS)
+}
+
+/// Runs jobs for one instance.
+#[derive(Clone)]
+pub struct Runner {
+    store: Store,
+    holder: String,
+    handlers: BTreeMap<String, Handler>,
+}
+
+impl Runner {
+    /// A runner that claims jobs as `holder` (unique per instance: host and process).
+    pub fn new(store: Store, holder: impl Into<String>) -> Runner {
+        Runner {
+            store,
+            holder: holder.into(),
+            handlers: BTreeMap::new(),
+        }
+    }
+
+    /// Adds the handler of a kind of job.
+    pub fn register(&mut self, kind: &str, handler: Handler) {
+        self.handlers.insert(kind.to_string(), handler);
+    }
+
+    /// The holder name this runner claims jobs as.
+    pub fn holder(&self) -> &str {
+        &self.holder
+    }
+
+    /// Claims and runs the jobs due at `now` (up to `limit`), one after another.
+    pub async fn run_due(&self, now: i64, limit: u32) -> Result<RunReport, store::Error> {
+        let kinds: Vec<&str> = self.handlers.keys().map(String::as_str).collect();
+        let jobs = self
+            .store
+            .claim_jobs(&kinds, &self.holder, now, now + LEASE_MICROS, limit)
+            .await?;
+        let mut report = RunReport::default();
+        for job in jobs {
+            let Some(handler) = self.handlers.get(&job.kind) else {
+                continue;
+            };
+            let (id, name, attempts, max_attempts) =
+                (job.id, job.name.clone(), job.attempts, job.max_attempts);
+            let kept = match handler(job).await {
+                Ok(()) => {
+                    report.done += 1;
+                    self.store.finish_job(id, &self.holder, now).await?
+                }
+                Err(error) => {
+                    let retry_at = match &error {
+                        JobError::Retry(_) if attempts < max_attempts => {
+                            Some(now + backoff(attempts))
+                        }
+                        _ => None,
+                    };
+                    tracing::warn!(job = %name, attempt = attempts, error = %error, "job attempt failed");
+                    if retry_at.is_some() {
+                        report.retried += 1;
+                    } else {
+                        report.failed += 1;
+                    }
+                    self.store
+                        .fail_job_attempt(id, &self.holder, &error.to_string(), retry_at, now)
+                        .await?
+                }
+            };
+            if !kept {
+                report.lost += 1;
+            }
+        }
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_an_hour() {
+        assert_eq!(backoff(1), 30_000_000);
+        assert_eq!(backoff(2), 60_000_000);
+        assert_eq!(backoff(4), 240_000_000);
+        assert_eq!(backoff(9), MAX_BACKOFF_MICROS);
+        assert_eq!(backoff(1000), MAX_BACKOFF_MICROS);
+        assert_eq!(backoff(0), 30_000_000);
+    }
+}

@@ -1,0 +1,161 @@
+//! The runner against a real store, on SQLite and on PostgreSQL.
+#![allow(missing_docs, clippy::unwrap_used)] // Test code: a failed unwrap is a failed test.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use jobs::{JobError, JobState, NewJob, Runner};
+use store::{Store, StoreConfig};
+use testkit::TestDb;
+
+async fn open(db: &TestDb) -> Store {
+    Store::open(&StoreConfig {
+        database_url: db.database_url.clone(),
+        ..StoreConfig::in_dir(db.data_dir())
+    })
+    .await
+    .unwrap()
+}
+
+/// A handler that fails with `Retry` its first `failures` calls, then succeeds; counts calls.
+fn flaky(failures: u32, calls: Arc<AtomicU32>) -> jobs::Handler {
+    Arc::new(move |_job| {
+        let calls = calls.clone();
+        Box::pin(async move {
+            let n = calls.fetch_add(1, Ordering::SeqCst);
+            if n < failures {
+                Err(JobError::Retry(format!("attempt {} refused", n + 1)))
+            } else {
+                Ok(())
+            }
+        })
+    })
+}
+
+async fn a_failing_job_is_retried_with_backoff_and_then_done(db: TestDb) {
+    let store = open(&db).await;
+    let calls = Arc::new(AtomicU32::new(0));
+    let mut runner = Runner::new(store.clone(), "one");
+    runner.register("hook", flaky(2, calls.clone()));
+    let job = NewJob {
+        name: "hook:a",
+        kind: "hook",
+        payload: "{}",
+        run_at: 0,
+        max_attempts: 5,
+    };
+    store.enqueue_job(&job, 0).await.unwrap();
+    let first = runner.run_due(0, 10).await.unwrap();
+    assert_eq!((first.retried, first.done), (1, 0));
+    // Not due again before its 30 s backoff.
+    assert_eq!(
+        runner.run_due(29_000_000, 10).await.unwrap(),
+        jobs::RunReport::default()
+    );
+    assert_eq!(runner.run_due(30_000_000, 10).await.unwrap().retried, 1);
+    // The second wait is 60 s.
+    assert_eq!(
+        runner.run_due(89_000_000, 10).await.unwrap(),
+        jobs::RunReport::default()
+    );
+    assert_eq!(runner.run_due(90_000_000, 10).await.unwrap().done, 1);
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    assert_eq!(
+        store.job_by_name("hook:a").await.unwrap().unwrap().state,
+        JobState::Done
+    );
+    assert_eq!(
+        runner.run_due(10_000_000_000, 10).await.unwrap(),
+        jobs::RunReport::default(),
+        "done is done"
+    );
+}
+
+async fn a_job_fails_for_good_after_its_last_attempt_or_a_fatal_error(db: TestDb) {
+    let store = open(&db).await;
+    let mut runner = Runner::new(store.clone(), "one");
+    runner.register("hook", flaky(10, Arc::new(AtomicU32::new(0))));
+    runner.register(
+        "bad",
+        Arc::new(|_job| Box::pin(async { Err(JobError::Fatal("payload is not JSON".into())) })),
+    );
+    store
+        .enqueue_job(
+            &NewJob {
+                name: "hook:b",
+                kind: "hook",
+                payload: "{}",
+                run_at: 0,
+                max_attempts: 2,
+            },
+            0,
+        )
+        .await
+        .unwrap();
+    store
+        .enqueue_job(
+            &NewJob {
+                name: "bad:1",
+                kind: "bad",
+                payload: "x",
+                run_at: 0,
+                max_attempts: 9,
+            },
+            0,
+        )
+        .await
+        .unwrap();
+    let report = runner.run_due(0, 10).await.unwrap();
+    assert_eq!((report.retried, report.failed), (1, 1));
+    assert_eq!(runner.run_due(3_600_000_000, 10).await.unwrap().failed, 1);
+    let failed = store.jobs_in(JobState::Failed, 10).await.unwrap();
+    let mut names: Vec<(&str, Option<&str>)> = failed
+        .iter()
+        .map(|j| (j.name.as_str(), j.last_error.as_deref()))
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        vec![
+            ("bad:1", Some("payload is not JSON")),
+            ("hook:b", Some("attempt 2 refused (will retry)"))
+        ]
+    );
+}
+
+async fn two_runners_never_run_the_same_job_at_once(db: TestDb) {
+    let store = open(&db).await;
+    let calls = Arc::new(AtomicU32::new(0));
+    let mut one = Runner::new(store.clone(), "one");
+    let mut two = Runner::new(store.clone(), "two");
+    one.register("hook", flaky(0, calls.clone()));
+    two.register("hook", flaky(0, calls.clone()));
+    for i in 0..40 {
+        let name = format!("hook:{i}");
+        store
+            .enqueue_job(
+                &NewJob {
+                    name: &name,
+                    kind: "hook",
+                    payload: "{}",
+                    run_at: 0,
+                    max_attempts: 3,
+                },
+                0,
+            )
+            .await
+            .unwrap();
+    }
+    let (a, b) = tokio::join!(one.run_due(1, 25), two.run_due(1, 25));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let (c, d) = tokio::join!(one.run_due(2, 25), two.run_due(2, 25));
+    let total = a.done + b.done + c.unwrap().done + d.unwrap().done;
+    assert_eq!(total, 40);
+    assert_eq!(calls.load(Ordering::SeqCst), 40, "each job ran once");
+}
+
+testkit::backend_tests!(
+    a_failing_job_is_retried_with_backoff_and_then_done,
+    a_job_fails_for_good_after_its_last_attempt_or_a_fatal_error,
+    two_runners_never_run_the_same_job_at_once,
+);
