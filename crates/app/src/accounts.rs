@@ -564,7 +564,7 @@ impl App {
 
     /// Who account mail comes from: the intake mailbox's first address, else `noreply@` the
     /// public address's host.
-    fn system_sender(&self, link: &str) -> Result<Mailbox, AppError> {
+    pub(crate) fn system_sender(&self, link: &str) -> Result<Mailbox, AppError> {
         let address = match self.intake.intake_addresses.first() {
             Some(address) => address.as_str().to_string(),
             None => {
@@ -585,7 +585,7 @@ impl App {
 
 /// `Auto-Submitted: auto-generated` (RFC 3834): no auto-reply should answer account mail.
 #[derive(Clone)]
-struct AutoSubmitted;
+pub(crate) struct AutoSubmitted;
 
 impl lettre::message::header::Header for AutoSubmitted {
     fn name() -> lettre::message::header::HeaderName {

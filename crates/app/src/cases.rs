@@ -183,6 +183,7 @@ impl App {
             })
             .collect();
         let mut view = CaseView::build(record, &timeline);
+        view.sla = self.case_sla(actor, record, &timeline).await?;
         if viewer != Viewer::Staff {
             // Labels from other systems and merged cases may name other customers' cases.
             view.aliases.clear();

@@ -22,6 +22,7 @@ mod import;
 pub mod live;
 mod parties;
 mod quarantine;
+pub mod sla;
 pub mod views;
 pub mod workspace;
 
@@ -64,6 +65,7 @@ pub struct App {
     /// The zone times are shown in (default Asia/Shanghai).
     pub view_zone: chrono_tz::Tz,
     auth: auth::AuthState,
+    sla_settings: sla::SlaSettings,
 }
 
 /// How the ingest path reads the messages of one file, without a store and without storing anything.
@@ -99,7 +101,16 @@ impl App {
             limits: InputLimits::default(),
             view_zone,
             auth: auth::AuthState::default(),
+            sla_settings: sla::SlaSettings::default(),
         })
+    }
+
+    /// The same application with these SLA settings (links, the webhook secret, mail language).
+    pub fn with_sla(self, sla_settings: sla::SlaSettings) -> App {
+        App {
+            sla_settings,
+            ..self
+        }
     }
 
     /// The same application with other limits on what people type.

@@ -253,6 +253,9 @@ pub struct CaseView {
     pub resolution: Option<Summary>,
     /// The timeline, in time order.
     pub timeline: Vec<TimelineEntryView>,
+    /// The SLA clocks (staff only, when a policy is set).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sla: Option<crate::sla::CaseSlaView>,
 }
 
 impl CaseView {
@@ -282,6 +285,7 @@ impl CaseView {
             archive_summary: latest_summary(Status::Archived),
             resolution: latest_summary(Status::Resolved),
             timeline,
+            sla: None,
         }
     }
 }

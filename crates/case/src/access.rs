@@ -125,11 +125,15 @@ pub enum Action {
     EditDirectory,
     /// Users, roles, API tokens and the admin log.
     Administer,
+    /// Read SLA clocks: a case's, the at-risk and breached lists, the dashboard, replays.
+    ViewSla,
+    /// Set the SLA policy and import calendars (it names webhook targets: admins only).
+    ManageSla,
 }
 
 impl Action {
     /// Every action, in the order the policy table lists them.
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 18] = [
         Action::ListCases,
         Action::ViewCase,
         Action::CreateCase,
@@ -146,6 +150,8 @@ impl Action {
         Action::ViewDirectory,
         Action::EditDirectory,
         Action::Administer,
+        Action::ViewSla,
+        Action::ManageSla,
     ];
 
     /// The stable identifier, for error details and logs.
@@ -167,6 +173,8 @@ impl Action {
             Action::ViewDirectory => "view_directory",
             Action::EditDirectory => "edit_directory",
             Action::Administer => "administer",
+            Action::ViewSla => "view_sla",
+            Action::ManageSla => "manage_sla",
         }
     }
 
@@ -224,7 +232,7 @@ pub fn decide(caller: Caller, action: Action, case_customer: Option<i64>) -> Ver
         Viewer::Staff => {
             let allowed = match caller.role {
                 Role::Admin => true,
-                Role::Manager | Role::Engineer => action != A::Administer,
+                Role::Manager | Role::Engineer => !matches!(action, A::Administer | A::ManageSla),
                 // Liaison staff connect partners and engineers: they read everything, write to
                 // partners and notes, and keep the participants right, but do not run cases.
                 Role::Liaison => matches!(
@@ -238,6 +246,7 @@ pub fn decide(caller: Caller, action: Action, case_customer: Option<i64>) -> Ver
                         | A::ViewQuarantine
                         | A::ViewDirectory
                         | A::EditDirectory
+                        | A::ViewSla
                 ),
                 // A staff member without a staff role reads only.
                 Role::PartnerContact => matches!(action, A::ListCases | A::ViewCase),
@@ -364,6 +373,8 @@ mod tests {
         view_directory      A A A A F F F
         edit_directory      A A A A F F F
         administer          A F F F F F F
+        view_sla            A A A A F F F
+        manage_sla          A F F F F F F
     ";
 
     #[test]

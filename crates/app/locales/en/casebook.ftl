@@ -30,6 +30,9 @@ error-quarantine_refused = { $detail }
 invalid-tag_invalid = the tag '{ $tag }' is not usable: a tag is one line of at most 40 characters without commas
 invalid-cursor_invalid = the page cursor '{ $cursor }' is not one Casebook made; start again from the first page
 invalid-address_invalid = '{ $address }' is not an email address
+invalid-sla_policy_invalid = the SLA policy is not valid: line { $line }, { $key }: { $problem }
+invalid-sla_policy_missing = no SLA policy is set: set one with `casebook sla policy set FILE`, or give one with --policy FILE
+invalid-calendar_invalid = the calendar file cannot be read: { $problem }
 invalid-view_name_invalid = a saved view needs a name of at most 80 characters
 invalid-view_not_found = you have no saved view { $id }
 invalid-reply_empty = the reply is empty; write its text
@@ -344,6 +347,28 @@ mail-invite-body =
     { $link }
 
     If you did not expect this mail, you can ignore it.
+mail-sla-warning-subject = [SLA warning: { $rule }]
+mail-sla-warning-body =
+    { $case } ({ $customer }, { $priority }, { $status }) is close to a limit of the SLA policy.
+
+    Rule: { $rule }, { $measure }, limit { $target }
+    Warning reached: { $due }
+    Title: { $title }
+
+    Open the case: { $link }
+
+    Casebook sent this mail by itself; replies go to the case.
+mail-sla-breach-subject = [SLA breach: { $rule }]
+mail-sla-breach-body =
+    { $case } ({ $customer }, { $priority }, { $status }) has passed a limit of the SLA policy.
+
+    Rule: { $rule }, { $measure }, limit { $target }
+    Limit passed: { $due }
+    Title: { $title }
+
+    Open the case: { $link }
+
+    Casebook sent this mail by itself; replies go to the case.
 mail-reset-subject = Reset your Casebook password
 mail-reset-body =
     Hello { $name },

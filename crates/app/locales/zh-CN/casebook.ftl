@@ -28,6 +28,9 @@ error-quarantine_refused = 无法处理隔离邮件：{ $detail }
 invalid-tag_invalid = 标签“{ $tag }”不可用：标签为一行文字，最多 40 个字符，不能含逗号
 invalid-cursor_invalid = 分页游标“{ $cursor }”无效；请从第一页重新开始
 invalid-address_invalid = “{ $address }”不是电子邮件地址
+invalid-sla_policy_invalid = SLA 策略无效：第 { $line } 行，{ $key }：{ $problem }
+invalid-sla_policy_missing = 尚未设置 SLA 策略：请用 `casebook sla policy set FILE` 设置，或用 --policy FILE 指定
+invalid-calendar_invalid = 无法读取日历文件：{ $problem }
 invalid-view_name_invalid = 保存的视图需要一个不超过 80 个字符的名称
 invalid-view_not_found = 您没有编号为 { $id } 的已保存视图
 invalid-reply_empty = 回复为空；请写下回复内容
@@ -323,6 +326,28 @@ mail-invite-body =
     { $link }
 
     如果您没有预期收到此邮件，请忽略。
+mail-sla-warning-subject = [SLA 预警：{ $rule }]
+mail-sla-warning-body =
+    { $case }（{ $customer }，{ $priority }，{ $status }）即将超过 SLA 策略的时限。
+
+    规则：{ $rule }，{ $measure }，上限 { $target }
+    预警时间：{ $due }
+    标题：{ $title }
+
+    打开案例：{ $link }
+
+    此邮件由 Casebook 自动发送；回复将记录到案例中。
+mail-sla-breach-subject = [SLA 超时：{ $rule }]
+mail-sla-breach-body =
+    { $case }（{ $customer }，{ $priority }，{ $status }）已超过 SLA 策略的时限。
+
+    规则：{ $rule }，{ $measure }，上限 { $target }
+    超时时间：{ $due }
+    标题：{ $title }
+
+    打开案例：{ $link }
+
+    此邮件由 Casebook 自动发送；回复将记录到案例中。
 mail-reset-subject = 重置您的 Casebook 密码
 mail-reset-body =
     { $name }，您好：
