@@ -67,6 +67,12 @@ pub enum Command {
     /// Mail tools.
     #[command(subcommand)]
     Mail(MailCommand),
+    /// SLA clocks: the policy, cases at risk and breached, replays of old cases.
+    #[command(subcommand)]
+    Sla(crate::sla_cli::SlaCommand),
+    /// Business calendars: holidays and make-up workdays.
+    #[command(subcommand)]
+    Calendar(crate::sla_cli::CalendarCommand),
     /// Tools for developers and benchmarks.
     #[command(subcommand, hide = true)]
     Dev(DevCommand),
@@ -557,6 +563,8 @@ impl Command {
             | Command::Check { json, .. }
             | Command::Stats { json } => *json,
             Command::Dev(_) => true,
+            Command::Sla(command) => command.wants_json(),
+            Command::Calendar(command) => command.wants_json(),
             Command::Serve { .. } => false,
             Command::Mail(MailCommand::Parse { json, .. }) => *json,
             Command::Org(OrgCommand::Add { json, .. } | OrgCommand::List { json }) => *json,
@@ -633,7 +641,7 @@ fn parse_role(text: &str) -> Result<Role, String> {
     text.parse()
 }
 
-fn print_json(value: &impl serde::Serialize) -> Result<()> {
+pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut stdout, value)?;
     writeln!(stdout)?;
@@ -656,7 +664,7 @@ pub fn mail_parse(
 }
 
 /// Prints a value as JSON, or its text for people.
-fn emit(json: bool, value: &impl serde::Serialize, text: impl FnOnce() -> String) -> Result<()> {
+pub(crate) fn emit(json: bool, value: &impl serde::Serialize, text: impl FnOnce() -> String) -> Result<()> {
     if json {
         print_json(value)
     } else {
@@ -670,7 +678,7 @@ fn print_text(text: &str) -> Result<()> {
     Ok(())
 }
 
-fn read_text(path: &std::path::Path) -> Result<String> {
+pub(crate) fn read_text(path: &std::path::Path) -> Result<String> {
     let bytes = std::fs::read(path).map_err(|source| AppError::unreadable(path, source))?;
     Ok(app::text_from_file(path, bytes)?)
 }
@@ -811,6 +819,8 @@ pub async fn run(
         Command::Quarantine(command) => run_quarantine(app, command, lang).await,
         Command::User(command) => run_user(app, command, lang).await,
         Command::Token(command) => run_token(app, command, lang).await,
+        Command::Sla(command) => crate::sla_cli::run_sla(app, command, lang).await,
+        Command::Calendar(command) => crate::sla_cli::run_calendar(app, command, lang).await,
         Command::Stats { json } => {
             let stats = app.stats().await?;
             emit(json, &stats, || render::stats(&stats, lang))

@@ -26,6 +26,8 @@ pub struct Config {
     pub auth: app::AuthSettings,
     /// How the web application is reached.
     pub web: WebSettings,
+    /// SLA mail links, the webhook secret, the mail language.
+    pub sla: app::sla::SlaSettings,
 }
 
 /// What `casebook serve` reads from the environment.
@@ -217,7 +219,13 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
         batch_messages,
         ..IntakeConfig::default()
     };
+    let sla = app::sla::SlaSettings {
+        public_url: public_url.as_ref().map(ToString::to_string),
+        webhook_secret: var("CASEBOOK_WEBHOOK_SECRET"),
+        lang,
+    };
     Ok(Config {
+        sla,
         store,
         intake,
         lang,

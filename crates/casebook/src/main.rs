@@ -11,6 +11,7 @@ mod cli;
 mod config;
 mod render;
 mod serve;
+mod sla_cli;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -83,7 +84,8 @@ fn main() -> ExitCode {
             )
             .await?
             .with_limits(config.limits)
-            .with_auth_settings(config.auth),
+            .with_auth_settings(config.auth)
+            .with_sla(config.sla),
         );
         let result = cli::run(&app, args.command, lang, &config.web).await;
         app.close().await;

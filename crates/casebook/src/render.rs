@@ -305,6 +305,14 @@ pub fn case(view: &CaseView, zone: chrono_tz::Tz, lang: Lang) -> String {
             }
         }
     }
+    if let Some(sla) = &view.sla {
+        let _ = writeln!(
+            out,
+            "  {}:",
+            lang.text("cli-sla", &[("version", sla.policy_version.into())])
+        );
+        out.push_str(&crate::sla_cli::clock_lines(&sla.clocks, zone, lang));
+    }
     let _ = writeln!(
         out,
         "\n{} ({})",

@@ -133,6 +133,18 @@ pub enum ClockStatus {
     Met,
 }
 
+impl ClockStatus {
+    /// The identifier in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClockStatus::Running => "running",
+            ClockStatus::Paused => "paused",
+            ClockStatus::Stopped => "stopped",
+            ClockStatus::Met => "met",
+        }
+    }
+}
+
 /// One clock as a person reads it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reading {

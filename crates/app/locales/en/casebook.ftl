@@ -380,6 +380,33 @@ mail-reset-body =
 
     If you did not ask for this, ignore this mail: your password stays as it is.
 
+## SLA
+cli-sla = SLA clocks (policy { $version })
+sla-policy-set = SLA policy { $version } is active; every case's clocks are computed again.
+sla-policy-header = SLA policy { $version }, set { $at } by { $by }
+sla-policy-calendar = calendar: { $zone }, { $hours }; holidays of { $years }
+sla-calendar-missing = warning: the calendar names no holidays for { $years }; import them (casebook calendar import FILE.ics --as holidays) or include a calendar that has them
+sla-sweep-done = { $evaluated } case(s) evaluated, { $fired } firing(s) carried out
+sla-sweep-skipped = another instance is evaluating the clocks now; nothing was done
+sla-level-warning = warning
+sla-level-breach = breach
+sla-breached = breached
+sla-at-risk = at risk
+sla-clock-running = running
+sla-clock-paused = paused
+sla-clock-stopped = stopped
+sla-clock-met = met
+sla-due-in = due { $due } (in { $left })
+sla-overdue = due { $due } ({ $late } overdue)
+sla-no-policy = no SLA policy is set; set one with `casebook sla policy set FILE`
+sla-status-breached = breached: { $count }
+sla-status-at-risk = at risk: { $count }
+sla-replay-none = the policy would have fired nothing
+sla-replay-totals = { $cases } case(s) replayed, { $firings } firing(s)
+sla-replay-rule = { $warning } warning(s), { $breach } breach(es), in { $cases } case(s)
+calendar-imported-holiday = { $days } holiday(s) read ({ $first } to { $last }), { $added } new or changed; every case's clocks are computed again
+calendar-imported-workday = { $days } working day(s) read ({ $first } to { $last }), { $added } new or changed; every case's clocks are computed again
+
 ## web: the workspace, the portal and the server
 serve-listening = Casebook is serving at { $url } (listening on { $listen }). Press Ctrl+C to stop.
 serve-demo-no-seed = The model case's file was not found: the demo loads Casebook's own demo thread instead (give --seed FILE to use another).

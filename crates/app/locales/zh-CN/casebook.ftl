@@ -359,6 +359,33 @@ mail-reset-body =
 
     如果这不是您本人的操作，请忽略此邮件，您的密码不会改变。
 
+## SLA
+cli-sla = SLA 计时（策略 { $version }）
+sla-policy-set = SLA 策略 { $version } 已生效；所有案例的计时将重新计算。
+sla-policy-header = SLA 策略 { $version }，由 { $by } 于 { $at } 设置
+sla-policy-calendar = 日历：{ $zone }，{ $hours }；节假日年份 { $years }
+sla-calendar-missing = 注意：日历中没有 { $years } 年的节假日；请导入（casebook calendar import FILE.ics --as holidays）或引用包含这些年份的日历
+sla-sweep-done = 已计算 { $evaluated } 个案例，执行 { $fired } 次触发
+sla-sweep-skipped = 另一实例正在计算计时；本次未执行
+sla-level-warning = 预警
+sla-level-breach = 超时
+sla-breached = 已超时
+sla-at-risk = 有风险
+sla-clock-running = 计时中
+sla-clock-paused = 已暂停
+sla-clock-stopped = 已停止
+sla-clock-met = 已达成
+sla-due-in = 到期 { $due }（剩余 { $left }）
+sla-overdue = 到期 { $due }（已超 { $late }）
+sla-no-policy = 尚未设置 SLA 策略；请用 `casebook sla policy set FILE` 设置
+sla-status-breached = 已超时：{ $count }
+sla-status-at-risk = 有风险：{ $count }
+sla-replay-none = 该策略不会触发任何事件
+sla-replay-totals = 已回放 { $cases } 个案例，共 { $firings } 次触发
+sla-replay-rule = 预警 { $warning } 次，超时 { $breach } 次，涉及 { $cases } 个案例
+calendar-imported-holiday = 读取节假日 { $days } 天（{ $first } 至 { $last }），新增或变更 { $added } 天；所有案例的计时将重新计算
+calendar-imported-workday = 读取调休工作日 { $days } 天（{ $first } 至 { $last }），新增或变更 { $added } 天；所有案例的计时将重新计算
+
 ## web：工作台、合作伙伴门户和服务器
 serve-listening = Casebook 已在 { $url } 提供服务（监听 { $listen }）。按 Ctrl+C 停止。
 serve-demo-no-seed = 未找到示例案例文件：演示改用 Casebook 自带的演示邮件往来（可用 --seed FILE 指定其他文件）。
