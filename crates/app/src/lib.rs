@@ -12,6 +12,7 @@
 pub mod accounts;
 mod actor;
 pub mod auth;
+pub mod background;
 mod cases;
 pub mod clock;
 pub mod compose;

@@ -664,7 +664,11 @@ pub fn mail_parse(
 }
 
 /// Prints a value as JSON, or its text for people.
-pub(crate) fn emit(json: bool, value: &impl serde::Serialize, text: impl FnOnce() -> String) -> Result<()> {
+pub(crate) fn emit(
+    json: bool,
+    value: &impl serde::Serialize,
+    text: impl FnOnce() -> String,
+) -> Result<()> {
     if json {
         print_json(value)
     } else {

@@ -49,6 +49,11 @@ pub async fn run(
             ]
         )
     );
+    // Clocks and jobs: every instance runs them; the database keeps them single.
+    tokio::spawn(app::background::run(
+        app.clone(),
+        app::background::instance_name(),
+    ));
     web::serve(app, config, listener).await?;
     Ok(())
 }

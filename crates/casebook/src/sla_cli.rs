@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Result;
-use app::sla::{CalendarImportView, ClockView, DayKind, FiringView, ReplayTotals, SlaPolicyView, SlaStatusView};
+use app::sla::{
+    CalendarImportView, ClockView, DayKind, FiringView, ReplayTotals, SlaPolicyView, SlaStatusView,
+};
 use app::views::local_time;
 use app::{Actor, App, AppError, Lang};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -127,7 +129,9 @@ fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
         .ok()
         .and_then(|day| day.and_hms_opt(0, 0, 0))
         .map(|at| at.and_utc())
-        .ok_or_else(|| format!("'{text}' is neither a day (2021-03-26) nor an instant (2021-03-26T13:41:48Z)"))
+        .ok_or_else(|| {
+            format!("'{text}' is neither a day (2021-03-26) nor an instant (2021-03-26T13:41:48Z)")
+        })
 }
 
 pub async fn run_sla(app: &App, command: SlaCommand, lang: Lang) -> Result<()> {
@@ -137,28 +141,48 @@ pub async fn run_sla(app: &App, command: SlaCommand, lang: Lang) -> Result<()> {
         SlaCommand::Policy(PolicyCommand::Set { file, json }) => {
             let source = read_text(&file)?;
             let view = app.sla_policy_set(&actor, &source).await?;
-            emit(json, &view, || format!("{}\n{}", lang.text("sla-policy-set", &[("version", view.version.into())]), policy_text(&view, zone, lang)))
+            emit(json, &view, || {
+                format!(
+                    "{}\n{}",
+                    lang.text("sla-policy-set", &[("version", view.version.into())]),
+                    policy_text(&view, zone, lang)
+                )
+            })
         }
-        SlaCommand::Policy(PolicyCommand::Show { json }) => match app.sla_policy_show(&actor).await? {
-            Some(view) => emit(json, &view, || policy_text(&view, zone, lang)),
-            None => Err(AppError::invalid("sla_policy_missing", serde_json::json!({})).into()),
-        },
+        SlaCommand::Policy(PolicyCommand::Show { json }) => {
+            match app.sla_policy_show(&actor).await? {
+                Some(view) => emit(json, &view, || policy_text(&view, zone, lang)),
+                None => Err(AppError::invalid("sla_policy_missing", serde_json::json!({})).into()),
+            }
+        }
         SlaCommand::Status { limit, json } => {
             let view = app.sla_status(&actor, limit).await?;
             emit(json, &view, || status_text(&view, zone, lang))
         }
-        SlaCommand::Replay { number, all, since, until, policy, json } => {
+        SlaCommand::Replay {
+            number,
+            all,
+            since,
+            until,
+            policy,
+            json,
+        } => {
             let source = match &policy {
                 Some(path) => Some(read_text(path)?),
                 None => None,
             };
             if all {
                 let since = since.ok_or_else(|| AppError::usage("--all needs --since DATE"))?;
-                let totals = app.sla_replay_all(&actor, since, source.as_deref(), until).await?;
+                let totals = app
+                    .sla_replay_all(&actor, since, source.as_deref(), until)
+                    .await?;
                 emit(json, &totals, || totals_text(&totals, lang))
             } else {
-                let number = number.ok_or_else(|| AppError::usage("name a case, or give --all --since DATE"))?;
-                let firings = app.sla_replay(&actor, &number, source.as_deref(), until).await?;
+                let number = number
+                    .ok_or_else(|| AppError::usage("name a case, or give --all --since DATE"))?;
+                let firings = app
+                    .sla_replay(&actor, &number, source.as_deref(), until)
+                    .await?;
                 emit(json, &firings, || firings_text(&firings, zone, lang))
             }
         }
@@ -168,14 +192,23 @@ pub async fn run_sla(app: &App, command: SlaCommand, lang: Lang) -> Result<()> {
             emit(json, &report, || {
                 let mut out = lang.text(
                     "sla-sweep-done",
-                    &[("evaluated", (report.evaluated as f64).into()), ("fired", (report.fired.len() as f64).into())],
+                    &[
+                        ("evaluated", (report.evaluated as f64).into()),
+                        ("fired", (report.fired.len() as f64).into()),
+                    ],
                 );
                 out.push('\n');
                 if report.skipped {
                     out = format!("{}\n", lang.say("sla-sweep-skipped"));
                 }
                 for fired in &report.fired {
-                    let _ = writeln!(out, "  {}  {}  {}", fired.number, safe(&fired.rule), lang.say(&format!("sla-level-{}", fired.level)));
+                    let _ = writeln!(
+                        out,
+                        "  {}  {}  {}",
+                        fired.number,
+                        safe(&fired.rule),
+                        lang.say(&format!("sla-level-{}", fired.level))
+                    );
                 }
                 out
             })
@@ -192,7 +225,10 @@ pub async fn run_calendar(app: &App, command: CalendarCommand, lang: Lang) -> Re
                 ImportAs::Holidays => DayKind::Holidays,
                 ImportAs::Workdays => DayKind::Workdays,
             };
-            let name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().to_string());
+            let name = file.file_name().map_or_else(
+                || file.display().to_string(),
+                |n| n.to_string_lossy().to_string(),
+            );
             let view: CalendarImportView = app.calendar_import(&actor, &text, kind, &name).await?;
             emit(json, &view, || {
                 format!(
@@ -215,7 +251,11 @@ pub async fn run_calendar(app: &App, command: CalendarCommand, lang: Lang) -> Re
 /// A span of seconds as people read it: `3d 4h`, `5h 20m`, `12m`.
 fn span(seconds: i64) -> String {
     let seconds = seconds.unsigned_abs();
-    let (days, hours, minutes) = (seconds / 86_400, seconds % 86_400 / 3600, seconds % 3600 / 60);
+    let (days, hours, minutes) = (
+        seconds / 86_400,
+        seconds % 86_400 / 3600,
+        seconds % 3600 / 60,
+    );
     match (days, hours) {
         (0, 0) => format!("{minutes}m"),
         (0, _) => format!("{hours}h {minutes}m"),
@@ -235,12 +275,32 @@ pub fn clock_lines(clocks: &[ClockView], zone: chrono_tz::Tz, lang: Lang) -> Str
             lang.say(&format!("sla-clock-{}", clock.status.as_str()))
         };
         let due = match (&clock.due_at, clock.remaining_seconds) {
-            (Some(due), Some(left)) if left >= 0 => lang.text("sla-due-in", &[("due", local_time(due, zone).into()), ("left", span(left).into())]),
-            (Some(due), Some(left)) => lang.text("sla-overdue", &[("due", local_time(due, zone).into()), ("late", span(left).into())]),
+            (Some(due), Some(left)) if left >= 0 => lang.text(
+                "sla-due-in",
+                &[
+                    ("due", local_time(due, zone).into()),
+                    ("left", span(left).into()),
+                ],
+            ),
+            (Some(due), Some(left)) => lang.text(
+                "sla-overdue",
+                &[
+                    ("due", local_time(due, zone).into()),
+                    ("late", span(left).into()),
+                ],
+            ),
             _ => String::new(),
         };
         let measure = lang.say(&format!("sla-measure-{}", clock.measure.as_str()));
-        let _ = writeln!(out, "    {:<14} {:<22} {:<6} {:<10} {}", safe(&clock.rule), measure, clock.target, state, due);
+        let _ = writeln!(
+            out,
+            "    {:<14} {:<22} {:<6} {:<10} {}",
+            safe(&clock.rule),
+            measure,
+            clock.target,
+            state,
+            due
+        );
     }
     out
 }
@@ -255,7 +315,13 @@ fn policy_text(view: &SlaPolicyView, zone: chrono_tz::Tz, lang: Lang) -> String 
             &[
                 ("version", view.version.into()),
                 ("at", local_time(&view.activated_at, zone).into()),
-                ("by", view.activated_by.clone().unwrap_or_else(|| "-".into()).into()),
+                (
+                    "by",
+                    view.activated_by
+                        .clone()
+                        .unwrap_or_else(|| "-".into())
+                        .into()
+                ),
             ],
         )
     );
@@ -267,20 +333,59 @@ fn policy_text(view: &SlaPolicyView, zone: chrono_tz::Tz, lang: Lang) -> String 
             &[
                 ("zone", view.calendar.zone.clone().into()),
                 ("hours", view.calendar.hours.join(", ").into()),
-                ("years", view.calendar.years.iter().map(i32::to_string).collect::<Vec<_>>().join(", ").into()),
+                (
+                    "years",
+                    view.calendar
+                        .years
+                        .iter()
+                        .map(i32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                        .into()
+                ),
             ],
         )
     );
     if !view.calendar.missing_years.is_empty() {
-        let years = view.calendar.missing_years.iter().map(i32::to_string).collect::<Vec<_>>().join(", ");
-        let _ = writeln!(out, "  {}", lang.text("sla-calendar-missing", &[("years", years.into())]));
+        let years = view
+            .calendar
+            .missing_years
+            .iter()
+            .map(i32::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(
+            out,
+            "  {}",
+            lang.text("sla-calendar-missing", &[("years", years.into())])
+        );
     }
     for rule in &view.rules {
-        let priorities = if rule.priorities.is_empty() { "P1-P4".to_string() } else { rule.priorities.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(",") };
+        let priorities = if rule.priorities.is_empty() {
+            "P1-P4".to_string()
+        } else {
+            rule.priorities
+                .iter()
+                .map(|p| p.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
         let actions: Vec<&str> = rule.actions.iter().map(|a| a.as_str()).collect();
-        let warn = rule.warn_at.map(|w| format!("  warn {:.0}%", w * 100.0)).unwrap_or_default();
+        let warn = rule
+            .warn_at
+            .map(|w| format!("  warn {:.0}%", w * 100.0))
+            .unwrap_or_default();
         let measure = lang.say(&format!("sla-measure-{}", rule.measure.as_str()));
-        let _ = writeln!(out, "  {:<14} {:<22} {:<6} {:<12} {}{}", safe(&rule.name), measure, rule.after, priorities, actions.join("+"), warn);
+        let _ = writeln!(
+            out,
+            "  {:<14} {:<22} {:<6} {:<12} {}{}",
+            safe(&rule.name),
+            measure,
+            rule.after,
+            priorities,
+            actions.join("+"),
+            warn
+        );
     }
     out
 }
@@ -291,8 +396,15 @@ fn status_text(view: &SlaStatusView, zone: chrono_tz::Tz, lang: Lang) -> String 
         let _ = writeln!(out, "{}", lang.say("sla-no-policy"));
         return out;
     }
-    for (id, cases) in [("sla-status-breached", &view.breached), ("sla-status-at-risk", &view.at_risk)] {
-        let _ = writeln!(out, "{}", lang.text(id, &[("count", (cases.len() as f64).into())]));
+    for (id, cases) in [
+        ("sla-status-breached", &view.breached),
+        ("sla-status-at-risk", &view.at_risk),
+    ] {
+        let _ = writeln!(
+            out,
+            "{}",
+            lang.text(id, &[("count", (cases.len() as f64).into())])
+        );
         for case in cases {
             let _ = writeln!(
                 out,
@@ -301,7 +413,10 @@ fn status_text(view: &SlaStatusView, zone: chrono_tz::Tz, lang: Lang) -> String 
                 case.priority,
                 safe(&case.customer),
                 safe(&case.title),
-                case.owner.as_deref().map(safe).unwrap_or_else(|| lang.say("nobody").into())
+                case.owner
+                    .as_deref()
+                    .map(safe)
+                    .unwrap_or_else(|| lang.say("nobody").into())
             );
             out.push_str(&clock_lines(&case.clocks, zone, lang));
         }
@@ -321,7 +436,12 @@ fn firings_text(firings: &[FiringView], zone: chrono_tz::Tz, lang: Lang) -> Stri
             local_time(&firing.at, zone),
             safe(&firing.rule),
             lang.say(&format!("sla-level-{}", firing.level.as_str())),
-            firing.actions.iter().map(|a| a.as_str()).collect::<Vec<_>>().join("+")
+            firing
+                .actions
+                .iter()
+                .map(|a| a.as_str())
+                .collect::<Vec<_>>()
+                .join("+")
         );
     }
     out
@@ -330,7 +450,13 @@ fn firings_text(firings: &[FiringView], zone: chrono_tz::Tz, lang: Lang) -> Stri
 fn totals_text(totals: &ReplayTotals, lang: Lang) -> String {
     let mut out = format!(
         "{}\n",
-        lang.text("sla-replay-totals", &[("cases", (totals.cases as f64).into()), ("firings", (totals.firings as f64).into())])
+        lang.text(
+            "sla-replay-totals",
+            &[
+                ("cases", (totals.cases as f64).into()),
+                ("firings", (totals.firings as f64).into())
+            ]
+        )
     );
     for (rule, counts) in &totals.rules {
         let _ = writeln!(
@@ -339,7 +465,11 @@ fn totals_text(totals: &ReplayTotals, lang: Lang) -> String {
             safe(rule),
             lang.text(
                 "sla-replay-rule",
-                &[("warning", (counts.warning as f64).into()), ("breach", (counts.breach as f64).into()), ("cases", (counts.cases as f64).into())],
+                &[
+                    ("warning", (counts.warning as f64).into()),
+                    ("breach", (counts.breach as f64).into()),
+                    ("cases", (counts.cases as f64).into())
+                ],
             )
         );
     }
@@ -359,8 +489,14 @@ mod tests {
 
     #[test]
     fn instants_are_days_or_rfc3339() {
-        assert_eq!(parse_instant("2021-03-26").map(|t| t.to_rfc3339()), Ok("2021-03-26T00:00:00+00:00".to_string()));
-        assert_eq!(parse_instant("2021-03-26T13:41:48.740Z").map(|t| t.timestamp_millis()), Ok(1_616_766_108_740));
+        assert_eq!(
+            parse_instant("2021-03-26").map(|t| t.to_rfc3339()),
+            Ok("2021-03-26T00:00:00+00:00".to_string())
+        );
+        assert_eq!(
+            parse_instant("2021-03-26T13:41:48.740Z").map(|t| t.timestamp_millis()),
+            Ok(1_616_766_108_740)
+        );
         assert!(parse_instant("26/03/2021").is_err());
     }
 }

@@ -4,4 +4,5 @@
 mod accounts;
 mod auth;
 mod demo;
+mod sla;
 mod workspace;

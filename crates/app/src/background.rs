@@ -1,0 +1,103 @@
+//! What a server does besides answering requests: the SLA sweep and the durable job runner.
+//!
+//! Each instance runs [`run`]; the sweep is held by one instance at a time through a lease in
+//! the database, the jobs are claimed one by one, so any number of instances may run it. It
+//! wakes for the earliest due clock or job and at least every minute.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::sla::{webhook_handler, WEBHOOK_JOB};
+use crate::App;
+
+/// The job kind that folds every case's clocks again under a new policy.
+pub const RECOMPUTE_JOB: &str = "sla_recompute";
+
+/// The longest sleep between two rounds.
+const MAX_SLEEP: Duration = Duration::from_secs(60);
+
+/// A name for this instance in leases and job claims: host, process and a random part.
+pub fn instance_name() -> String {
+    let host = rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .to_string();
+    let random: u32 = rand::random();
+    format!("{host}-{}-{random:08x}", std::process::id())
+}
+
+impl App {
+    /// The job runner of this instance, with every kind of job Casebook has.
+    pub fn job_runner(self: &Arc<App>, holder: &str) -> jobs::Runner {
+        let mut runner = jobs::Runner::new(self.store.clone(), holder);
+        runner.register(
+            WEBHOOK_JOB,
+            webhook_handler(self.sla_settings.webhook_secret.clone()),
+        );
+        let app = self.clone();
+        let sweeper = holder.to_string();
+        runner.register(
+            RECOMPUTE_JOB,
+            Arc::new(move |_job| {
+                let app = app.clone();
+                let holder = sweeper.clone();
+                Box::pin(async move {
+                    // Recomputing is sweeping until nothing is due; another instance may hold
+                    // the sweep, and then it does the work: try again later.
+                    let report = app
+                        .sla_sweep(&holder, u64::MAX)
+                        .await
+                        .map_err(|e| jobs::JobError::Retry(e.to_string()))?;
+                    if report.skipped || report.remaining > 0 {
+                        return Err(jobs::JobError::Retry("clocks still due".into()));
+                    }
+                    Ok(())
+                })
+            }),
+        );
+        runner
+    }
+
+    /// Runs the due jobs once (at most `limit`).
+    pub async fn run_jobs(
+        self: &Arc<App>,
+        holder: &str,
+        limit: u32,
+    ) -> Result<jobs::RunReport, crate::AppError> {
+        Ok(self
+            .job_runner(holder)
+            .run_due(self.now().timestamp_micros(), limit)
+            .await?)
+    }
+}
+
+/// Sweeps and runs jobs until the process ends; a failed round is logged and tried again.
+pub async fn run(app: Arc<App>, holder: String) {
+    let runner = app.job_runner(&holder);
+    loop {
+        match app.sla_sweep(&holder, 10_000).await {
+            Ok(report) if !report.fired.is_empty() => tracing::info!(
+                fired = report.fired.len(),
+                evaluated = report.evaluated,
+                "SLA sweep"
+            ),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "SLA sweep failed"),
+        }
+        if let Err(error) = runner.run_due(app.now().timestamp_micros(), 100).await {
+            tracing::warn!(%error, "job runner failed");
+        }
+        let now = app.now().timestamp_micros();
+        let next = [
+            app.store.next_clock_check().await.ok().flatten(),
+            app.store.next_job_at().await.ok().flatten(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        let sleep = next.map_or(MAX_SLEEP, |at| {
+            Duration::from_micros(u64::try_from(at - now).unwrap_or(0)).min(MAX_SLEEP)
+        });
+        tokio::time::sleep(sleep.max(Duration::from_millis(500))).await;
+    }
+}
