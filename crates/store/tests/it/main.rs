@@ -3,6 +3,7 @@
 
 mod bulk;
 mod jobs;
+mod sla;
 mod users;
 
 use case::{CaseNumber, EntryKind, Priority, Status};
