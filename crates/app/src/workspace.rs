@@ -44,12 +44,52 @@ pub struct QueueInput {
     pub participant: Option<String>,
     /// Number, title or customer contains.
     pub text: Option<String>,
+    /// Only open cases at risk or breached now (staff only).
+    pub sla: Option<SlaFilter>,
     /// Order.
     pub sort: QueueSort,
     /// Where the page starts (`next_cursor` of the page before).
     pub cursor: Option<String>,
     /// Rows per page (1 to 500; default 50).
     pub limit: Option<u32>,
+}
+
+/// The queue's SLA filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlaFilter {
+    /// Past an at-risk point, not breached.
+    AtRisk,
+    /// Past a limit.
+    Breached,
+}
+
+impl SlaFilter {
+    /// The identifier in URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SlaFilter::AtRisk => "at_risk",
+            SlaFilter::Breached => "breached",
+        }
+    }
+
+    /// The filter an identifier names.
+    pub fn parse(text: &str) -> Option<SlaFilter> {
+        [SlaFilter::AtRisk, SlaFilter::Breached]
+            .into_iter()
+            .find(|f| f.as_str() == text)
+    }
+}
+
+/// Where a case's SLA clocks stand, as the queue shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlaState {
+    /// Within every limit.
+    Ok,
+    /// Past an at-risk point.
+    AtRisk,
+    /// Past a limit.
+    Breached,
 }
 
 /// A case in the queue.
@@ -75,6 +115,12 @@ pub struct QueueRowView {
     pub created_at: String,
     /// Last changed (UTC).
     pub updated_at: String,
+    /// Its SLA clocks: `ok`, `at_risk` or `breached` (staff only; `null` without clocks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sla: Option<SlaState>,
+    /// The earliest SLA breach, past or to come (staff only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<String>,
 }
 
 /// How many cases a status has.
@@ -196,6 +242,7 @@ impl App {
                 (OwnerChoice::Person(_) | OwnerChoice::Unassigned, _, _) => Some("owner"),
                 (_, Some(_), _) => Some("tag"),
                 (_, _, Some(_)) => Some("participant"),
+                _ if input.sla.is_some() || input.sort == QueueSort::Due => Some("sla"),
                 _ => None,
             };
             if let Some(filter) = staff_only {
@@ -240,6 +287,7 @@ impl App {
             Viewer::Staff => None,
             Viewer::Partner { org_id } => Some(org_id),
         };
+        let now = self.now().timestamp_micros();
         let query = QueueQuery {
             statuses: input.statuses,
             priorities: input.priorities,
@@ -250,6 +298,13 @@ impl App {
             tag: input.tag,
             participant,
             text: input.text,
+            clocks: input.sla.map(|filter| {
+                let filter = match filter {
+                    SlaFilter::AtRisk => store::sla::ClockFilter::AtRisk,
+                    SlaFilter::Breached => store::sla::ClockFilter::Breached,
+                };
+                (filter, now)
+            }),
             sort: input.sort,
             after,
             limit: input.limit.unwrap_or(50).clamp(1, 500),
@@ -257,6 +312,7 @@ impl App {
         let page = self.store.queue(&query).await?;
         let counts = self.store.status_counts(&query).await?;
         let staff = actor.viewer() == Viewer::Staff;
+        let open = |status: Status| !status.is_closed();
         Ok(QueueView {
             cases: page
                 .rows
@@ -272,6 +328,18 @@ impl App {
                     tags: if staff { row.tags } else { Vec::new() },
                     created_at: rfc3339(row.created_at),
                     updated_at: rfc3339(row.updated_at),
+                    sla: (staff
+                        && open(row.status)
+                        && (row.risk_at.is_some() || row.breach_at.is_some()))
+                    .then(|| match (row.risk_at, row.breach_at) {
+                        (_, Some(breach)) if breach <= now => SlaState::Breached,
+                        (Some(risk), _) if risk <= now => SlaState::AtRisk,
+                        _ => SlaState::Ok,
+                    }),
+                    due_at: row
+                        .breach_at
+                        .filter(|_| staff && open(row.status))
+                        .map(rfc3339),
                 })
                 .collect(),
             next_cursor: page.next.map(|cursor| cursor.encode()),

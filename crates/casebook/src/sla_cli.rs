@@ -248,21 +248,6 @@ pub async fn run_calendar(app: &App, command: CalendarCommand, lang: Lang) -> Re
     }
 }
 
-/// A span of seconds as people read it: `3d 4h`, `5h 20m`, `12m`.
-fn span(seconds: i64) -> String {
-    let seconds = seconds.unsigned_abs();
-    let (days, hours, minutes) = (
-        seconds / 86_400,
-        seconds % 86_400 / 3600,
-        seconds % 3600 / 60,
-    );
-    match (days, hours) {
-        (0, 0) => format!("{minutes}m"),
-        (0, _) => format!("{hours}h {minutes}m"),
-        _ => format!("{days}d {hours}h"),
-    }
-}
-
 /// One line per clock: rule, what it measures, limit, state, due.
 pub fn clock_lines(clocks: &[ClockView], zone: chrono_tz::Tz, lang: Lang) -> String {
     let mut out = String::new();
@@ -279,14 +264,14 @@ pub fn clock_lines(clocks: &[ClockView], zone: chrono_tz::Tz, lang: Lang) -> Str
                 "sla-due-in",
                 &[
                     ("due", local_time(due, zone).into()),
-                    ("left", span(left).into()),
+                    ("left", app::sla::span_words(left, lang).into()),
                 ],
             ),
             (Some(due), Some(left)) => lang.text(
                 "sla-overdue",
                 &[
                     ("due", local_time(due, zone).into()),
-                    ("late", span(left).into()),
+                    ("late", app::sla::span_words(left, lang).into()),
                 ],
             ),
             _ => String::new(),
@@ -482,9 +467,11 @@ mod tests {
 
     #[test]
     fn spans_read_as_days_hours_and_minutes() {
-        assert_eq!(span(59), "0m");
-        assert_eq!(span(3 * 86_400 + 4 * 3600 + 59), "3d 4h");
-        assert_eq!(span(-(5 * 3600 + 20 * 60)), "5h 20m");
+        use app::sla::span_words;
+        assert_eq!(span_words(59, Lang::En), "0m");
+        assert_eq!(span_words(3 * 86_400 + 4 * 3600 + 59, Lang::En), "3d 4h");
+        assert_eq!(span_words(-(5 * 3600 + 20 * 60), Lang::En), "5h 20m");
+        assert_eq!(span_words(3 * 86_400 + 4 * 3600, Lang::ZhCn), "3天4小时");
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub enum QueueSort {
     Created,
     /// Most urgent first (P1 before P4), then most recently changed.
     Priority,
+    /// The earliest SLA breach (past or to come) first; cases without one last.
+    Due,
 }
 
 impl QueueSort {
@@ -29,14 +31,20 @@ impl QueueSort {
             QueueSort::Updated => "updated",
             QueueSort::Created => "created",
             QueueSort::Priority => "priority",
+            QueueSort::Due => "due",
         }
     }
 
     /// The sort an identifier names.
     pub fn parse(text: &str) -> Option<QueueSort> {
-        [QueueSort::Updated, QueueSort::Created, QueueSort::Priority]
-            .into_iter()
-            .find(|sort| sort.as_str() == text)
+        [
+            QueueSort::Updated,
+            QueueSort::Created,
+            QueueSort::Priority,
+            QueueSort::Due,
+        ]
+        .into_iter()
+        .find(|sort| sort.as_str() == text)
     }
 }
 
@@ -112,6 +120,8 @@ pub struct QueueQuery {
     pub participant: Option<i64>,
     /// Only cases whose number, title or customer contains this (case-insensitive).
     pub text: Option<String>,
+    /// Only open cases at risk or breached at this instant (microseconds).
+    pub clocks: Option<(crate::sla::ClockFilter, i64)>,
     /// The order.
     pub sort: QueueSort,
     /// Start after this row.
@@ -147,6 +157,10 @@ pub struct QueueRow {
     pub created_at: i64,
     /// Last changed (microseconds).
     pub updated_at: i64,
+    /// The earliest at-risk point of its SLA clocks (microseconds).
+    pub risk_at: Option<i64>,
+    /// The earliest breach of its SLA clocks (microseconds).
+    pub breach_at: Option<i64>,
 }
 
 /// A timeline entry as the live feed reports it.
@@ -278,8 +292,24 @@ fn filters(query: &QueueQuery) -> Builder {
              OR lower(c.customer_name) LIKE {p} ESCAPE '\\')"
         ));
     }
+    if let Some((filter, now)) = query.clocks {
+        let p = b.push(Bind::Int(now));
+        let condition = match filter {
+            crate::sla::ClockFilter::Breached => format!("k.breach_at <= {p}"),
+            crate::sla::ClockFilter::AtRisk => {
+                format!("k.risk_at <= {p} AND (k.breach_at IS NULL OR k.breach_at > {p})")
+            }
+        };
+        b.clauses.push(format!(
+            "c.status NOT IN ('archived', 'resolved', 'cancelled') AND EXISTS \
+             (SELECT 1 FROM case_clocks k WHERE k.case_id = c.id AND {condition})"
+        ));
+    }
     b
 }
+
+/// The due sort's key: the earliest breach, cases without one after every other.
+const DUE_KEY: &str = "COALESCE(k.breach_at, 9223372036854775807)";
 
 const RANK: &str =
     "(CASE c.priority WHEN 'P1' THEN 1 WHEN 'P2' THEN 2 WHEN 'P3' THEN 3 ELSE 4 END)";
@@ -291,12 +321,16 @@ impl Store {
         let time_column = match query.sort {
             QueueSort::Created => "c.created_at",
             QueueSort::Updated | QueueSort::Priority => "c.updated_at",
+            QueueSort::Due => DUE_KEY,
         };
         if let Some(after) = query.after.as_ref().filter(|a| a.sort == query.sort) {
             let at = b.push(Bind::Int(after.at));
             let id = b.push(Bind::Int(after.id));
-            let keyset =
-                format!("({time_column} < {at} OR ({time_column} = {at} AND c.id < {id}))");
+            let keyset = if query.sort == QueueSort::Due {
+                format!("({time_column} > {at} OR ({time_column} = {at} AND c.id > {id}))")
+            } else {
+                format!("({time_column} < {at} OR ({time_column} = {at} AND c.id < {id}))")
+            };
             if query.sort == QueueSort::Priority {
                 let r = b.push(Bind::Int(after.rank));
                 b.clauses
@@ -307,14 +341,16 @@ impl Store {
         }
         let order = match query.sort {
             QueueSort::Priority => format!("{RANK} ASC, c.updated_at DESC, c.id DESC"),
+            QueueSort::Due => format!("{DUE_KEY} ASC, c.id ASC"),
             _ => format!("{time_column} DESC, c.id DESC"),
         };
         let limit = i64::from(query.limit.clamp(1, 500));
         let p = b.push(Bind::Int(limit + 1));
         let sql = format!(
             "SELECT c.id, c.number, c.title, c.priority, c.customer_name, c.customer_org_id, c.status, c.stage, \
-             c.created_at, c.updated_at, o.display_name AS owner \
+             c.created_at, c.updated_at, o.display_name AS owner, k.risk_at, k.breach_at \
              FROM cases c LEFT JOIN people o ON o.id = c.owner_person_id \
+             LEFT JOIN case_clocks k ON k.case_id = c.id \
              WHERE {} ORDER BY {order} LIMIT {p}",
             b.clauses.join(" AND ")
         );
@@ -349,6 +385,8 @@ impl Store {
                 tags: Vec::new(),
                 created_at: row.try_get("created_at")?,
                 updated_at: row.try_get("updated_at")?,
+                risk_at: row.try_get("risk_at")?,
+                breach_at: row.try_get("breach_at")?,
             });
         }
         let more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
@@ -375,6 +413,7 @@ impl Store {
                 rank: rank(last.priority),
                 at: match query.sort {
                     QueueSort::Created => last.created_at,
+                    QueueSort::Due => last.breach_at.unwrap_or(i64::MAX),
                     _ => last.updated_at,
                 },
                 id: last.id,

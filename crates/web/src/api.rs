@@ -81,7 +81,8 @@ pub async fn me(signed: Signed) -> ApiResult {
         ("tag" = Option<String>, Query, description = "Has tag"),
         ("participant" = Option<String>, Query, description = "A contact takes part (`#id` or an address); staff only"),
         ("q" = Option<String>, Query, description = "Number, title or customer contains"),
-        ("sort" = Option<String>, Query, description = "`updated`, `-updated`, `created`, `-created`, `priority`, `number`"),
+        ("sla" = Option<String>, Query, description = "`at_risk` or `breached`: open cases whose SLA clocks are so now; staff only"),
+        ("sort" = Option<String>, Query, description = "`updated`, `created`, `priority`, or `due` (earliest SLA breach first; staff only)"),
         ("cursor" = Option<String>, Query, description = "`next_cursor` of the page before"),
         ("limit" = Option<u32>, Query, description = "Rows per page, 1 to 500 (50)"),
     ),
@@ -502,6 +503,31 @@ pub async fn case_participants(
     ok(StatusCode::OK, &change)
 }
 
+/// `GET /api/v1/sla`: open cases breached and at risk now, most urgent first.
+#[utoipa::path(get, path = "/api/v1/sla", tag = "sla",
+    params(("limit" = Option<u32>, Query, description = "At most this many of each (200)")),
+    responses((status = 200, description = "`{at, policy_version, breached, at_risk}`: each case with its clocks")))]
+pub async fn sla_status(
+    State(web): State<Web>,
+    signed: Signed,
+    RawQuery(query): RawQuery,
+) -> ApiResult {
+    let fields = Fields::query(query);
+    let limit = match fields.get("limit") {
+        None => 200,
+        Some(text) => text
+            .parse::<u32>()
+            .map_err(|e| Failure::bad_request(e.to_string(), signed.lang, Scope::Api))?
+            .clamp(1, 1000),
+    };
+    let status = web
+        .app
+        .sla_status(&signed.actor(), limit)
+        .await
+        .map_err(fail(&signed))?;
+    ok(StatusCode::OK, &status)
+}
+
 /// `GET /api/v1/organizations`.
 #[utoipa::path(get, path = "/api/v1/organizations", tag = "directory",
     responses((status = 200, description = "Every organization")))]
@@ -832,6 +858,7 @@ pub async fn token_revoke(
         case_status,
         case_assign,
         case_participants,
+        sla_status,
         orgs,
         contacts,
         quarantine_list,

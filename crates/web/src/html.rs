@@ -146,6 +146,12 @@ pub struct QueueRow {
     pub tags: Vec<String>,
     /// Last change, local.
     pub updated: String,
+    /// Its clocks: `ok`, `at_risk`, `breached`, or empty without clocks.
+    pub sla: &'static str,
+    /// At risk or breached, in words (empty otherwise).
+    pub sla_text: String,
+    /// The earliest breach, local (empty without one).
+    pub due: String,
 }
 
 /// A status tab with its count.
@@ -180,6 +186,8 @@ pub struct QueueFilters {
     pub tag: String,
     /// Sort.
     pub sort: String,
+    /// SLA: empty, `at_risk` or `breached`.
+    pub sla: String,
 }
 
 /// The queue page.
@@ -350,6 +358,62 @@ pub struct CasePageHtml {
     pub created: String,
     /// A message after an action.
     pub notice: Option<String>,
+    /// The SLA clocks (staff, with a policy set).
+    pub clocks: Vec<ClockRow>,
+    /// The policy version the clocks follow.
+    pub sla_version: Option<i64>,
+}
+
+/// The managers' SLA dashboard.
+#[derive(Template, WebTemplate)]
+#[template(path = "sla.html")]
+pub struct SlaPage {
+    /// Frame.
+    pub c: Chrome,
+    /// Whether a policy is set.
+    pub policy_set: bool,
+    /// Open cases past a limit, earliest breach first.
+    pub breached: Vec<SlaRow>,
+    /// Open cases past an at-risk point, nearest breach first.
+    pub at_risk: Vec<SlaRow>,
+    /// Per owner: name, breached, at risk.
+    pub owners: Vec<(String, usize, usize)>,
+}
+
+/// A case on the dashboard.
+#[derive(Debug, Clone)]
+pub struct SlaRow {
+    /// Number.
+    pub number: String,
+    /// Title.
+    pub title: String,
+    /// Priority.
+    pub priority: String,
+    /// Customer.
+    pub customer: String,
+    /// Owner (or "nobody").
+    pub owner: String,
+    /// The clocks at risk or breached.
+    pub clocks: Vec<ClockRow>,
+}
+
+/// One SLA clock as the case page shows it.
+#[derive(Debug, Clone)]
+pub struct ClockRow {
+    /// The rule.
+    pub rule: String,
+    /// What it measures, in words.
+    pub measure: String,
+    /// The limit (`10d`).
+    pub target: String,
+    /// `breached`, `at_risk`, `running`, `paused`, `stopped` or `met`.
+    pub state: &'static str,
+    /// The state in words.
+    pub state_text: String,
+    /// When it is or was due, local (empty when paused or met).
+    pub due: String,
+    /// How long until then, or how long overdue, in words.
+    pub left: String,
 }
 
 impl CasePageHtml {

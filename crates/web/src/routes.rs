@@ -118,6 +118,7 @@ pub fn table() -> Vec<Route> {
         GET "/cases/{number}/entries/{entry}/files/{index}" SignedIn Page => pages::cases::attachment;
         GET "/cases/{number}/entries/{entry}/html" SignedIn Page => pages::cases::entry_html;
 
+        GET "/sla" Staff Page => pages::sla::dashboard;
         GET "/quarantine" Staff Page => pages::directory::quarantine_list;
         GET "/quarantine/{id}" Staff Page => pages::directory::quarantine_show;
         POST "/quarantine/{id}/attach" Staff Page => pages::directory::quarantine_attach;
@@ -155,6 +156,7 @@ pub fn table() -> Vec<Route> {
         POST "/api/v1/cases/{number}/status" Staff Api => api::case_status;
         POST "/api/v1/cases/{number}/assign" Staff Api => api::case_assign;
         POST "/api/v1/cases/{number}/participants" Staff Api => api::case_participants;
+        GET "/api/v1/sla" Staff Api => api::sla_status;
         GET "/api/v1/organizations" Staff Api => api::orgs;
         GET "/api/v1/contacts" Staff Api => api::contacts;
         GET "/api/v1/quarantine" Staff Api => api::quarantine_list;

@@ -381,6 +381,9 @@ mail-reset-body =
     If you did not ask for this, ignore this mail: your password stays as it is.
 
 ## SLA
+span-dh = { $d }d { $h }h
+span-hm = { $h }h { $m }m
+span-m = { $m }m
 cli-sla = SLA clocks (policy { $version })
 sla-policy-set = SLA policy { $version } is active; every case's clocks are computed again.
 sla-policy-header = SLA policy { $version }, set { $at } by { $by }
@@ -445,6 +448,7 @@ web-queue-sort = Sort
 web-queue-sort-updated = Recently updated
 web-queue-sort-created = Newest
 web-queue-sort-priority = Priority
+web-queue-sort-due = SLA due first
 web-queue-filter = Filter
 web-queue-empty = No case matches these filters.
 web-queue-next = Next page
@@ -454,6 +458,15 @@ web-view-save = Save view
 web-view-delete = Delete view
 web-col-number = Case
 web-col-updated = Updated
+web-col-due = SLA due
+web-nav-sla = SLA
+web-sla-by-owner = By owner
+web-sla-none = No case.
+web-sla-clocks = Clocks
+web-case-sla = SLA clocks
+web-sla-left = in { $span }
+web-sla-late = { $span } overdue
+web-sla-policy = policy
 web-col-name = Name
 web-col-addresses = Addresses
 web-col-role = Role

@@ -360,6 +360,9 @@ mail-reset-body =
     如果这不是您本人的操作，请忽略此邮件，您的密码不会改变。
 
 ## SLA
+span-dh = { $d }天{ $h }小时
+span-hm = { $h }小时{ $m }分
+span-m = { $m }分钟
 cli-sla = SLA 计时（策略 { $version }）
 sla-policy-set = SLA 策略 { $version } 已生效；所有案例的计时将重新计算。
 sla-policy-header = SLA 策略 { $version }，由 { $by } 于 { $at } 设置
@@ -424,6 +427,7 @@ web-queue-sort = 排序
 web-queue-sort-updated = 最近更新
 web-queue-sort-created = 最新创建
 web-queue-sort-priority = 优先级
+web-queue-sort-due = SLA 到期优先
 web-queue-filter = 筛选
 web-queue-empty = 没有符合这些条件的案例。
 web-queue-next = 下一页
@@ -433,6 +437,15 @@ web-view-save = 保存视图
 web-view-delete = 删除视图
 web-col-number = 案例
 web-col-updated = 更新时间
+web-col-due = SLA 到期
+web-nav-sla = SLA
+web-sla-by-owner = 按负责人
+web-sla-none = 没有案例。
+web-sla-clocks = 计时
+web-case-sla = SLA 计时
+web-sla-left = 剩余 { $span }
+web-sla-late = 已超 { $span }
+web-sla-policy = 策略
 web-col-name = 名称
 web-col-addresses = 地址
 web-col-role = 角色

@@ -320,6 +320,23 @@ pub(crate) fn clock_views(
         .collect()
 }
 
+/// A span of seconds as people read it, in their language: `3d 4h`, `5h 20m`, `12m`
+/// (`3天4小时`); the sign is left to the sentence around it.
+pub fn span_words(seconds: i64, lang: crate::Lang) -> String {
+    let seconds = seconds.unsigned_abs();
+    let (days, hours, minutes) = (
+        seconds / 86_400,
+        seconds % 86_400 / 3600,
+        seconds % 3600 / 60,
+    );
+    let n = |v: u64| crate::i18n::FluentValue::from(v as f64);
+    match (days, hours) {
+        (0, 0) => lang.text("span-m", &[("m", n(minutes))]),
+        (0, _) => lang.text("span-hm", &[("h", n(hours)), ("m", n(minutes))]),
+        _ => lang.text("span-dh", &[("d", n(days)), ("h", n(hours))]),
+    }
+}
+
 fn policy_error(error: sla::PolicyError) -> AppError {
     AppError::invalid(
         "sla_policy_invalid",

@@ -10,7 +10,7 @@ use case::{Priority, Status};
 
 use super::{back, bad, case_path, fail, notice_text, Fields, PageResult};
 use crate::guard::Signed;
-use crate::html::{CasePageHtml, Chrome, ComposerTemplate, EntryRow};
+use crate::html::{CasePageHtml, Chrome, ClockRow, ComposerTemplate, EntryRow};
 use crate::routes::Scope;
 use crate::Web;
 
@@ -91,9 +91,61 @@ pub async fn case_page(
         templates: composer_templates(lang, signed.is_staff()),
         last_entry,
         notice: notice_text(lang, &fields),
+        clocks: clock_rows(page.case.sla.as_ref(), lang, signed.zone),
+        sla_version: page.case.sla.as_ref().map(|sla| sla.policy_version),
         case: page.case,
     };
     Ok(html.into_response())
+}
+
+/// The clocks of a case as the page shows them.
+pub(crate) fn clock_rows(
+    sla: Option<&app::sla::CaseSlaView>,
+    lang: Lang,
+    zone: chrono_tz::Tz,
+) -> Vec<ClockRow> {
+    let Some(sla) = sla else { return Vec::new() };
+    sla.clocks
+        .iter()
+        .map(|clock| {
+            let state = if clock.breached {
+                "breached"
+            } else if clock.at_risk {
+                "at_risk"
+            } else {
+                clock.status.as_str()
+            };
+            let state_text = match state {
+                "breached" => lang.say("sla-breached"),
+                "at_risk" => lang.say("sla-at-risk"),
+                other => lang.say(&format!("sla-clock-{other}")),
+            };
+            let left = match clock.remaining_seconds {
+                Some(left) if left >= 0 => lang.text(
+                    "web-sla-left",
+                    &[("span", app::sla::span_words(left, lang).into())],
+                ),
+                Some(late) => lang.text(
+                    "web-sla-late",
+                    &[("span", app::sla::span_words(late, lang).into())],
+                ),
+                None => String::new(),
+            };
+            ClockRow {
+                rule: clock.rule.clone(),
+                measure: lang.say(&format!("sla-measure-{}", clock.measure.as_str())),
+                target: clock.target.clone(),
+                state,
+                state_text,
+                due: clock
+                    .due_at
+                    .as_deref()
+                    .map(|due| app::views::local_time(due, zone).chars().take(16).collect())
+                    .unwrap_or_default(),
+                left,
+            }
+        })
+        .collect()
 }
 
 /// A public reply (staff: by mail through the outbox; partner: through the portal), with files.

@@ -15,6 +15,7 @@ pub mod admin;
 pub mod cases;
 pub mod directory;
 pub mod queue;
+pub mod sla;
 
 type PageResult = Result<Response, Failure>;
 

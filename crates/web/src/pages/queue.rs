@@ -1,6 +1,6 @@
 //! The case queue: filters, cursors, counts, saved views, bulk actions, and opening a case.
 
-use app::workspace::{BulkAction, OwnerChoice, QueueInput, QueueView};
+use app::workspace::{BulkAction, OwnerChoice, QueueInput, QueueView, SlaFilter, SlaState};
 use app::{Lang, QueueSort};
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -42,6 +42,10 @@ pub(crate) fn queue_input(
         None => QueueSort::default(),
         Some(text) => QueueSort::parse(text).ok_or_else(|| bad(text, lang))?,
     };
+    let sla = match fields.get("sla").filter(|s| !s.is_empty()) {
+        None => None,
+        Some(text) => Some(SlaFilter::parse(text).ok_or_else(|| bad(text, lang))?),
+    };
     let limit = match fields.get("limit") {
         None => None,
         Some(text) => Some(text.parse::<u32>().map_err(|e| bad(&e.to_string(), lang))?),
@@ -55,6 +59,7 @@ pub(crate) fn queue_input(
         tag: fields.get("tag").map(str::to_string),
         participant: fields.get("participant").map(str::to_string),
         text: fields.get("q").map(str::to_string),
+        sla,
         sort,
         cursor: fields.get("cursor").map(str::to_string),
         limit,
@@ -89,6 +94,22 @@ pub(crate) fn queue_rows(view: &QueueView, lang: Lang, zone: chrono_tz::Tz) -> V
                 .chars()
                 .take(16)
                 .collect(),
+            sla: match row.sla {
+                Some(SlaState::Breached) => "breached",
+                Some(SlaState::AtRisk) => "at_risk",
+                Some(SlaState::Ok) => "ok",
+                None => "",
+            },
+            sla_text: match row.sla {
+                Some(SlaState::Breached) => lang.say("sla-breached"),
+                Some(SlaState::AtRisk) => lang.say("sla-at-risk"),
+                _ => String::new(),
+            },
+            due: row
+                .due_at
+                .as_deref()
+                .map(|due| app::views::local_time(due, zone).chars().take(16).collect())
+                .unwrap_or_default(),
         })
         .collect()
 }
@@ -152,6 +173,7 @@ pub async fn queue(
             stage: fields.get("stage").unwrap_or("").to_string(),
             tag: fields.get("tag").unwrap_or("").to_string(),
             sort: fields.get("sort").unwrap_or("updated").to_string(),
+            sla: fields.get("sla").unwrap_or("").to_string(),
         },
         next,
         query,

@@ -579,6 +579,140 @@ async fn a_contact_page_lists_the_cases_they_take_part_in(db: TestDb) {
     assert_eq!(missing.status(), 404);
 }
 
+async fn sla_clocks_show_in_the_queue_the_case_page_and_the_dashboard(db: TestDb) {
+    let w = world(db).await;
+    let base = &w.server.base;
+    let app = &w.server.app;
+    // A case Acer opened by mail in 2021, and a policy set now: it is long past its limit.
+    crate::harness::import(
+        app,
+        "old.eml",
+        "From: xuda@acer.com\r\nTo: support@cmgos.com\r\nSubject: Recovery partition missing\r\n\
+Date: Mon, 01 Mar 2021 10:00:00 +0800\r\nMessage-ID: <old-1@acer.com>\r\n\r\nThe recovery partition is gone.\r\n",
+    )
+    .await;
+    let policy = "[[rule]]\nname = \"stale\"\nmeasure = \"open\"\nafter = \"20d\"\naction = \"escalate_manager\"\n";
+    app.sla_policy_set(&app::Actor::operator(), policy)
+        .await
+        .unwrap();
+    let swept = app.sla_sweep("test", u64::MAX).await.unwrap();
+    assert!(
+        swept.fired.is_empty(),
+        "history from before the policy escalates nothing"
+    );
+    let client = reqwest::Client::new();
+    let get = |path: String, token: &str| {
+        client
+            .get(format!("{base}{path}"))
+            .bearer_auth(token)
+            .send()
+    };
+    let status: Value = get("/api/v1/sla".into(), &w.engineer_token)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let breached: Vec<&str> = status["breached"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(breached.len(), 1, "{status}");
+    let old = breached[0].to_string();
+    assert!(old != w.acer_case && old != w.lenovo_case);
+    assert_eq!(status["breached"][0]["clocks"][0]["rule"], "stale");
+    assert_eq!(status["at_risk"], json!([]));
+    let queue: Value = get("/api/v1/cases?sla=breached".into(), &w.engineer_token)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let numbers: Vec<&str> = queue["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers, [old.as_str()]);
+    assert_eq!(queue["cases"][0]["sla"], "breached");
+    let by_due: Value = get("/api/v1/cases?sort=due".into(), &w.engineer_token)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        by_due["cases"][0]["number"],
+        old.as_str(),
+        "the earliest breach first"
+    );
+    let case: Value = get(format!("/api/v1/cases/{old}"), &w.engineer_token)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(case["sla"]["breached"], true);
+    // Partners see no clocks and cannot filter by them.
+    assert_eq!(
+        get("/api/v1/cases?sla=breached".into(), &w.acer_token)
+            .await
+            .unwrap()
+            .status(),
+        422
+    );
+    assert_eq!(
+        get("/api/v1/sla".into(), &w.acer_token)
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let partner_case: Value = get(format!("/api/v1/cases/{old}"), &w.acer_token)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(partner_case.get("sla").is_none(), "{partner_case}");
+    // The pages: the dashboard lists it, the case page shows its clocks to staff only.
+    let (engineer, _) = sign_in(base, "engineer@cmgos.com").await;
+    let dashboard = engineer
+        .get(format!("{base}/sla"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        dashboard.contains(&format!("href=\"/cases/{old}\"")),
+        "{dashboard}"
+    );
+    let page = engineer
+        .get(format!("{base}/cases/{old}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"case-clocks\"") && page.contains("clock-breached"));
+    let (partner, _) = sign_in(base, "xuda@acer.com").await;
+    let page = partner
+        .get(format!("{base}/cases/{old}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&old) && !page.contains("case-clocks"));
+}
+
 /// The OpenAPI document is a reviewed file: a change to the API shows in the diff.
 /// `UPDATE_SNAPSHOTS=1` rewrites it.
 #[test]
@@ -598,6 +732,7 @@ fn the_openapi_document_matches_its_snapshot() {
 }
 
 testkit::backend_tests!(
+    sla_clocks_show_in_the_queue_the_case_page_and_the_dashboard,
     a_contact_page_lists_the_cases_they_take_part_in,
     a_forgotten_password_and_a_second_factor_over_http,
     errors_are_problem_documents_in_the_callers_language,
