@@ -104,6 +104,9 @@ pub const DEMO_THREAD_CASE: &str = "CAS-04127-W8K3TQ";
 /// Who the admin log names as having added the demo users.
 const DEMO_ACTOR: &str = "demo";
 
+/// The demo's SLA policy: the example in the documentation.
+const DEMO_POLICY: &str = include_str!("../../../docs/sla-policy.example.toml");
+
 /// Password characters: letters and digits without look-alikes, and a few signs.
 const PASSWORD_ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789-_.!";
 
@@ -795,6 +798,13 @@ impl App {
             self.demo_case(&crew, planned).await?;
             step(progress);
         }
+
+        // The example SLA policy, so that clocks, the at-risk list and the dashboard have something
+        // to show; history from before it escalates nothing.
+        self.store
+            .set_sla_policy(DEMO_POLICY, self.now().timestamp_micros(), Some(DEMO_ACTOR))
+            .await?;
+        self.sla_sweep(DEMO_ACTOR, u64::MAX).await?;
 
         let cases = self.store.stats().await?.cases;
         tracing::info!(cases, "demo data loaded: {cases} cases");

@@ -542,22 +542,47 @@ impl App {
                 .store
                 .clock_listing(filter, now.timestamp_micros(), limit)
                 .await?;
-            let cases = listing.into_iter().map(|row| {
+            let saved = |state: Option<&str>| {
+                state
+                    .and_then(|s| serde_json::from_str::<ClockState>(s).ok())
+                    .filter(|s| s.fits(&active.policy))
+            };
+            // A case changed since the last sweep has no state: its clocks are folded here.
+            let stale: Vec<i64> = listing
+                .iter()
+                .filter(|row| saved(row.state.as_deref()).is_none())
+                .map(|row| row.case_id)
+                .collect();
+            let entries = self.store.clock_entries(&stale).await?;
+            let mut cases = Vec::with_capacity(listing.len());
+            for row in listing {
                 let facts = CaseFacts {
                     customer: &row.customer,
                     product: row.product.as_deref(),
                 };
-                let clocks = row
-                    .state
-                    .as_deref()
-                    .and_then(|s| serde_json::from_str::<ClockState>(s).ok())
-                    .filter(|s| s.fits(&active.policy))
-                    .map(|mut state| {
+                let state = match saved(row.state.as_deref()) {
+                    Some(mut state) => {
                         state.advance(&active.policy, facts, now);
-                        clock_views(&active.policy, &state, facts, now)
-                    })
-                    .unwrap_or_default();
-                SlaCaseView {
+                        state
+                    }
+                    None => {
+                        let record = self.store.case_by_id(row.case_id).await?;
+                        let list = entries.get(&row.case_id).map_or(&[][..], Vec::as_slice);
+                        let (opened_with, events) =
+                            history(list.iter().map(|e| (e.kind, e.at, e.visibility, &e.data)));
+                        sla::replay(
+                            &active.policy,
+                            facts,
+                            at_of(record.created_at),
+                            opened_with.unwrap_or(record.priority),
+                            &events,
+                            now,
+                        )
+                        .0
+                    }
+                };
+                let clocks = clock_views(&active.policy, &state, facts, now);
+                cases.push(SlaCaseView {
                     number: row.number,
                     title: row.title,
                     customer: row.customer.clone(),
@@ -567,11 +592,11 @@ impl App {
                     risk_at: row.risk_at.map(rfc3339),
                     breach_at: row.breach_at.map(rfc3339),
                     clocks,
-                }
-            });
+                });
+            }
             match filter {
-                store::sla::ClockFilter::Breached => view.breached = cases.collect(),
-                store::sla::ClockFilter::AtRisk => view.at_risk = cases.collect(),
+                store::sla::ClockFilter::Breached => view.breached = cases,
+                store::sla::ClockFilter::AtRisk => view.at_risk = cases,
             }
         }
         Ok(view)

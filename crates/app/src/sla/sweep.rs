@@ -3,8 +3,8 @@
 //!
 //! Only due cases are read (`case_clocks.check_at`, indexed), so a sweep with a thousand due
 //! cases costs the same among a thousand open ones as among a million. One instance sweeps at a
-//! time under the `sla-sweep` lease in the database (another takes over within a minute when it
-//! stops); the unique key of each firing keeps it single even so. A firing due before the policy
+//! time under the `sla-sweep` lease in the database, given up when the sweep ends (one that dies
+//! mid-sweep is replaced within a minute); the unique key of each firing keeps it single even so. A firing due before the policy
 //! was set is never carried out (importing old mail escalates nothing); one missed while no
 //! server ran is carried out when one runs again.
 

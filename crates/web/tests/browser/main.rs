@@ -500,7 +500,40 @@ async fn the_main_pages_pass_axe_at_desktop_and_phone_widths() {
             .unwrap();
         wait_for(&client, "#reply-form").await;
         check(&format!("case page at {width}"), axe(&client).await);
+        // The model case is long past its limits under the demo's SLA policy.
+        client
+            .execute(
+                "document.getElementById('case-clocks').scrollIntoView()",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(
+            body_text(&client).await.contains("breached"),
+            "the model case's clocks"
+        );
+        shot(&client, &format!("case-clocks-{width}")).await;
+        client.goto(&format!("{}/sla", site.base)).await.unwrap();
+        wait_for(&client, "#sla-breached-table").await;
+        assert!(
+            body_text(&client).await.contains(SEED_CASE),
+            "the dashboard lists the model case"
+        );
+        shot(&client, &format!("sla-dashboard-{width}")).await;
+        check(&format!("SLA dashboard at {width}"), axe(&client).await);
     }
+    client
+        .goto(&format!("{}/lang/zh-CN", site.base))
+        .await
+        .unwrap();
+    client.goto(&format!("{}/sla", site.base)).await.unwrap();
+    wait_text(&client, "已超时").await;
+    shot(&client, "sla-dashboard-zh-375").await;
+    check("SLA dashboard in Chinese", axe(&client).await);
+    client
+        .goto(&format!("{}/lang/en", site.base))
+        .await
+        .unwrap();
     // Setting up the second factor: the QR code and its form, on a phone.
     client
         .goto(&format!("{}/settings", site.base))
