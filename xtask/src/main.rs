@@ -8,6 +8,7 @@
 //! `conformance.rs`) fails on a crash, a lost message or a match count below the ratchet.
 
 mod bench_load;
+mod bench_sla;
 mod conformance;
 
 use std::path::PathBuf;
@@ -23,8 +24,13 @@ fn main() -> Result<()> {
     if task == "bench-load" {
         return bench_load(args);
     }
+    if task == "bench-sla" {
+        return bench_sla(args);
+    }
     if task != "conformance" {
-        bail!("unknown task '{task}'; the tasks are: conformance, screenshots, bench-load");
+        bail!(
+            "unknown task '{task}'; the tasks are: conformance, screenshots, bench-load, bench-sla"
+        );
     }
     let mut shared = PathBuf::from("../shared");
     let mut out = PathBuf::from("target/conformance.md");
@@ -58,6 +64,36 @@ fn main() -> Result<()> {
         print!("{}", report.table());
         eprintln!("written to {}", out.display());
     }
+    Ok(())
+}
+
+/// `bench-sla`: one phase of the SLA benchmark (`load`, `evaluate`, `sweep`); prints its report as JSON.
+fn bench_sla(mut args: impl Iterator<Item = String>) -> Result<()> {
+    let mut options = bench_sla::Options {
+        phase: String::new(),
+        data_dir: PathBuf::new(),
+        database_url: None,
+        cases: 1_000_000,
+        due: 1_000,
+    };
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--phase" => options.phase = args.next().context("--phase needs load, evaluate or sweep")?,
+            "--data-dir" => options.data_dir = PathBuf::from(args.next().context("--data-dir needs a folder")?),
+            "--database-url" => options.database_url = Some(args.next().context("--database-url needs a URL")?),
+            "--cases" => options.cases = args.next().context("--cases needs a number")?.parse().context("--cases")?,
+            "--due" => options.due = args.next().context("--due needs a number")?.parse().context("--due")?,
+            other => bail!("unknown option '{other}'; use --phase P --data-dir DIR [--database-url URL] [--cases N] [--due N]"),
+        }
+    }
+    if options.data_dir.as_os_str().is_empty() {
+        bail!("bench-sla needs --data-dir DIR");
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let report = runtime.block_on(bench_sla::run(&options))?;
+    println!("{}", serde_json::to_string(&report)?);
     Ok(())
 }
 
