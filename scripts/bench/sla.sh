@@ -7,7 +7,9 @@
 # Per backend and size (BENCH_SLA_CASES and 1000, the small store the sweep is compared with),
 # each phase a process of its own so that its peak memory is its own:
 #   load      bulk-loads the open cases, sets the policy and folds every case's clocks once;
-#   evaluate  evaluates every open case's clocks from the store, a page of 10,000 at a time;
+#   deadlines reads where every open case's clocks stand from the deadlines the sweep keeps (exact
+#             until each case's next check; what the queue's filters and the dashboard read);
+#   evaluate  evaluates every open case's clocks from its saved state, a page of 10,000 at a time;
 #   sweep     changes BENCH_SLA_DUE cases (default 1000; a note each) and times the sweep that
 #             folds them again: with 1000 due among a million it should cost what it costs among
 #             a thousand.
@@ -51,7 +53,7 @@ for backend in ${BENCH_BACKENDS:-sqlite postgres}; do
             url=(--database-url "postgres://postgres@localhost/sla_$size?host=$pg")
         fi
         echo "== $backend, $size open cases" >&2
-        for phase in load evaluate sweep; do
+        for phase in load deadlines evaluate sweep; do
             "$xtask" bench-sla --phase "$phase" --data-dir "$dir" "${url[@]}" --cases "$size" --due "$due" | tee -a "$results" >&2
             if [ "$phase" = load ] && [ "$backend" = postgres ]; then
                 "${as_pg[@]}" "$pgbin/psql" -h "$pg" -U postgres -q -c "VACUUM ANALYZE" "sla_$size"

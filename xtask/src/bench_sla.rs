@@ -4,7 +4,10 @@
 //! - `load`: fills an empty store with open cases (opened over the last forty days, each with a
 //!   note and a status change or two), sets the example policy and folds every case's clocks
 //!   once (what a new policy costs).
-//! - `evaluate`: evaluates the clocks of every open case read from the store, a page at a time.
+//! - `deadlines`: where every open case's clocks stand, from the deadlines the sweep keeps (exact
+//!   until each case's next check: what the queue's filters and the dashboard read).
+//! - `evaluate`: evaluates the clocks of every open case from its saved state (parsed, advanced to
+//!   now, its deadlines computed), a page at a time.
 //! - `sweep`: adds a note to `--due` cases (each change makes its case due) and times the sweep
 //!   that folds them again.
 
@@ -157,11 +160,24 @@ pub async fn run(options: &Options) -> Result<Report> {
                 detail: serde_json::json!({ "bulk_load_ms": loaded_ms }),
             }
         }
+        "deadlines" => {
+            let started = Instant::now();
+            let found = app.sla_deadlines_all(&operator, 20_000).await?;
+            Report {
+                phase: "read every open case's deadlines".into(),
+                backend,
+                open_cases: found.cases,
+                cases: found.cases,
+                elapsed_ms: millis(started),
+                peak_rss_mib: peak_rss_mib(),
+                detail: serde_json::to_value(&found)?,
+            }
+        }
         "evaluate" => {
             let started = Instant::now();
             let found = app.sla_evaluate_all(&operator, 10_000).await?;
             Report {
-                phase: "evaluate every open case".into(),
+                phase: "evaluate every open case from its state".into(),
                 backend,
                 open_cases: found.cases,
                 cases: found.cases,
@@ -193,7 +209,7 @@ pub async fn run(options: &Options) -> Result<Report> {
                 detail: serde_json::json!({ "refolded": report.refolded, "fired": report.fired.len() }),
             }
         }
-        other => bail!("unknown phase '{other}'; the phases are load, evaluate, sweep"),
+        other => bail!("unknown phase '{other}'; the phases are load, deadlines, evaluate, sweep"),
     };
     app.close().await;
     store.close().await;

@@ -67,6 +67,8 @@ pub struct App {
     pub view_zone: chrono_tz::Tz,
     auth: auth::AuthState,
     sla_settings: sla::SlaSettings,
+    /// The active SLA policy as last read: (version, calendar mark) and the checked policy.
+    sla_cache: Mutex<Option<sla::PolicyCacheEntry>>,
 }
 
 /// How the ingest path reads the messages of one file, without a store and without storing anything.
@@ -103,6 +105,7 @@ impl App {
             view_zone,
             auth: auth::AuthState::default(),
             sla_settings: sla::SlaSettings::default(),
+            sla_cache: Mutex::new(None),
         })
     }
 

@@ -80,12 +80,19 @@ pub struct Firing {
 }
 
 /// A case's clocks under one policy, as of one instant.
+///
+/// Its JSON is stored for every case and read for every open one when all are evaluated, so its
+/// keys are one letter each.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClockState {
     /// How far the state has been advanced (microseconds since the epoch).
+    #[serde(rename = "t")]
     at: i64,
+    #[serde(rename = "s")]
     status: Status,
+    #[serde(rename = "p")]
     priority: Priority,
+    #[serde(rename = "c")]
     clocks: Vec<RuleClock>,
 }
 
@@ -93,20 +100,23 @@ pub struct ClockState {
 struct RuleClock {
     /// The rule's name: a state whose names differ from the policy's was folded under another
     /// policy and is folded again.
+    #[serde(rename = "n")]
     rule: String,
     /// When the current episode began (microseconds).
+    #[serde(rename = "e")]
     episode: i64,
     /// Time counted in the episode, in the rule's basis (microseconds).
+    #[serde(rename = "k")]
     counted: i64,
     /// When the at-risk, warning and breach thresholds were reached in this episode.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "r", default, skip_serializing_if = "Option::is_none")]
     risk: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "w", default, skip_serializing_if = "Option::is_none")]
     warned: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "b", default, skip_serializing_if = "Option::is_none")]
     breached: Option<i64>,
     /// Met: the first response was given, or the case resolved in this opening.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(rename = "m", default, skip_serializing_if = "std::ops::Not::not")]
     met: bool,
 }
 

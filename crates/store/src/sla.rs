@@ -77,6 +77,21 @@ pub struct ClockEntry {
     pub data: serde_json::Value,
 }
 
+/// An open case's clocks as the evaluation of every open case reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenClock {
+    /// The case.
+    pub case_id: i64,
+    /// The policy version the state was folded under.
+    pub policy_version: i64,
+    /// Its customer's name, as the last sweep saw it (`None` before one).
+    pub customer: Option<String>,
+    /// Its product.
+    pub product: Option<String>,
+    /// The folded state, `None` when a change cleared it.
+    pub state: Option<sla::ClockState>,
+}
+
 /// A firing to record, with what it does.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FiringWrite {
@@ -119,6 +134,10 @@ pub struct ClockWrite {
     pub risk_at: Option<i64>,
     /// The earliest breach.
     pub breach_at: Option<i64>,
+    /// Whether the case is open (not closed, not merged away).
+    pub open: bool,
+    /// The customer's name and the product, as the rules filter on them.
+    pub facts: (String, Option<String>),
     /// What fired.
     pub firings: Vec<FiringWrite>,
 }
@@ -284,6 +303,16 @@ impl Store {
         Ok(changed)
     }
 
+    /// How many calendar days are imported and when the newest was: what changes when an
+    /// import changes the calendar (a reader's cache of the policy compares it).
+    pub async fn calendar_days_mark(&self) -> Result<(u64, i64)> {
+        let (count, newest): (i64, i64) =
+            sqlx::query_as("SELECT COUNT(*), COALESCE(MAX(imported_at), 0) FROM calendar_days")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok((crate::to_u64(count), newest))
+    }
+
     /// Every imported calendar day: date (`YYYY-MM-DD`) and kind, in date order.
     pub async fn calendar_days(&self) -> Result<Vec<(String, String)>> {
         let rows = sqlx::query("SELECT day, kind FROM calendar_days ORDER BY day")
@@ -337,7 +366,8 @@ impl Store {
     }
 
     /// Up to `limit` cases' clocks rows with their cases, after `after` in case id order (a stream
-    /// over every case in pages: the SLA benchmark and `sla status` over all cases).
+    /// over every case in pages: `sla replay --all`, the evaluation of every open case). The page
+    /// comes as one JSON aggregate: SQLite's rows cross from its worker thread one at a time.
     pub async fn clocks_page(
         &self,
         after: i64,
@@ -349,15 +379,162 @@ impl Store {
         } else {
             ""
         };
-        let rows = sqlx::query(&format!(
-            "SELECT {DUE_COLUMNS} FROM case_clocks k JOIN cases c ON c.id = k.case_id \
-             WHERE k.case_id > $1 {closed} ORDER BY k.case_id LIMIT $2"
+        let (aggregate, row) = match self.backend {
+            crate::Backend::Sqlite => ("json_group_array", "json_array"),
+            crate::Backend::Postgres => ("json_agg", "json_build_array"),
+        };
+        let page: Option<String> = sqlx::query_scalar(&format!(
+            "SELECT CAST({aggregate}({row}(case_id, revision, policy_version, state, number, title, created_at, priority, \
+             status, customer_name, product, merged_into, owner_person_id)) AS TEXT) FROM \
+             (SELECT {DUE_COLUMNS} FROM case_clocks k JOIN cases c ON c.id = k.case_id \
+              WHERE k.case_id > $1 {closed} ORDER BY k.case_id LIMIT $2) page"
         ))
         .bind(after)
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_one(&self.pool)
         .await?;
-        rows.iter().map(due_from).collect()
+        type Columns = (
+            i64,
+            i64,
+            i64,
+            Option<String>,
+            String,
+            String,
+            i64,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<i64>,
+            Option<i64>,
+        );
+        let rows: Vec<Columns> = match page {
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|e| Error::Corrupt(format!("a page of clocks: {e}")))?,
+            None => Vec::new(),
+        };
+        let mut out: Vec<DueClock> = rows
+            .into_iter()
+            .map(
+                |(
+                    case_id,
+                    revision,
+                    policy_version,
+                    state,
+                    number,
+                    title,
+                    created_at,
+                    priority,
+                    status,
+                    customer,
+                    product,
+                    merged,
+                    owner,
+                )| {
+                    Ok(DueClock {
+                        case_id,
+                        revision,
+                        policy_version,
+                        state,
+                        number,
+                        title,
+                        created_at,
+                        priority: priority
+                            .parse()
+                            .map_err(|_| Error::Corrupt(format!("priority '{priority}'")))?,
+                        status: status
+                            .parse()
+                            .map_err(|_| Error::Corrupt(format!("status '{status}'")))?,
+                        customer,
+                        product,
+                        merged: merged.is_some(),
+                        owner_person_id: owner,
+                    })
+                },
+            )
+            .collect::<Result<_>>()?;
+        // The aggregate's order is the page's on both backends; sorted again to depend on nothing.
+        out.sort_unstable_by_key(|c| c.case_id);
+        Ok(out)
+    }
+
+    /// Up to `limit` open cases' clocks after `after` in case id order, from `case_clocks` alone,
+    /// read as one JSON text that embeds each state as it is stored (SQLite's rows cross from its
+    /// worker thread one at a time, and its JSON functions would parse every state). A case
+    /// changed since the last sweep comes without its state.
+    pub async fn open_clocks_page(&self, after: i64, limit: u32) -> Result<Vec<OpenClock>> {
+        let (concat, quote) = match self.backend {
+            crate::Backend::Sqlite => ("group_concat", "json_quote"),
+            crate::Backend::Postgres => ("string_agg", "to_json"),
+        };
+        let page: Option<String> = sqlx::query_scalar(&format!(
+            "SELECT '[' || {concat}('[' || case_id || ',' || policy_version || ',' \
+             || COALESCE(CAST({quote}(customer) AS TEXT), 'null') || ',' || COALESCE(CAST({quote}(product) AS TEXT), 'null') \
+             || ',' || COALESCE(state, 'null') || ']', ',') || ']' \
+             FROM (SELECT case_id, policy_version, customer, product, state FROM case_clocks \
+                   WHERE case_id > $1 AND open = 1 ORDER BY case_id LIMIT $2) page"
+        ))
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_one(&self.pool)
+        .await?;
+        type Columns = (
+            i64,
+            i64,
+            Option<String>,
+            Option<String>,
+            Option<sla::ClockState>,
+        );
+        let rows: Vec<Columns> = match page {
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|e| Error::Corrupt(format!("a page of clocks: {e}")))?,
+            None => Vec::new(),
+        };
+        let mut out: Vec<OpenClock> = rows
+            .into_iter()
+            .map(
+                |(case_id, policy_version, customer, product, state)| OpenClock {
+                    case_id,
+                    policy_version,
+                    customer,
+                    product,
+                    state,
+                },
+            )
+            .collect();
+        out.sort_unstable_by_key(|c| c.case_id);
+        Ok(out)
+    }
+
+    /// Up to `limit` open cases' deadlines after `after` in case id order, as the last sweep
+    /// left them: case, when to look next (`0` after a change), the earliest at-risk point and
+    /// breach. Exact until `check_at`; read as one text of numbers.
+    pub async fn open_deadlines_page(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<[Option<i64>; 4]>> {
+        let concat = match self.backend {
+            crate::Backend::Sqlite => "group_concat",
+            crate::Backend::Postgres => "string_agg",
+        };
+        let page: Option<String> = sqlx::query_scalar(&format!(
+            "SELECT '[' || {concat}('[' || case_id || ',' || COALESCE(CAST(check_at AS TEXT), 'null') || ',' \
+             || COALESCE(CAST(risk_at AS TEXT), 'null') || ',' || COALESCE(CAST(breach_at AS TEXT), 'null') || ']', ',') || ']' \
+             FROM (SELECT case_id, check_at, risk_at, breach_at FROM case_clocks WHERE case_id > $1 AND open = 1 \
+                   ORDER BY case_id LIMIT $2) page"
+        ))
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_one(&self.pool)
+        .await?;
+        let mut rows: Vec<[Option<i64>; 4]> = match page {
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|e| Error::Corrupt(format!("a page of deadlines: {e}")))?,
+            None => Vec::new(),
+        };
+        rows.sort_unstable_by_key(|r| r[0]);
+        Ok(rows)
     }
 
     /// What the clocks read of these cases' timelines, per case in time order.
@@ -534,8 +711,8 @@ impl Store {
         let mut done = Vec::new();
         for write in writes {
             let updated = sqlx::query(
-                "UPDATE case_clocks SET policy_version = $3, state = $4, check_at = $5, risk_at = $6, breach_at = $7 \
-                 WHERE case_id = $1 AND revision = $2",
+                "UPDATE case_clocks SET policy_version = $3, state = $4, check_at = $5, risk_at = $6, breach_at = $7, \
+                 open = $8, customer = $9, product = $10 WHERE case_id = $1 AND revision = $2",
             )
             .bind(write.case_id)
             .bind(write.revision)
@@ -544,6 +721,9 @@ impl Store {
             .bind(write.check_at)
             .bind(write.risk_at)
             .bind(write.breach_at)
+            .bind(i64::from(write.open))
+            .bind(&write.facts.0)
+            .bind(&write.facts.1)
             .execute(&mut *tx)
             .await?;
             let current = updated.rows_affected() == 1;

@@ -26,11 +26,15 @@ pub use sweep::SweepReport;
 
 /// The active policy, read and checked, with its calendar imports.
 #[derive(Debug, Clone)]
-pub(crate) struct ActivePolicy {
+pub struct ActivePolicy {
     pub(crate) record: PolicyRecord,
     pub(crate) policy: Policy,
     pub(crate) imported_days: usize,
 }
+
+/// What the application keeps of the policy it read last: the policy's version and the
+/// calendar's (count, newest import) with the checked policy.
+pub(crate) type PolicyCacheEntry = ((i64, (u64, i64)), std::sync::Arc<ActivePolicy>);
 
 /// One clock as interfaces show it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -361,10 +365,26 @@ fn policy_error(error: sla::PolicyError) -> AppError {
 
 impl App {
     /// The active policy with the imported calendar days, `None` when none was ever set.
-    pub(crate) async fn active_policy(&self) -> Result<Option<ActivePolicy>, AppError> {
+    pub(crate) async fn active_policy(
+        &self,
+    ) -> Result<Option<std::sync::Arc<ActivePolicy>>, AppError> {
         let Some(record) = self.store.active_sla_policy().await? else {
             return Ok(None);
         };
+        // Read and checked once per policy version and calendar import, not on every page.
+        let mark = self.store.calendar_days_mark().await?;
+        let key = (record.version, mark);
+        {
+            let cache = self
+                .sla_cache
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if let Some((cached, active)) = cache.as_ref() {
+                if *cached == key {
+                    return Ok(Some(active.clone()));
+                }
+            }
+        }
         let mut policy = Policy::parse(&record.source).map_err(policy_error)?;
         let days = self.store.calendar_days().await?;
         let parse = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok();
@@ -376,11 +396,16 @@ impl App {
                 .filter(|(_, k)| k == "workday")
                 .filter_map(|(d, _)| parse(d)),
         );
-        Ok(Some(ActivePolicy {
+        let active = std::sync::Arc::new(ActivePolicy {
             record,
             policy,
             imported_days: days.len(),
-        }))
+        });
+        *self
+            .sla_cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((key, active.clone()));
+        Ok(Some(active))
     }
 
     fn policy_view(&self, active: &ActivePolicy) -> SlaPolicyView {
@@ -617,6 +642,49 @@ impl App {
         Ok(view)
     }
 
+    /// Where every open case's clocks stand now, from the deadlines the sweep keeps (exact until
+    /// each case's next check), a page at a time; a case due for a look, or changed since the
+    /// last sweep, is evaluated from its state or history ([`App::sla_evaluate_all`] does that for
+    /// every case). Nothing is written.
+    pub async fn sla_deadlines_all(
+        &self,
+        actor: &Actor,
+        page: u32,
+    ) -> Result<EvaluationReport, AppError> {
+        self.permit(actor, Action::ViewSla)?;
+        let mut report = EvaluationReport::default();
+        if self.active_policy().await?.is_none() {
+            return Ok(report);
+        }
+        let now = self.now().timestamp_micros();
+        let fetch = |after: i64| {
+            let store = self.store.clone();
+            tokio::spawn(async move { store.open_deadlines_page(after, page).await })
+        };
+        let mut next = fetch(0);
+        loop {
+            let rows = next
+                .await
+                .map_err(|e| AppError::internal(e.to_string()))??;
+            let Some(last) = rows.last().and_then(|r| r[0]) else {
+                break;
+            };
+            next = fetch(last);
+            for [_, check_at, risk_at, breach_at] in rows {
+                report.cases += 1;
+                if check_at.is_some_and(|at| at <= now) {
+                    // Due or changed: the sweep is about to look; counted as due, not read here.
+                    report.due_now += 1;
+                    continue;
+                }
+                let breached = breach_at.is_some_and(|at| at <= now);
+                report.breached += u64::from(breached);
+                report.at_risk += u64::from(!breached && risk_at.is_some_and(|at| at <= now));
+            }
+        }
+        Ok(report)
+    }
+
     /// Evaluates the clocks of every open case now, a page at a time (never all in memory): each
     /// saved state advanced to now and its deadlines read; nothing is written.
     pub async fn sla_evaluate_all(
@@ -630,49 +698,64 @@ impl App {
             return Ok(report);
         };
         let now = self.now();
-        let mut after = 0;
+        // The next page is read while this one is evaluated.
+        let fetch = |after: i64| {
+            let store = self.store.clone();
+            tokio::spawn(async move { store.open_clocks_page(after, page).await })
+        };
+        let mut next = fetch(0);
         loop {
-            let rows = self.store.clocks_page(after, page, true).await?;
+            let rows = next
+                .await
+                .map_err(|e| AppError::internal(e.to_string()))??;
             let Some(last) = rows.last() else { break };
-            after = last.case_id;
+            next = fetch(last.case_id);
+            let fits = |r: &store::sla::OpenClock| {
+                r.policy_version == active.record.version
+                    && r.customer.is_some()
+                    && r.state.as_ref().is_some_and(|s| s.fits(&active.policy))
+            };
+            // Cases changed since the last sweep are folded from their history here.
             let stale: Vec<i64> = rows
                 .iter()
-                .filter(|r| r.policy_version != active.record.version || r.state.is_none())
+                .filter(|r| !fits(r))
                 .map(|r| r.case_id)
                 .collect();
             let entries = self.store.clock_entries(&stale).await?;
-            for row in &rows {
-                let facts = CaseFacts {
-                    customer: &row.customer,
-                    product: row.product.as_deref(),
-                };
-                let saved = row
-                    .state
-                    .as_deref()
-                    .filter(|_| row.policy_version == active.record.version)
-                    .and_then(|s| serde_json::from_str::<ClockState>(s).ok())
-                    .filter(|s| s.fits(&active.policy));
-                let (state, fired) = match saved {
-                    Some(mut state) => {
-                        let fired = state.advance(&active.policy, facts, now);
-                        (state, fired)
+            for row in rows {
+                let fresh = fits(&row);
+                let (deadlines, fired) = if fresh {
+                    let Some(mut state) = row.state else { continue };
+                    let customer = row.customer.unwrap_or_default();
+                    let facts = CaseFacts {
+                        customer: &customer,
+                        product: row.product.as_deref(),
+                    };
+                    let fired = state.advance(&active.policy, facts, now);
+                    (state.deadlines(&active.policy, facts), fired)
+                } else {
+                    report.refolded += 1;
+                    let record = self.store.case_by_id(row.case_id).await?;
+                    if record.status.is_closed() || record.merged_into.is_some() {
+                        continue;
                     }
-                    None => {
-                        report.refolded += 1;
-                        let list = entries.get(&row.case_id).map_or(&[][..], Vec::as_slice);
-                        let (opened_with, events) =
-                            history(list.iter().map(|e| (e.kind, e.at, e.visibility, &e.data)));
-                        sla::replay(
-                            &active.policy,
-                            facts,
-                            at_of(row.created_at),
-                            opened_with.unwrap_or(row.priority),
-                            &events,
-                            now,
-                        )
-                    }
+                    let facts = CaseFacts {
+                        customer: &record.customer,
+                        product: record.product.as_deref(),
+                    };
+                    let list = entries.get(&row.case_id).map_or(&[][..], Vec::as_slice);
+                    let (opened_with, events) =
+                        history(list.iter().map(|e| (e.kind, e.at, e.visibility, &e.data)));
+                    let (state, fired) = sla::replay(
+                        &active.policy,
+                        facts,
+                        at_of(record.created_at),
+                        opened_with.unwrap_or(record.priority),
+                        &events,
+                        now,
+                    );
+                    (state.deadlines(&active.policy, facts), fired)
                 };
-                let deadlines = state.deadlines(&active.policy, facts);
                 report.cases += 1;
                 let breached = deadlines.breach_at.is_some_and(|at| at <= now);
                 report.breached += u64::from(breached);
@@ -766,7 +849,7 @@ impl App {
             None => self
                 .active_policy()
                 .await?
-                .map(|a| a.policy)
+                .map(|a| a.policy.clone())
                 .ok_or_else(|| AppError::invalid("sla_policy_missing", json!({}))),
         }
     }

@@ -81,7 +81,7 @@ impl App {
             if due.is_empty() {
                 break;
             }
-            let (writes, refolded, records) = self.evaluate(active.as_ref(), &due, now).await?;
+            let (writes, refolded, records) = self.evaluate(active.as_deref(), &due, now).await?;
             report.evaluated += due.len() as u64;
             report.refolded += refolded;
             let mut prepared = Vec::with_capacity(writes.len());
@@ -103,6 +103,10 @@ impl App {
                 }
                 prepared.push(write);
             }
+            // A raised priority is a change: those cases are due again, and looked at once more.
+            let raised = prepared
+                .iter()
+                .any(|w| w.firings.iter().any(|f| f.raise_to.is_some()));
             let numbers: HashMap<i64, &str> =
                 due.iter().map(|d| (d.case_id, d.number.as_str())).collect();
             for (case_id, rule, level) in self.store.write_clocks(&prepared, now_us).await? {
@@ -119,7 +123,7 @@ impl App {
             self.store
                 .take_lease(SWEEP_LEASE, holder, now_us, now_us + LEASE_MICROS)
                 .await?;
-            if due.len() < BATCH as usize {
+            if due.len() < BATCH as usize && !raised {
                 break;
             }
         }
@@ -156,6 +160,8 @@ impl App {
             check_at: None,
             risk_at: None,
             breach_at: None,
+            open: !case.merged && !case.status.is_closed(),
+            facts: (case.customer.clone(), case.product.clone()),
             firings: Vec::new(),
         };
         let Some(active) = active else {
@@ -236,6 +242,8 @@ impl App {
                 check_at: deadlines.next_check.map(|t| t.timestamp_micros()),
                 risk_at: deadlines.risk_at.map(|t| t.timestamp_micros()),
                 breach_at: deadlines.breach_at.map(|t| t.timestamp_micros()),
+                open: !case.status.is_closed(),
+                facts: (case.customer.clone(), case.product.clone()),
                 firings: Vec::new(),
             };
             out.push((case, write, firings));

@@ -689,6 +689,61 @@ async fn policies_are_checked_and_only_admins_set_them(db: TestDb) {
     );
 }
 
+async fn every_open_case_is_evaluated_alike_from_its_deadlines_and_from_its_state(db: TestDb) {
+    let one = instance(&db, start()).await;
+    let engineer = team(&one.app).await;
+    one.app
+        .sla_policy_set(&Actor::operator(), LIVE_POLICY)
+        .await
+        .unwrap();
+    open_case(&one.app, &engineer).await; // breached at five days
+    one.clock.advance(TimeDelta::hours(4 * 24 + 12));
+    open_case(&one.app, &engineer).await; // idle past half its limit: at risk
+    one.clock.advance(TimeDelta::days(1));
+    let fine = open_case(&one.app, &engineer).await;
+    one.clock.advance(TimeDelta::hours(1));
+    one.app.sla_sweep("one", u64::MAX).await.unwrap();
+    let operator = Actor::operator();
+    let kept = one.app.sla_deadlines_all(&operator, 2).await.unwrap();
+    let folded = one.app.sla_evaluate_all(&operator, 2).await.unwrap();
+    assert_eq!(
+        (kept.cases, kept.breached, kept.at_risk, kept.due_now),
+        (3, 1, 1, 0)
+    );
+    assert_eq!(
+        (
+            folded.cases,
+            folded.breached,
+            folded.at_risk,
+            folded.refolded
+        ),
+        (3, 1, 1, 0)
+    );
+    // A change since the sweep: the deadlines count it as due, the evaluation folds it.
+    one.app
+        .case_note(&engineer, &fine, "a change")
+        .await
+        .unwrap();
+    assert_eq!(
+        one.app
+            .sla_deadlines_all(&operator, 2)
+            .await
+            .unwrap()
+            .due_now,
+        1
+    );
+    let folded = one.app.sla_evaluate_all(&operator, 2).await.unwrap();
+    assert_eq!(
+        (
+            folded.cases,
+            folded.breached,
+            folded.at_risk,
+            folded.refolded
+        ),
+        (3, 1, 1, 1)
+    );
+}
+
 /// A one-answer-per-connection HTTP server on loopback: answers every request with `answer` and
 /// hands back what it received.
 async fn http_server(answer: String) -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
@@ -799,6 +854,7 @@ async fn a_webhook_is_posted_signed_and_never_follows_a_redirect(db: TestDb) {
 }
 
 testkit::backend_tests!(
+    every_open_case_is_evaluated_alike_from_its_deadlines_and_from_its_state,
     a_webhook_is_posted_signed_and_never_follows_a_redirect,
     the_model_case_replays_to_idle_and_stale_the_day_before_the_manager_wrote,
     the_sweep_fires_each_threshold_once_on_time,

@@ -19,7 +19,9 @@ CREATE TABLE calendar_days (
 -- Each case's clocks under the active policy: the folded state (`sla::ClockState` as JSON) and
 -- the instants the scheduler and the queue read. A change to a case (any timeline entry but the
 -- SLA's own) clears the state and makes the case due at once (`check_at` 0), in the same
--- transaction, by the trigger below; `revision` lets the scheduler write only what it read.
+-- transaction, by the trigger below; `revision` lets the scheduler write only what it read. The
+-- sweep also keeps here whether the case is open and the customer and product the rules filter on,
+-- so that evaluating every open case reads this table alone.
 CREATE TABLE case_clocks (
     case_id BIGINT PRIMARY KEY REFERENCES cases (id),
     revision BIGINT NOT NULL DEFAULT 0,
@@ -27,7 +29,10 @@ CREATE TABLE case_clocks (
     state TEXT,
     check_at BIGINT,
     risk_at BIGINT,
-    breach_at BIGINT
+    breach_at BIGINT,
+    open INTEGER NOT NULL DEFAULT 1,
+    customer TEXT,
+    product TEXT
 );
 CREATE INDEX case_clocks_check ON case_clocks (check_at) WHERE check_at IS NOT NULL;
 CREATE INDEX case_clocks_breach ON case_clocks (breach_at) WHERE breach_at IS NOT NULL;

@@ -43,6 +43,8 @@ fn write(case_id: i64, revision: i64, firings: Vec<FiringWrite>) -> ClockWrite {
         check_at: Some(9_000),
         risk_at: Some(5_000),
         breach_at: Some(8_000),
+        open: true,
+        facts: ("Acer".into(), None),
         firings,
     }
 }
