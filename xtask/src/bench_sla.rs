@@ -160,24 +160,21 @@ pub async fn run(options: &Options) -> Result<Report> {
                 detail: serde_json::json!({ "bulk_load_ms": loaded_ms }),
             }
         }
-        "deadlines" => {
+        "deadlines" | "evaluate" => {
             let started = Instant::now();
-            let found = app.sla_deadlines_all(&operator, 20_000).await?;
+            let (phase, found) = if options.phase == "deadlines" {
+                (
+                    "read every open case's deadlines",
+                    app.sla_deadlines_all(&operator, 20_000).await?,
+                )
+            } else {
+                (
+                    "evaluate every open case from its state",
+                    app.sla_evaluate_all(&operator, 10_000).await?,
+                )
+            };
             Report {
-                phase: "read every open case's deadlines".into(),
-                backend,
-                open_cases: found.cases,
-                cases: found.cases,
-                elapsed_ms: millis(started),
-                peak_rss_mib: peak_rss_mib(),
-                detail: serde_json::to_value(&found)?,
-            }
-        }
-        "evaluate" => {
-            let started = Instant::now();
-            let found = app.sla_evaluate_all(&operator, 10_000).await?;
-            Report {
-                phase: "evaluate every open case from its state".into(),
+                phase: phase.into(),
                 backend,
                 open_cases: found.cases,
                 cases: found.cases,

@@ -85,32 +85,15 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         if let Some((sha, location, mail)) = stored {
-            let (pack, offset) = match location {
-                Some(location) => (Some(location.pack), Some(crate::to_i64(location.offset))),
-                None => (None, None),
-            };
-            sqlx::query(
-                "INSERT INTO raw_messages (sha256, size, stored_at, pack, pack_offset) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING",
+            crate::outbox::queue_system_mail(
+                &mut tx,
+                mail,
+                &sha,
+                location.as_ref(),
+                purpose,
+                None,
+                now,
             )
-            .bind(&sha)
-            .bind(crate::to_i64(mail.raw.len() as u64))
-            .bind(now)
-            .bind(pack)
-            .bind(offset)
-            .execute(&mut *tx)
-            .await?;
-            let recipients = serde_json::to_string(&mail.recipients)
-                .map_err(|error| crate::Error::Corrupt(error.to_string()))?;
-            sqlx::query(
-                "INSERT INTO outbox (message_row_id, case_id, raw_sha256, purpose, recipients, \
-                 state, next_attempt_at, created_at) VALUES (NULL, NULL, $1, $2, $3, 'queued', $4, $4)",
-            )
-            .bind(&sha)
-            .bind(purpose)
-            .bind(recipients)
-            .bind(now)
-            .execute(&mut *tx)
             .await?;
         }
         tx.commit().await?;

@@ -116,3 +116,48 @@ impl Store {
             .collect()
     }
 }
+
+/// Records mail that belongs to no message row on a case (account mail, SLA notices) in a
+/// transaction: its raw message (already durable in `location`) and its outbox row.
+pub(crate) async fn queue_system_mail(
+    connection: &mut sqlx::AnyConnection,
+    mail: &crate::accounts::AccountMail,
+    sha: &str,
+    location: Option<&crate::blob::PackLocation>,
+    purpose: &str,
+    case_id: Option<i64>,
+    now: i64,
+) -> Result<()> {
+    let (pack, offset) = match location {
+        Some(location) => (
+            Some(location.pack.clone()),
+            Some(crate::to_i64(location.offset)),
+        ),
+        None => (None, None),
+    };
+    sqlx::query(
+        "INSERT INTO raw_messages (sha256, size, stored_at, pack, pack_offset) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING",
+    )
+    .bind(sha)
+    .bind(crate::to_i64(mail.raw.len() as u64))
+    .bind(now)
+    .bind(pack)
+    .bind(offset)
+    .execute(&mut *connection)
+    .await?;
+    let recipients = serde_json::to_string(&mail.recipients)
+        .map_err(|error| Error::Corrupt(error.to_string()))?;
+    sqlx::query(
+        "INSERT INTO outbox (message_row_id, case_id, raw_sha256, purpose, recipients, \
+         state, next_attempt_at, created_at) VALUES (NULL, $1, $2, $3, $4, 'queued', $5, $5)",
+    )
+    .bind(case_id)
+    .bind(sha)
+    .bind(purpose)
+    .bind(recipients)
+    .bind(now)
+    .execute(&mut *connection)
+    .await?;
+    Ok(())
+}

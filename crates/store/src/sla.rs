@@ -765,32 +765,18 @@ impl Store {
                 )
                 .await?;
                 for (mail, place) in mails {
-                    let Some(((_, raw, sha), location)) = place else {
+                    let Some(((_, _, sha), location)) = place else {
                         continue;
                     };
-                    let (pack, offset) = (&location.pack, crate::to_i64(location.offset));
-                    sqlx::query(
-                        "INSERT INTO raw_messages (sha256, size, stored_at, pack, pack_offset) VALUES ($1, $2, $3, $4, $5) \
-                         ON CONFLICT (sha256) DO NOTHING",
+                    crate::outbox::queue_system_mail(
+                        &mut tx,
+                        mail,
+                        sha,
+                        Some(location),
+                        "sla",
+                        Some(write.case_id),
+                        now,
                     )
-                    .bind(sha)
-                    .bind(crate::to_i64(raw.len() as u64))
-                    .bind(now)
-                    .bind(pack)
-                    .bind(offset)
-                    .execute(&mut *tx)
-                    .await?;
-                    let recipients = serde_json::to_string(&mail.recipients)
-                        .map_err(|e| Error::Corrupt(e.to_string()))?;
-                    sqlx::query(
-                        "INSERT INTO outbox (message_row_id, case_id, raw_sha256, purpose, recipients, state, next_attempt_at, created_at) \
-                         VALUES (NULL, $1, $2, 'sla', $3, 'queued', $4, $4)",
-                    )
-                    .bind(write.case_id)
-                    .bind(sha)
-                    .bind(recipients)
-                    .bind(now)
-                    .execute(&mut *tx)
                     .await?;
                 }
                 if let Some(to) = firing.raise_to {

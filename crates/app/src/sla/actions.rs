@@ -166,28 +166,25 @@ impl App {
                 .unwrap_or(self.sla_settings.lang);
             mails.push(self.sla_mail(record, rule, firing, address, lang)?);
         }
+        let actions: Vec<String> = firing
+            .actions
+            .iter()
+            .map(|a| a.as_str().to_string())
+            .collect();
         Ok(FiringWrite {
             rule: firing.rule.clone(),
             level: firing.level.as_str().to_string(),
             episode: firing.episode.timestamp_micros(),
             measure: firing.measure.as_str().to_string(),
             due_at: firing.at.timestamp_micros(),
-            actions: firing
-                .actions
-                .iter()
-                .map(|a| a.as_str().to_string())
-                .collect(),
+            actions: actions.clone(),
             event: Event::Sla {
                 breach: firing.level == Level::Breach,
                 rule: firing.rule.clone(),
                 measure: firing.measure.as_str().to_string(),
                 target: rule.after.to_string(),
                 due_at: firing.at.timestamp_micros(),
-                actions: firing
-                    .actions
-                    .iter()
-                    .map(|a| a.as_str().to_string())
-                    .collect(),
+                actions,
             },
             mails,
             raise_to,

@@ -34,7 +34,7 @@ CREATE TABLE case_clocks (
     customer TEXT,
     product TEXT
 );
-CREATE INDEX case_clocks_check ON case_clocks (check_at) WHERE check_at IS NOT NULL;
+CREATE INDEX case_clocks_check ON case_clocks (check_at, case_id) WHERE check_at IS NOT NULL;
 CREATE INDEX case_clocks_breach ON case_clocks (breach_at) WHERE breach_at IS NOT NULL;
 CREATE INDEX case_clocks_risk ON case_clocks (risk_at) WHERE risk_at IS NOT NULL;
 INSERT INTO case_clocks (case_id, check_at) SELECT id, 0 FROM cases WHERE merged_into IS NULL;
