@@ -331,7 +331,7 @@ impl App {
                     sla: (staff
                         && open(row.status)
                         && (row.risk_at.is_some() || row.breach_at.is_some()))
-                    .then(|| match (row.risk_at, row.breach_at) {
+                    .then_some(match (row.risk_at, row.breach_at) {
                         (_, Some(breach)) if breach <= now => SlaState::Breached,
                         (Some(risk), _) if risk <= now => SlaState::AtRisk,
                         _ => SlaState::Ok,
