@@ -190,6 +190,9 @@ pub async fn run_sla(app: &App, command: SlaCommand, lang: Lang) -> Result<()> {
             let holder = format!("cli-{}", std::process::id());
             let report = app.sla_sweep(&holder, u64::MAX).await?;
             emit(json, &report, || {
+                if report.skipped {
+                    return format!("{}\n", lang.say("sla-sweep-skipped"));
+                }
                 let mut out = lang.text(
                     "sla-sweep-done",
                     &[
@@ -198,9 +201,6 @@ pub async fn run_sla(app: &App, command: SlaCommand, lang: Lang) -> Result<()> {
                     ],
                 );
                 out.push('\n');
-                if report.skipped {
-                    out = format!("{}\n", lang.say("sla-sweep-skipped"));
-                }
                 for fired in &report.fired {
                     let _ = writeln!(
                         out,
@@ -248,6 +248,12 @@ pub async fn run_calendar(app: &App, command: CalendarCommand, lang: Lang) -> Re
     }
 }
 
+/// Text padded to a width in terminal columns (a Chinese character takes two).
+fn pad(text: &str, width: usize) -> String {
+    let used = unicode_width::UnicodeWidthStr::width(text);
+    format!("{text}{}", " ".repeat(width.saturating_sub(used)))
+}
+
 /// One line per clock: rule, what it measures, limit, state, due.
 pub fn clock_lines(clocks: &[ClockView], zone: chrono_tz::Tz, lang: Lang) -> String {
     let mut out = String::new();
@@ -279,11 +285,11 @@ pub fn clock_lines(clocks: &[ClockView], zone: chrono_tz::Tz, lang: Lang) -> Str
         let measure = lang.say(&format!("sla-measure-{}", clock.measure.as_str()));
         let _ = writeln!(
             out,
-            "    {:<14} {:<22} {:<6} {:<10} {}",
-            safe(&clock.rule),
-            measure,
+            "    {} {} {:<6} {} {}",
+            pad(&safe(&clock.rule), 14),
+            pad(&measure, 22),
             clock.target,
-            state,
+            pad(&state, 10),
             due
         );
     }
@@ -363,9 +369,9 @@ fn policy_text(view: &SlaPolicyView, zone: chrono_tz::Tz, lang: Lang) -> String 
         let measure = lang.say(&format!("sla-measure-{}", rule.measure.as_str()));
         let _ = writeln!(
             out,
-            "  {:<14} {:<22} {:<6} {:<12} {}{}",
-            safe(&rule.name),
-            measure,
+            "  {} {} {:<6} {:<12} {}{}",
+            pad(&safe(&rule.name), 14),
+            pad(&measure, 22),
             rule.after,
             priorities,
             actions.join("+"),
@@ -417,10 +423,13 @@ fn firings_text(firings: &[FiringView], zone: chrono_tz::Tz, lang: Lang) -> Stri
     for firing in firings {
         let _ = writeln!(
             out,
-            "{}  {:<14} {:<8} {}",
+            "{}  {} {} {}",
             local_time(&firing.at, zone),
-            safe(&firing.rule),
-            lang.say(&format!("sla-level-{}", firing.level.as_str())),
+            pad(&safe(&firing.rule), 14),
+            pad(
+                &lang.say(&format!("sla-level-{}", firing.level.as_str())),
+                8
+            ),
             firing
                 .actions
                 .iter()
@@ -472,6 +481,13 @@ mod tests {
         assert_eq!(span_words(3 * 86_400 + 4 * 3600 + 59, Lang::En), "3d 4h");
         assert_eq!(span_words(-(5 * 3600 + 20 * 60), Lang::En), "5h 20m");
         assert_eq!(span_words(3 * 86_400 + 4 * 3600, Lang::ZhCn), "3天4小时");
+    }
+
+    #[test]
+    fn columns_are_padded_by_terminal_width() {
+        assert_eq!(pad("idle", 6), "idle  ");
+        assert_eq!(pad("无进展时间", 12), "无进展时间  ");
+        assert_eq!(pad("longer than the width", 4), "longer than the width");
     }
 
     #[test]
