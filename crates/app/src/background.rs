@@ -48,7 +48,8 @@ impl App {
                         .sla_sweep(&holder, u64::MAX)
                         .await
                         .map_err(|e| jobs::JobError::Retry(e.to_string()))?;
-                    if report.skipped || report.remaining > 0 {
+                    // Skipped: another instance is sweeping, and it does the work.
+                    if !report.skipped && report.remaining > 0 {
                         return Err(jobs::JobError::Retry("clocks still due".into()));
                     }
                     Ok(())

@@ -8,7 +8,7 @@ use case::access::{self, EntryFacts, Viewer};
 use case::merge::{self, MergeConcern, MergeSide};
 use case::status::TransitionDetails;
 use case::summary::Summary;
-use case::{CaseNumber, Priority, Status, Visibility};
+use case::{CaseNumber, EntryKind, Priority, Status, Visibility};
 use serde_json::json;
 use store::cases::{CaseRecord, NewCase, TokenChoice};
 
@@ -588,6 +588,15 @@ impl App {
                 return Err(AppError::forbidden(Action::ChangeVisibility))
             }
             access::Verdict::Hidden => return Err(AppError::entry_not_found(entry_id)),
+        }
+        // SLA entries are the staff's own bookkeeping: they never reach the partner.
+        if to == Visibility::Public
+            && matches!(entry.kind, EntryKind::SlaWarning | EntryKind::SlaBreach)
+        {
+            return Err(AppError::invalid(
+                "entry_stays_internal",
+                json!({ "id": entry_id, "kind": entry.kind.as_str() }),
+            ));
         }
         let changed = self
             .store

@@ -252,6 +252,14 @@ impl App {
                 ));
             }
         }
+        // Staff without a staff role read cases but not their clocks.
+        let sees_sla = actor.may(Action::ViewSla, None);
+        if actor.viewer() == Viewer::Staff
+            && !sees_sla
+            && (input.sla.is_some() || input.sort == QueueSort::Due)
+        {
+            return Err(AppError::forbidden(Action::ViewSla));
+        }
         let owner = match &input.owner {
             OwnerChoice::Any => OwnerFilter::Any,
             OwnerChoice::Unassigned => OwnerFilter::Unassigned,
@@ -328,7 +336,7 @@ impl App {
                     tags: if staff { row.tags } else { Vec::new() },
                     created_at: rfc3339(row.created_at),
                     updated_at: rfc3339(row.updated_at),
-                    sla: (staff
+                    sla: (sees_sla
                         && open(row.status)
                         && (row.risk_at.is_some() || row.breach_at.is_some()))
                     .then_some(match (row.risk_at, row.breach_at) {
@@ -338,7 +346,7 @@ impl App {
                     }),
                     due_at: row
                         .breach_at
-                        .filter(|_| staff && open(row.status))
+                        .filter(|_| sees_sla && open(row.status))
                         .map(rfc3339),
                 })
                 .collect(),

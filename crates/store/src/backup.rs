@@ -58,9 +58,6 @@ const TABLES: &[(&str, &[&str])] = &[
     ("sla_events", &[]),
 ];
 
-/// Tables later versions added: a backup written before them has no file for them.
-const ADDED_LATER: &[&str] = &["sla_policies", "calendar_days", "sla_events"];
-
 /// Tables whose `id` comes from an identity column on PostgreSQL.
 const IDENTITY_TABLES: &[&str] = &[
     "organizations",
@@ -269,9 +266,6 @@ impl Store {
 
         for (table, deferred) in TABLES {
             let path = src.join("db").join(format!("{table}.jsonl"));
-            if ADDED_LATER.contains(table) && !path.exists() {
-                continue;
-            }
             let file = std::fs::File::open(&path).map_err(io(&path))?;
             let integer_columns = self.integer_columns(&mut tx, table).await?;
             let mut second_pass = Vec::new();

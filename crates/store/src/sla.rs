@@ -687,8 +687,11 @@ impl Store {
         writes: &[ClockWrite],
         now: i64,
     ) -> Result<Vec<(i64, String, String)>> {
+        // Rows are written in case order, so two writers never wait on each other in a circle.
+        let mut order: Vec<&ClockWrite> = writes.iter().collect();
+        order.sort_by_key(|w| w.case_id);
         // Mail is made durable before the transaction that queues it, as every outgoing message.
-        let raws: Vec<(BlobKey, &[u8], String)> = writes
+        let raws: Vec<(BlobKey, &[u8], String)> = order
             .iter()
             .flat_map(|w| &w.firings)
             .flat_map(|f| &f.mails)
@@ -709,7 +712,7 @@ impl Store {
         let mut stored = raws.iter().zip(locations.iter());
         let mut tx = self.write_tx().await?;
         let mut done = Vec::new();
-        for write in writes {
+        for write in order {
             let updated = sqlx::query(
                 "UPDATE case_clocks SET policy_version = $3, state = $4, check_at = $5, risk_at = $6, breach_at = $7, \
                  open = $8, customer = $9, product = $10 WHERE case_id = $1 AND revision = $2",

@@ -33,6 +33,7 @@ invalid-address_invalid = '{ $address }' is not an email address
 invalid-sla_policy_invalid = the SLA policy is not valid: line { $line }, { $key }: { $problem }
 invalid-sla_policy_missing = no SLA policy is set: set one with `casebook sla policy set FILE`, or give one with --policy FILE
 invalid-calendar_invalid = the calendar file cannot be read: { $problem }
+invalid-entry_stays_internal = entry { $id } is an SLA entry ({ $kind }); SLA entries stay internal
 invalid-view_name_invalid = a saved view needs a name of at most 80 characters
 invalid-view_not_found = you have no saved view { $id }
 invalid-reply_empty = the reply is empty; write its text

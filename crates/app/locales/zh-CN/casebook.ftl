@@ -31,6 +31,7 @@ invalid-address_invalid = “{ $address }”不是电子邮件地址
 invalid-sla_policy_invalid = SLA 策略无效：第 { $line } 行，{ $key }：{ $problem }
 invalid-sla_policy_missing = 尚未设置 SLA 策略：请用 `casebook sla policy set FILE` 设置，或用 --policy FILE 指定
 invalid-calendar_invalid = 无法读取日历文件：{ $problem }
+invalid-entry_stays_internal = 条目 { $id } 是 SLA 条目（{ $kind }），SLA 条目只能内部可见
 invalid-view_name_invalid = 保存的视图需要一个不超过 80 个字符的名称
 invalid-view_not_found = 您没有编号为 { $id } 的已保存视图
 invalid-reply_empty = 回复为空；请写下回复内容

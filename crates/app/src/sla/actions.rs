@@ -121,10 +121,11 @@ impl App {
                 }
                 Action::EscalateManager => everyone(&mut recipients),
                 Action::RaisePriority => {
-                    raise_to = rule
-                        .raise_to
-                        .filter(|p| *p < case.priority)
-                        .or_else(|| one_step_up(case.priority))
+                    // Up to the rule's `raise_to` and never past it; one step without one.
+                    raise_to = match rule.raise_to {
+                        Some(to) => (to < case.priority).then_some(to),
+                        None => one_step_up(case.priority),
+                    }
                 }
                 Action::Note => {}
                 Action::Webhook => {

@@ -139,8 +139,9 @@ pub struct SlaPolicyView {
     pub calendar: CalendarView,
     /// The rules.
     pub rules: Vec<RuleView>,
-    /// The TOML as set.
-    pub source: String,
+    /// The TOML as set (only for those who may set it: webhook addresses may carry secrets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// One firing of a replay.
@@ -306,6 +307,18 @@ pub(crate) fn history<'a>(
     (opened_with, events)
 }
 
+/// The history as the live clocks take it: an email dated ahead of now (a sender's clock runs
+/// fast) happened when it arrived, not later.
+pub(crate) fn up_to(events: &[HistoryEvent], now: DateTime<Utc>) -> Vec<HistoryEvent> {
+    events
+        .iter()
+        .map(|e| HistoryEvent {
+            at: e.at.min(now),
+            ..*e
+        })
+        .collect()
+}
+
 fn at_of(micros: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(micros).unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
@@ -408,7 +421,8 @@ impl App {
         Ok(Some(active))
     }
 
-    fn policy_view(&self, active: &ActivePolicy) -> SlaPolicyView {
+    /// The policy as a person reads it; webhook addresses and the source only for `manage_sla`.
+    fn policy_view(&self, active: &ActivePolicy, full: bool) -> SlaPolicyView {
         let policy = &active.policy;
         let years = policy.calendar.years();
         SlaPolicyView {
@@ -450,10 +464,10 @@ impl App {
                     warn_actions: rule.warn_actions.clone(),
                     notify: rule.notify.clone(),
                     raise_to: rule.raise_to,
-                    webhook: rule.webhook.clone(),
+                    webhook: rule.webhook.clone().filter(|_| full),
                 })
                 .collect(),
-            source: active.record.source.clone(),
+            source: full.then(|| active.record.source.clone()),
         }
     }
 
@@ -473,16 +487,17 @@ impl App {
             .active_policy()
             .await?
             .ok_or_else(|| AppError::internal("the policy just set is missing".into()))?;
-        Ok(self.policy_view(&active))
+        Ok(self.policy_view(&active, true))
     }
 
     /// The active policy, `None` when none was ever set.
     pub async fn sla_policy_show(&self, actor: &Actor) -> Result<Option<SlaPolicyView>, AppError> {
         self.permit(actor, Action::ViewSla)?;
+        let full = actor.may(Action::ManageSla, None);
         Ok(self
             .active_policy()
             .await?
-            .map(|active| self.policy_view(&active)))
+            .map(|active| self.policy_view(&active, full)))
     }
 
     /// Reads holidays or make-up workdays from an iCalendar file (every day an event covers)
@@ -548,7 +563,7 @@ impl App {
             facts,
             at_of(record.created_at),
             opened_with.unwrap_or(record.priority),
-            &events,
+            &up_to(&events, now),
             now,
         );
         let clocks = clock_views(&active.policy, &state, facts, now);
@@ -615,7 +630,7 @@ impl App {
                             facts,
                             at_of(record.created_at),
                             opened_with.unwrap_or(record.priority),
-                            &events,
+                            &up_to(&events, now),
                             now,
                         )
                         .0
@@ -751,7 +766,7 @@ impl App {
                         facts,
                         at_of(record.created_at),
                         opened_with.unwrap_or(record.priority),
-                        &events,
+                        &up_to(&events, now),
                         now,
                     );
                     (state.deadlines(&active.policy, facts), fired)

@@ -15,7 +15,7 @@ use sla::{CaseFacts, ClockState};
 use store::sla::{ClockWrite, DueClock};
 
 use super::actions::People;
-use super::{at_of, history, millis, ActivePolicy};
+use super::{at_of, history, millis, up_to, ActivePolicy};
 use crate::{App, AppError};
 
 /// The lease one instance sweeps under.
@@ -120,13 +120,21 @@ impl App {
                     level,
                 });
             }
-            self.store
-                .take_lease(SWEEP_LEASE, holder, now_us, now_us + LEASE_MICROS)
-                .await?;
+            // Renewed at each batch; a holder that lost it (it stalled past the lease) stops.
+            let renewed_at = self.now().timestamp_micros();
+            if !self
+                .store
+                .take_lease(SWEEP_LEASE, holder, renewed_at, renewed_at + LEASE_MICROS)
+                .await?
+            {
+                break;
+            }
             if due.len() < BATCH as usize && !raised {
                 break;
             }
         }
+        // Given up at the end, so that another instance (or `casebook sla sweep`) may sweep at once.
+        self.store.release_lease(SWEEP_LEASE, holder).await?;
         report.remaining = self.store.due_clock_count(now_us).await?;
         report.next_check = self
             .store
@@ -214,7 +222,7 @@ impl App {
                         facts,
                         at_of(case.created_at),
                         opened_with.unwrap_or(case.priority),
-                        &events,
+                        &up_to(&events, now),
                         now,
                     )
                 }
