@@ -307,16 +307,40 @@ pub(crate) fn history<'a>(
     (opened_with, events)
 }
 
-/// The history as the live clocks take it: an email dated ahead of now (a sender's clock runs
-/// fast) happened when it arrived, not later.
-pub(crate) fn up_to(events: &[HistoryEvent], now: DateTime<Utc>) -> Vec<HistoryEvent> {
-    events
-        .iter()
-        .map(|e| HistoryEvent {
-            at: e.at.min(now),
-            ..*e
-        })
-        .collect()
+/// Folds a case's entries (kind, time, visibility, data, in time order) through a policy up to
+/// `until`: the state then and what fired on the way. With `live`, an email dated ahead of `until`
+/// (a sender's clock runs fast) counts when it arrived; a replay keeps every date as written.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn fold<'a>(
+    policy: &Policy,
+    facts: CaseFacts<'_>,
+    created_at: i64,
+    priority: Priority,
+    entries: impl IntoIterator<Item = (EntryKind, i64, Visibility, &'a serde_json::Value)>,
+    until: DateTime<Utc>,
+    live: bool,
+) -> (ClockState, Vec<sla::Firing>) {
+    let (opened_with, mut events) = history(entries);
+    if live {
+        for event in &mut events {
+            event.at = event.at.min(until);
+        }
+    }
+    sla::replay(
+        policy,
+        facts,
+        at_of(created_at),
+        opened_with.unwrap_or(priority),
+        &events,
+        until,
+    )
+}
+
+/// The entries of a case as `fold` takes them.
+pub(crate) fn clock_entries(
+    list: &[store::sla::ClockEntry],
+) -> impl Iterator<Item = (EntryKind, i64, Visibility, &serde_json::Value)> {
+    list.iter().map(|e| (e.kind, e.at, e.visibility, &e.data))
 }
 
 fn at_of(micros: i64) -> DateTime<Utc> {
@@ -548,23 +572,22 @@ impl App {
         let Some(active) = self.active_policy().await? else {
             return Ok(None);
         };
-        let (opened_with, events) = history(
-            timeline
-                .iter()
-                .map(|e| (e.kind, e.at, e.visibility, &e.data)),
-        );
         let facts = CaseFacts {
             customer: &record.customer,
             product: record.product.as_deref(),
         };
         let now = self.now();
-        let (state, _) = sla::replay(
+        let entries = timeline
+            .iter()
+            .map(|e| (e.kind, e.at, e.visibility, &e.data));
+        let (state, _) = fold(
             &active.policy,
             facts,
-            at_of(record.created_at),
-            opened_with.unwrap_or(record.priority),
-            &up_to(&events, now),
+            record.created_at,
+            record.priority,
+            entries,
             now,
+            true,
         );
         let clocks = clock_views(&active.policy, &state, facts, now);
         Ok(Some(CaseSlaView {
@@ -623,15 +646,14 @@ impl App {
                     None => {
                         let record = self.store.case_by_id(row.case_id).await?;
                         let list = entries.get(&row.case_id).map_or(&[][..], Vec::as_slice);
-                        let (opened_with, events) =
-                            history(list.iter().map(|e| (e.kind, e.at, e.visibility, &e.data)));
-                        sla::replay(
+                        fold(
                             &active.policy,
                             facts,
-                            at_of(record.created_at),
-                            opened_with.unwrap_or(record.priority),
-                            &up_to(&events, now),
+                            record.created_at,
+                            record.priority,
+                            clock_entries(list),
                             now,
+                            true,
                         )
                         .0
                     }
@@ -759,15 +781,14 @@ impl App {
                         product: record.product.as_deref(),
                     };
                     let list = entries.get(&row.case_id).map_or(&[][..], Vec::as_slice);
-                    let (opened_with, events) =
-                        history(list.iter().map(|e| (e.kind, e.at, e.visibility, &e.data)));
-                    let (state, fired) = sla::replay(
+                    let (state, fired) = fold(
                         &active.policy,
                         facts,
-                        at_of(record.created_at),
-                        opened_with.unwrap_or(record.priority),
-                        &up_to(&events, now),
+                        record.created_at,
+                        record.priority,
+                        clock_entries(list),
                         now,
+                        true,
                     );
                     (state.deadlines(&active.policy, facts), fired)
                 };
@@ -876,22 +897,18 @@ fn replay_case(
     entries: &[store::sla::ClockEntry],
     until: DateTime<Utc>,
 ) -> Vec<FiringView> {
-    let (opened_with, events) = history(
-        entries
-            .iter()
-            .map(|e| (e.kind, e.at, e.visibility, &e.data)),
-    );
     let facts = CaseFacts {
         customer: &record.customer,
         product: record.product.as_deref(),
     };
-    let (_, firings) = sla::replay(
+    let (_, firings) = fold(
         policy,
         facts,
-        at_of(record.created_at),
-        opened_with.unwrap_or(record.priority),
-        &events,
+        record.created_at,
+        record.priority,
+        clock_entries(entries),
         until,
+        false,
     );
     firings
         .into_iter()

@@ -15,7 +15,7 @@ use sla::{CaseFacts, ClockState};
 use store::sla::{ClockWrite, DueClock};
 
 use super::actions::People;
-use super::{at_of, history, millis, up_to, ActivePolicy};
+use super::{at_of, clock_entries, fold, millis, ActivePolicy};
 use crate::{App, AppError};
 
 /// The lease one instance sweeps under.
@@ -215,15 +215,14 @@ impl App {
                 }
                 None => {
                     let list = entries.get(&case.case_id).map_or(&[][..], Vec::as_slice);
-                    let (opened_with, events) =
-                        history(list.iter().map(|e| (e.kind, e.at, e.visibility, &e.data)));
-                    sla::replay(
+                    fold(
                         policy,
                         facts,
-                        at_of(case.created_at),
-                        opened_with.unwrap_or(case.priority),
-                        &up_to(&events, now),
+                        case.created_at,
+                        case.priority,
+                        clock_entries(list),
                         now,
+                        true,
                     )
                 }
             };
