@@ -2,7 +2,8 @@
 //!
 //! Each instance runs [`run`]; the sweep is held by one instance at a time through a lease in
 //! the database, the jobs are claimed one by one, so any number of instances may run it. It
-//! wakes for the earliest due clock or job and at least every minute.
+//! wakes for the earliest due clock or job, when this process queued work, and at least every
+//! two seconds.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,8 +14,12 @@ use crate::App;
 /// The job kind that folds every case's clocks again under a new policy.
 pub const RECOMPUTE_JOB: &str = "sla_recompute";
 
-/// The longest sleep between two rounds.
-const MAX_SLEEP: Duration = Duration::from_secs(60);
+/// Jobs claimed per round.
+const JOBS_PER_ROUND: u32 = 100;
+
+/// The longest sleep between two rounds: work another process queued (a reply from the command
+/// line, mail another instance took in) is found within it.
+const MAX_SLEEP: Duration = Duration::from_secs(2);
 
 /// A name for this instance in leases and job claims: host, process and a random part.
 pub fn instance_name() -> String {
@@ -30,6 +35,20 @@ impl App {
     /// The job runner of this instance, with every kind of job Casebook has.
     pub fn job_runner(self: &Arc<App>, holder: &str) -> jobs::Runner {
         let mut runner = jobs::Runner::new(self.store.clone(), holder);
+        // Without an SMTP server nothing is sent: mail waits in the outbox until one is configured.
+        if let Some(smtp) = &self.mail_settings.smtp {
+            match outbound::Sender::new(smtp) {
+                Ok(sender) => runner.register(
+                    crate::mailroom::outbox::OUTBOX_JOB,
+                    crate::mailroom::outbox::outbox_handler(self.clone(), sender),
+                ),
+                Err(error) => tracing::error!(%error, "the SMTP server cannot be used"),
+            }
+        }
+        runner.register(
+            intake::live::ARRIVAL_JOB,
+            crate::mailroom::arrivals::arrival_handler(self.clone()),
+        );
         runner.register(
             WEBHOOK_JOB,
             webhook_handler(self.sla_settings.webhook_secret.clone()),
@@ -85,8 +104,19 @@ pub async fn run(app: Arc<App>, holder: String) {
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "SLA sweep failed"),
         }
-        if let Err(error) = runner.run_due(app.now().timestamp_micros(), 100).await {
-            tracing::warn!(%error, "job runner failed");
+        match runner
+            .run_due(app.now().timestamp_micros(), JOBS_PER_ROUND)
+            .await
+        {
+            // A full round: more may be due at once (a burst of mail to send).
+            Ok(report)
+                if report.done + report.retried + report.failed + report.lost
+                    >= u64::from(JOBS_PER_ROUND) =>
+            {
+                continue;
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "job runner failed"),
         }
         let now = app.now().timestamp_micros();
         let next = [
@@ -99,6 +129,9 @@ pub async fn run(app: Arc<App>, holder: String) {
         let sleep = next.map_or(MAX_SLEEP, |at| {
             Duration::from_micros(u64::try_from(at - now).unwrap_or(0)).min(MAX_SLEEP)
         });
-        tokio::time::sleep(sleep.max(Duration::from_millis(500))).await;
+        tokio::select! {
+            () = tokio::time::sleep(sleep.max(Duration::from_millis(500))) => {}
+            () = app.wake.notified() => {}
+        }
     }
 }

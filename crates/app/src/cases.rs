@@ -218,6 +218,7 @@ impl App {
             changed: !entry_ids.is_empty(),
             entries,
             warnings,
+            outbox: None,
         })
     }
 

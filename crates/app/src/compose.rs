@@ -61,6 +61,15 @@ impl App {
             None => None,
         };
         let Some(person) = person else {
+            // The local operator writes as the support team, from the intake address.
+            if actor.person_id.is_none() && actor.viewer() == Viewer::Staff {
+                if let Some(intake) = self.intake.intake_addresses.first() {
+                    return Ok((
+                        self.sla_settings.lang.say("mail-ack-from"),
+                        intake.to_string(),
+                    ));
+                }
+            }
             return Err(AppError::invalid("sender_unknown", json!({})));
         };
         let address = person
@@ -71,7 +80,28 @@ impl App {
         Ok((person.display_name, address))
     }
 
-    fn subject_of(&self, record: &CaseRecord) -> String {
+    /// The intake address a case's mail arrived at (the last one named on it), else the first
+    /// configured; `None` when none is configured.
+    pub(crate) async fn reply_address(&self, case_id: i64) -> Result<Option<String>, AppError> {
+        let intake = &self.intake.intake_addresses;
+        if intake.is_empty() {
+            return Ok(None);
+        }
+        let timeline = self.store.timeline(case_id).await?;
+        let named = timeline
+            .iter()
+            .rev()
+            .filter(|entry| entry.kind == case::timeline::EntryKind::InboundEmail)
+            .filter_map(|entry| entry.message.as_ref())
+            .flat_map(|message| message.to.iter().chain(&message.cc))
+            .filter_map(|mailbox| mailbox.address.as_deref()?.parse::<case::Address>().ok())
+            .find(|address| intake.contains(address));
+        Ok(named
+            .or_else(|| intake.first().cloned())
+            .map(|a| a.to_string()))
+    }
+
+    pub(crate) fn subject_of(&self, record: &CaseRecord) -> String {
         let subject = self.intake.codec.render(&SubjectFields {
             number: record.number.clone(),
             priority: record.priority,
@@ -83,10 +113,12 @@ impl App {
         format!("RE: {subject}")
     }
 
-    fn message_id(&self, address: &str) -> String {
-        let domain = address
-            .rsplit_once('@')
-            .map_or("casebook.invalid", |(_, d)| d);
+    pub(crate) fn message_id(&self, address: &str) -> String {
+        let domain = self.mail_settings.domain.as_deref().unwrap_or_else(|| {
+            address
+                .rsplit_once('@')
+                .map_or("casebook.invalid", |(_, d)| d)
+        });
         let random: [u8; 16] = self.rng().random();
         format!("{}@{domain}", hex::encode(random))
     }
@@ -201,12 +233,18 @@ impl App {
                     .iter()
                     .any(|a| a.as_str() == candidate)
         };
-        let to_addresses: Vec<String> = self
+        let customers: Vec<String> = self
             .store
             .participants(record.id)
             .await?
             .into_iter()
             .filter(|a| !staff_address(a))
+            .collect();
+        // A contact whose mail bounces is not written to until mail from them arrives again.
+        let bouncing = self.store.bouncing_among(&customers).await?;
+        let to_addresses: Vec<String> = customers
+            .into_iter()
+            .filter(|a| !bouncing.contains(a))
             .collect();
         let mut cc_addresses = Vec::new();
         for cc in &input.cc {
@@ -222,7 +260,10 @@ impl App {
         if to_addresses.is_empty() && cc_addresses.is_empty() {
             return Err(AppError::invalid("reply_no_recipient", json!({})));
         }
-        let from = mailbox(&name, &address)?;
+        // From the intake address the case's mail arrived at, with the engineer's name, so that
+        // answers come back to Casebook.
+        let from_address = self.reply_address(record.id).await?.unwrap_or(address);
+        let from = mailbox(&name, &from_address)?;
         let to = to_addresses
             .iter()
             .map(|a| mailbox("", a))
@@ -231,21 +272,29 @@ impl App {
             .iter()
             .map(|a| mailbox("", a))
             .collect::<Result<Vec<_>, _>>()?;
-        let message_id = self.message_id(&address);
+        let message_id = self.message_id(&from_address);
         let input = ReplyInput { text, ..input };
         let bytes = self
             .render(&record, &from, &to, &cc, &message_id, &input)
             .await?;
         let mut recipients = to_addresses;
         recipients.extend(cc_addresses);
-        self.submit(
-            actor,
-            &record,
-            bytes,
-            &message_id,
-            intake::Source::Composer { recipients },
-        )
-        .await
+        let mut change = self
+            .submit(
+                actor,
+                &record,
+                bytes,
+                &message_id,
+                intake::Source::Composer { recipients },
+            )
+            .await?;
+        if let Some(queued) = self.store.outbox_by_message_id(&message_id).await? {
+            change.outbox = Some(views::QueuedMail {
+                outbox_id: queued.id,
+                message_id,
+            });
+        }
+        Ok(change)
     }
 
     /// A partner's reply in the portal: it enters as mail from them would, under the guard.
@@ -297,6 +346,7 @@ impl App {
             &mut rng,
         )
         .await?;
+        self.wake_background();
         match outcome {
             intake::Outcome::OnCase { .. } => {
                 let entries: Vec<i64> = self

@@ -21,6 +21,7 @@ pub mod error;
 pub mod i18n;
 mod import;
 pub mod live;
+pub mod mailroom;
 mod parties;
 mod quarantine;
 pub mod sla;
@@ -67,8 +68,13 @@ pub struct App {
     pub view_zone: chrono_tz::Tz,
     auth: auth::AuthState,
     sla_settings: sla::SlaSettings,
+    mail_settings: mailroom::MailSettings,
     /// The active SLA policy as last read: (version, calendar mark) and the checked policy.
     sla_cache: Mutex<Option<sla::PolicyCacheEntry>>,
+    /// Wakes this process's background loop early when it has queued work (mail to send, an
+    /// arrival to follow up); the work itself is in the database, so other instances find it
+    /// on their own round.
+    wake: tokio::sync::Notify,
 }
 
 /// How the ingest path reads the messages of one file, without a store and without storing anything.
@@ -105,7 +111,9 @@ impl App {
             view_zone,
             auth: auth::AuthState::default(),
             sla_settings: sla::SlaSettings::default(),
+            mail_settings: mailroom::MailSettings::default(),
             sla_cache: Mutex::new(None),
+            wake: tokio::sync::Notify::new(),
         })
     }
 
@@ -117,9 +125,28 @@ impl App {
         }
     }
 
+    /// The same application with these mail settings (the SMTP server, the Message-ID domain,
+    /// limits on automatic mail).
+    pub fn with_mail(self, mail_settings: mailroom::MailSettings) -> App {
+        App {
+            mail_settings,
+            ..self
+        }
+    }
+
+    /// The mail settings.
+    pub fn mail_settings(&self) -> &mailroom::MailSettings {
+        &self.mail_settings
+    }
+
     /// The same application with other limits on what people type.
     pub fn with_limits(self, limits: InputLimits) -> App {
         App { limits, ..self }
+    }
+
+    /// Wakes the background loop (see [`background::run`]).
+    pub(crate) fn wake_background(&self) {
+        self.wake.notify_one();
     }
 
     /// The intake configuration.
@@ -206,7 +233,7 @@ impl App {
         let mut queued = Vec::new();
         for record in self
             .store
-            .outbox(store::outbox::OutboxState::Queued, limit)
+            .outbox(Some(store::outbox::OutboxState::Queued), limit)
             .await?
         {
             let raw = self

@@ -301,6 +301,18 @@ pub struct ChangeView {
     pub entries: Vec<TimelineEntryView>,
     /// What the person should know: `{"code": "other_customer_internal", "customer", "count"}`.
     pub warnings: Vec<serde_json::Value>,
+    /// For a reply: the message queued in the outbox.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outbox: Option<QueuedMail>,
+}
+
+/// A message a change queued for sending.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueuedMail {
+    /// The outbox id (`casebook outbox list`, `outbox retry`).
+    pub outbox_id: i64,
+    /// Its Message-ID (without brackets), the same on every attempt.
+    pub message_id: String,
 }
 
 /// A quarantine entry.

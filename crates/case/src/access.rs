@@ -129,11 +129,15 @@ pub enum Action {
     ViewSla,
     /// Set the SLA policy and import calendars (it names webhook targets: admins only).
     ManageSla,
+    /// Read the outbox and how the mailboxes are polled.
+    ViewMail,
+    /// Send a failed message again.
+    RetryMail,
 }
 
 impl Action {
     /// Every action, in the order the policy table lists them.
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 20] = [
         Action::ListCases,
         Action::ViewCase,
         Action::CreateCase,
@@ -152,6 +156,8 @@ impl Action {
         Action::Administer,
         Action::ViewSla,
         Action::ManageSla,
+        Action::ViewMail,
+        Action::RetryMail,
     ];
 
     /// The stable identifier, for error details and logs.
@@ -175,6 +181,8 @@ impl Action {
             Action::Administer => "administer",
             Action::ViewSla => "view_sla",
             Action::ManageSla => "manage_sla",
+            Action::ViewMail => "view_mail",
+            Action::RetryMail => "retry_mail",
         }
     }
 
@@ -247,6 +255,7 @@ pub fn decide(caller: Caller, action: Action, case_customer: Option<i64>) -> Ver
                         | A::ViewDirectory
                         | A::EditDirectory
                         | A::ViewSla
+                        | A::ViewMail
                 ),
                 // A staff member without a staff role reads only.
                 Role::PartnerContact => matches!(action, A::ListCases | A::ViewCase),
@@ -375,6 +384,8 @@ mod tests {
         administer          A F F F F F F
         view_sla            A A A A F F F
         manage_sla          A F F F F F F
+        view_mail           A A A A F F F
+        retry_mail          A A A F F F F
     ";
 
     #[test]

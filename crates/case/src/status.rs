@@ -194,6 +194,43 @@ impl FromStr for Status {
     }
 }
 
+/// What a partner's mail does to the status of the case it lands on (live intake only: never an
+/// import of history, never an automatic reply).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailEffect {
+    /// Nothing changes.
+    Keep,
+    /// The case moves to this status (its clocks run again).
+    Move(Status),
+    /// The case was resolved too long ago: the mail opens a new case linked to it.
+    NewLinkedCase,
+    /// The case stays as it is, and its owner is told (a cancelled case).
+    Flag,
+}
+
+/// The rule: waiting on the customer → in progress; archived → reopened (the model case came
+/// back five months later); resolved → reopened within `reopen_window` microseconds of its
+/// resolution, after that a new linked case; cancelled → flagged for the owner.
+pub fn on_partner_mail(
+    status: Status,
+    changed_at: Option<i64>,
+    now: i64,
+    reopen_window: i64,
+) -> MailEffect {
+    match status {
+        Status::WaitingOnCustomer => MailEffect::Move(Status::InProgress),
+        Status::Archived => MailEffect::Move(Status::Reopened),
+        Status::Resolved => match changed_at {
+            Some(at) if now.saturating_sub(at) > reopen_window => MailEffect::NewLinkedCase,
+            _ => MailEffect::Move(Status::Reopened),
+        },
+        Status::Cancelled => MailEffect::Flag,
+        Status::New | Status::InProgress | Status::WaitingOnThirdParty | Status::Reopened => {
+            MailEffect::Keep
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,6 +368,47 @@ mod tests {
                     }
                     Err(_) => prop_assert!(status.allowed_targets().contains(&target)),
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn partner_mail_moves_waiting_and_closed_cases() {
+        const DAY: i64 = 86_400_000_000;
+        let window = 14 * DAY;
+        let now = 100 * DAY;
+        assert_eq!(
+            on_partner_mail(Status::WaitingOnCustomer, None, now, window),
+            MailEffect::Move(Status::InProgress)
+        );
+        assert_eq!(
+            on_partner_mail(Status::Archived, Some(now - 150 * DAY), now, window),
+            MailEffect::Move(Status::Reopened)
+        );
+        assert_eq!(
+            on_partner_mail(Status::Resolved, Some(now - 3 * DAY), now, window),
+            MailEffect::Move(Status::Reopened)
+        );
+        assert_eq!(
+            on_partner_mail(Status::Resolved, Some(now - 15 * DAY), now, window),
+            MailEffect::NewLinkedCase
+        );
+        assert_eq!(
+            on_partner_mail(Status::Cancelled, None, now, window),
+            MailEffect::Flag
+        );
+        for status in [
+            Status::New,
+            Status::InProgress,
+            Status::WaitingOnThirdParty,
+            Status::Reopened,
+        ] {
+            assert_eq!(on_partner_mail(status, None, now, window), MailEffect::Keep);
+        }
+        // Every move the rule makes is one the state machine allows.
+        for status in Status::ALL {
+            if let MailEffect::Move(to) = on_partner_mail(status, None, now, window) {
+                assert!(status.allowed_targets().contains(&to), "{status} -> {to}");
             }
         }
     }

@@ -67,6 +67,9 @@ pub enum Command {
     /// Mail tools.
     #[command(subcommand)]
     Mail(MailCommand),
+    /// Outgoing mail: what waits, what was sent, what failed.
+    #[command(subcommand)]
+    Outbox(crate::mail_cli::OutboxCommand),
     /// SLA clocks: the policy, cases at risk and breached, replays of old cases.
     #[command(subcommand)]
     Sla(crate::sla_cli::SlaCommand),
@@ -119,6 +122,12 @@ pub enum Command {
             default_value = "../shared/seed/CAS-03865-H7P3F1.txt"
         )]
         seed: PathBuf,
+        /// Also take mail delivered by LMTP on this address (a mail server's local delivery).
+        #[arg(long, value_name = "ADDR")]
+        lmtp: Option<std::net::SocketAddr>,
+        /// Also take mail delivered by plain SMTP on this address (for servers without LMTP).
+        #[arg(long, value_name = "ADDR")]
+        smtp: Option<std::net::SocketAddr>,
     },
     /// Counts: received = messages + quarantined + duplicates.
     Stats {
@@ -138,6 +147,12 @@ pub enum MailCommand {
         /// An .eml file, or an mbox or export (each message is shown).
         file: PathBuf,
         /// Print as JSON: one object for one message, {"messages": [...]} for several.
+        #[arg(long)]
+        json: bool,
+    },
+    /// How mail stands: the outbox, the polled mailboxes, bouncing contacts, held mail.
+    Status {
+        /// Print as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -195,6 +210,26 @@ pub enum CaseCommand {
         #[arg(long)]
         new_org: bool,
         /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write to the case's customer contacts: the reply is queued in the outbox and sent.
+    Reply {
+        /// Case number, alias or token.
+        number: String,
+        /// The reply's text.
+        #[arg(long, conflicts_with = "file")]
+        text: Option<String>,
+        /// Read the text from a file (UTF-8).
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// A copy to this address as well (repeatable).
+        #[arg(long, value_name = "ADDRESS")]
+        cc: Vec<String>,
+        /// Attach a file (repeatable).
+        #[arg(long, value_name = "FILE")]
+        attach: Vec<PathBuf>,
+        /// Print the change as JSON, with `outbox.outbox_id` and `outbox.message_id`.
         #[arg(long)]
         json: bool,
     },
@@ -566,7 +601,11 @@ impl Command {
             Command::Sla(command) => command.wants_json(),
             Command::Calendar(command) => command.wants_json(),
             Command::Serve { .. } => false,
-            Command::Mail(MailCommand::Parse { json, .. }) => *json,
+            Command::Mail(MailCommand::Parse { json, .. } | MailCommand::Status { json }) => *json,
+            Command::Outbox(
+                crate::mail_cli::OutboxCommand::List { json, .. }
+                | crate::mail_cli::OutboxCommand::Retry { json, .. },
+            ) => *json,
             Command::Org(OrgCommand::Add { json, .. } | OrgCommand::List { json }) => *json,
             Command::Contact(
                 ContactCommand::Add { json, .. }
@@ -601,6 +640,7 @@ impl Command {
                 | CaseCommand::Show { json, .. }
                 | CaseCommand::New { json, .. }
                 | CaseCommand::Note { json, .. }
+                | CaseCommand::Reply { json, .. }
                 | CaseCommand::Entry { json, .. }
                 | CaseCommand::Status { json, .. }
                 | CaseCommand::Assign { json, .. }
@@ -695,10 +735,20 @@ pub async fn run(
     web: &crate::config::WebSettings,
 ) -> Result<()> {
     match command {
-        Command::Serve { listen, demo, seed } => {
+        Command::Serve {
+            listen,
+            demo,
+            seed,
+            lmtp,
+            smtp,
+        } => {
             crate::serve::run(
                 app.clone(),
-                listen,
+                crate::serve::Listen {
+                    web: listen,
+                    lmtp,
+                    smtp,
+                },
                 demo.then_some(seed.as_path()),
                 web,
                 lang,
@@ -740,6 +790,10 @@ pub async fn run(
         Command::Mail(MailCommand::Parse { file, json }) => {
             mail_parse(app.intake(), &file, json, lang)
         }
+        Command::Mail(MailCommand::Status { json }) => {
+            crate::mail_cli::status(app, json, lang).await
+        }
+        Command::Outbox(command) => crate::mail_cli::run_outbox(app, command, lang).await,
         Command::Backup { dest, json } => {
             let manifest = app.backup(&dest).await?;
             emit(json, &manifest, || {
@@ -880,6 +934,28 @@ async fn run_case(app: &App, command: CaseCommand, lang: Lang) -> Result<()> {
                 )
                 .await?;
             show(&view, json)
+        }
+        CaseCommand::Reply {
+            number,
+            text,
+            file,
+            cc,
+            attach,
+            json,
+        } => {
+            crate::mail_cli::reply(
+                app,
+                crate::mail_cli::ReplyArgs {
+                    number,
+                    text,
+                    file,
+                    cc,
+                    attach,
+                    json,
+                },
+                lang,
+            )
+            .await
         }
         CaseCommand::Note {
             number,

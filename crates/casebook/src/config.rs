@@ -28,6 +28,8 @@ pub struct Config {
     pub web: WebSettings,
     /// SLA mail links, the webhook secret, the mail language.
     pub sla: app::sla::SlaSettings,
+    /// The SMTP server, the Message-ID domain, limits on automatic mail.
+    pub mail: app::mailroom::MailSettings,
 }
 
 /// What `casebook serve` reads from the environment.
@@ -200,6 +202,51 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
         }
     }
 
+    // Mail: the SMTP server the outbox sends through, the Message-ID domain, limits.
+    let smtp = match var("CASEBOOK_SMTP_URL") {
+        None => None,
+        Some(text) => match app::mailroom::SmtpConfig::parse(&text) {
+            Ok(config) => Some(config),
+            Err(error) => {
+                problems.push(format!("CASEBOOK_SMTP_URL: {error}"));
+                None
+            }
+        },
+    };
+    let mail_domain = var("CASEBOOK_MAIL_DOMAIN").map(|domain| domain.trim().to_string());
+    if let Some(domain) = &mail_domain {
+        if domain.is_empty() || domain.contains(|c: char| c.is_whitespace() || c == '@' || c == '>')
+        {
+            problems.push(format!(
+                "CASEBOOK_MAIL_DOMAIN '{domain}' is not a domain such as support.example.com"
+            ));
+        }
+    }
+    let mail_defaults = app::mailroom::MailSettings::default();
+    let auto_mail_limit = positive("CASEBOOK_AUTO_MAIL_LIMIT", &mut problems)
+        .unwrap_or(mail_defaults.auto_mail_limit);
+    let reopen_days = positive("CASEBOOK_REOPEN_DAYS", &mut problems)
+        .unwrap_or(IntakeConfig::default().reopen_days);
+    let mut customer_addresses = Vec::new();
+    for item in var("CASEBOOK_CUSTOMER_ADDRESSES")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+    {
+        match item.split_once('=') {
+            Some((address, customer)) if !customer.trim().is_empty() => {
+                match address.trim().parse::<case::Address>() {
+                    Ok(address) => customer_addresses.push((address, customer.trim().to_string())),
+                    Err(error) => problems.push(format!("CASEBOOK_CUSTOMER_ADDRESSES: {error}")),
+                }
+            }
+            _ => problems.push(format!(
+                "CASEBOOK_CUSTOMER_ADDRESSES: '{item}' is not ADDRESS=CUSTOMER (for example acer-support@vendor.example=Acer)"
+            )),
+        }
+    }
+
     if !problems.is_empty() {
         bail!(
             "the configuration has {} problem(s):\n  - {}",
@@ -217,7 +264,15 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
         default_stage,
         token_start,
         batch_messages,
+        reopen_days,
+        customer_addresses,
         ..IntakeConfig::default()
+    };
+    let mail = app::mailroom::MailSettings {
+        smtp,
+        domain: mail_domain,
+        auto_mail_limit,
+        reopen_days,
     };
     let sla = app::sla::SlaSettings {
         public_url: public_url.as_ref().map(ToString::to_string),
@@ -226,6 +281,7 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
     };
     Ok(Config {
         sla,
+        mail,
         store,
         intake,
         lang,

@@ -9,6 +9,7 @@
 
 mod cli;
 mod config;
+mod mail_cli;
 mod render;
 mod serve;
 mod sla_cli;
@@ -85,7 +86,8 @@ fn main() -> ExitCode {
             .await?
             .with_limits(config.limits)
             .with_auth_settings(config.auth)
-            .with_sla(config.sla),
+            .with_sla(config.sla)
+            .with_mail(config.mail),
         );
         let result = cli::run(&app, args.command, lang, &config.web).await;
         app.close().await;

@@ -12,11 +12,32 @@ use serde_json::json;
 
 use crate::config::WebSettings;
 
+/// Where the server listens.
+pub struct Listen {
+    /// The web application and the API.
+    pub web: SocketAddr,
+    /// LMTP delivery, if wanted.
+    pub lmtp: Option<SocketAddr>,
+    /// Plain SMTP delivery, if wanted.
+    pub smtp: Option<SocketAddr>,
+}
+
+async fn bind(address: SocketAddr) -> Result<tokio::net::TcpListener> {
+    Ok(tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|error| {
+            AppError::invalid(
+                "listen",
+                json!({ "address": address.to_string(), "detail": error.to_string() }),
+            )
+        })?)
+}
+
 /// Runs the server; with `demo`, first fills an empty store with the demo (the seed thread when
 /// the file is there).
 pub async fn run(
     app: Arc<App>,
-    listen: SocketAddr,
+    listen: Listen,
     demo: Option<&Path>,
     settings: &WebSettings,
     lang: Lang,
@@ -25,15 +46,47 @@ pub async fn run(
         load_demo(&app, seed, lang).await?;
     }
     app.refresh_planner_statistics().await?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|error| {
-            AppError::invalid(
-                "listen",
-                json!({ "address": listen.to_string(), "detail": error.to_string() }),
-            )
-        })?;
+    let listener = bind(listen.web).await?;
     let bound = listener.local_addr()?;
+    // Mail delivered by a mail server: bound before the web, so that a busy port fails the start.
+    for (address, protocol) in [
+        (listen.lmtp, inbound::lmtp::Protocol::Lmtp),
+        (listen.smtp, inbound::lmtp::Protocol::Smtp),
+    ] {
+        let Some(address) = address else {
+            continue;
+        };
+        let mail_listener = bind(address).await?;
+        let name = match protocol {
+            inbound::lmtp::Protocol::Lmtp => "LMTP",
+            inbound::lmtp::Protocol::Smtp => "SMTP",
+        };
+        println!(
+            "{}",
+            lang.text(
+                "serve-mail-listening",
+                &[
+                    ("protocol", FluentValue::from(name)),
+                    (
+                        "listen",
+                        FluentValue::from(mail_listener.local_addr()?.to_string())
+                    ),
+                ]
+            )
+        );
+        tokio::spawn(inbound::lmtp::serve(
+            app.clone(),
+            mail_listener,
+            inbound::lmtp::ListenerConfig {
+                protocol,
+                hostname: "casebook".to_string(),
+                limits: inbound::lmtp::Limits {
+                    max_message: app.intake().limits.max_message_bytes,
+                    ..inbound::lmtp::Limits::default()
+                },
+            },
+        ));
+    }
     let mut config = web::WebConfig::for_listen(bound);
     if let Some(url) = &settings.public_url {
         config.public_url = url.clone();

@@ -3,8 +3,9 @@
 //! is written in the same transaction.
 
 use case::guard::{self, GuardContext, GuardRefusal, SenderStanding};
+use case::status::MailEffect;
 use case::threading::{self, LabelLookup, Placement, ThreadingFacts};
-use case::{Address, CaseNumber, EntryKind, MatchedBy, Visibility};
+use case::{Address, CaseNumber, EntryKind, MatchedBy, Status, Visibility};
 use chrono::{DateTime, Utc};
 use mail::ParsedMail;
 use store::cases::{NewCase, NumberMaker, TokenChoice};
@@ -26,6 +27,22 @@ pub(crate) struct Mode {
     pub keep_message_id: bool,
     /// How a message put on `forced_case` is said to have found it (`manual` unless said).
     pub forced_matched_by: Option<MatchedBy>,
+    /// Live intake (IMAP, LMTP, SMTP, the portal): a partner's mail may change the case's status.
+    pub live: Option<crate::live::LiveOptions>,
+}
+
+/// What placing a live message did beyond putting it on a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum LiveEffect {
+    /// Nothing more.
+    #[default]
+    None,
+    /// The case's status moved (from, to).
+    Moved(Status, Status),
+    /// The mail opened a new case linked to this resolved one.
+    NewLinked(i64),
+    /// The case is cancelled: its owner is to be told.
+    Flagged,
 }
 
 /// The result of placing one message.
@@ -39,6 +56,12 @@ pub(crate) enum Placed {
         matched_by: MatchedBy,
         /// Whether the case was created for it.
         new_case: bool,
+        /// The case's id.
+        case_id: i64,
+        /// Whether the sender is staff.
+        staff: bool,
+        /// What live intake did besides.
+        effect: LiveEffect,
     },
     /// Refused; goes to quarantine with this reason.
     Refused {
@@ -181,6 +204,35 @@ pub(crate) async fn place(
         }
     };
 
+    // Live mail onto a case resolved too long ago opens a new case linked to the old one.
+    let mut effect = LiveEffect::None;
+    let mut status_before = None;
+    let mut placement = placement;
+    let sender_is_staff = sender_facts.is_staff_member
+        || sender_facts
+            .org_by_domain
+            .as_ref()
+            .is_some_and(|org| org.is_staff);
+    if let (Some(live), Placement::Existing { case, .. }) = (&mode.live, &placement) {
+        if mail.auto_submitted.is_none() && !sender_is_staff {
+            let (status, changed_at) = tx.case_status(*case).await?;
+            match case::status::on_partner_mail(
+                status,
+                changed_at,
+                now.timestamp_micros(),
+                live.reopen_window_micros,
+            ) {
+                MailEffect::NewLinkedCase => {
+                    effect = LiveEffect::NewLinked(*case);
+                    placement = Placement::NewCase;
+                }
+                MailEffect::Move(to) => status_before = Some((status, to)),
+                MailEffect::Flag => effect = LiveEffect::Flagged,
+                MailEffect::Keep => {}
+            }
+        }
+    }
+
     // Every author a From header names must pass the guard, not only the first (issue 7).
     let mut authors = vec![(sender.clone(), sender_facts.clone())];
     if mode.apply_guard && !export {
@@ -303,7 +355,18 @@ pub(crate) async fn place(
                 .chain(sender_facts.org_by_domain.iter())
                 .find(|org| !org.is_staff)
                 .map(|org| (org.id, org.name.clone()));
-            let customer_org = customer_org.or(if subject.customer.is_none() {
+            // Mail to a customer's own intake address (`acer-support@`) is that customer's.
+            let routed = match mode
+                .live
+                .as_ref()
+                .and_then(|live| live.routed_customer.as_deref())
+            {
+                Some(name) if subject.customer.is_none() => {
+                    tx.org_by_name(name).await?.map(|id| (id, name.to_string()))
+                }
+                _ => None,
+            };
+            let customer_org = customer_org.or(routed).or(if subject.customer.is_none() {
                 sender_org
             } else {
                 None
@@ -330,7 +393,10 @@ pub(crate) async fn place(
                     .unwrap_or_else(|| config.default_stage.clone()),
                 product: None,
                 version: None,
-                split_from: None,
+                split_from: match effect {
+                    LiveEffect::NewLinked(old) => Some(old),
+                    _ => None,
+                },
             };
             // A case adopted from history, or opened by mail, began when its first message was sent.
             let (sent_at, _) = sent_time(mail, config, now);
@@ -370,10 +436,16 @@ pub(crate) async fn place(
     tx.add_participants(case_id, &participants).await?;
 
     let sender_name = mail.from.as_ref().and_then(|from| from.name.clone());
-    if let Some(name) = sender_name
-        .as_deref()
-        .or(sender.as_ref().map(Address::as_str))
-    {
+    // Casebook writes from the intake address with the engineer's name: that is no person's.
+    let from_intake = sender
+        .as_ref()
+        .is_some_and(|s| config.intake_addresses.contains(s));
+    if let (false, Some(name)) = (
+        from_intake,
+        sender_name
+            .as_deref()
+            .or(sender.as_ref().map(Address::as_str)),
+    ) {
         tx.ensure_person(
             name,
             sender.as_ref().map(Address::as_str),
@@ -381,7 +453,8 @@ pub(crate) async fn place(
         )
         .await?;
     }
-    let staff = sender_facts.is_staff_member
+    let staff = from_intake
+        || sender_facts.is_staff_member
         || sender_facts
             .org_by_domain
             .as_ref()
@@ -473,11 +546,28 @@ pub(crate) async fn place(
         org_id: outside_org.filter(|_| !export),
     };
     tx.insert_message(&message).await?;
+    if let (Some((from, to)), false) = (status_before, staff) {
+        tx.status_by_mail(
+            case_id,
+            from,
+            to,
+            sender.as_ref().map(Address::as_str),
+            now.timestamp_micros(),
+        )
+        .await?;
+        effect = LiveEffect::Moved(from, to);
+    }
+    if staff && effect == LiveEffect::Flagged {
+        effect = LiveEffect::None;
+    }
     let number = tx.case_number(case_id).await?;
     Ok(Placed::OnCase {
         number,
         matched_by,
         new_case,
+        case_id,
+        staff,
+        effect,
     })
 }
 

@@ -33,6 +33,12 @@ pub struct IntakeConfig {
     pub token_start: u64,
     /// Arrivals per transaction when importing.
     pub batch_messages: usize,
+    /// Days after its resolution during which a partner's mail reopens a case; later mail opens
+    /// a new case linked to it.
+    pub reopen_days: u32,
+    /// Intake addresses of one customer (`acer-support@…` → Acer): mail to them opens that
+    /// customer's cases.
+    pub customer_addresses: Vec<(Address, String)>,
 }
 
 impl Default for IntakeConfig {
@@ -46,6 +52,8 @@ impl Default for IntakeConfig {
             assume_zone: None,
             token_start: 10_000_001,
             batch_messages: 1024,
+            reopen_days: 14,
+            customer_addresses: Vec::new(),
         }
     }
 }
@@ -99,17 +107,19 @@ pub enum Outcome {
     },
 }
 
-struct Prepared {
+pub(crate) struct Prepared {
     /// What its subject tells (read once, here).
-    subject: ParsedSubject,
+    pub(crate) subject: ParsedSubject,
     /// What placing it will look up: subject labels, sender, Thread-Index root.
-    keys: BatchKeys,
-    sha256: String,
+    pub(crate) keys: BatchKeys,
+    pub(crate) sha256: String,
     size: u64,
     fingerprint: String,
-    parsed: Result<ParsedMail, Unreadable>,
-    origin: String,
+    pub(crate) parsed: Result<ParsedMail, Unreadable>,
+    pub(crate) origin: String,
     kind: ArrivalKind,
+    /// The customer the envelope's recipient names (live intake).
+    pub(crate) route: Option<String>,
 }
 
 /// Reads an arrival's bytes the way its kind says: the one parse of the ingest path.
@@ -200,6 +210,7 @@ fn prepare_one(arrival: RawArrival, config: &IntakeConfig) -> (Prepared, Vec<u8>
             parsed,
             origin: arrival.origin,
             kind: arrival.kind,
+            route: None,
         },
         arrival.bytes,
     )
@@ -207,7 +218,7 @@ fn prepare_one(arrival: RawArrival, config: &IntakeConfig) -> (Prepared, Vec<u8>
 
 /// A batch of arrivals hashed and parsed, ready for [`ingest_prepared`].
 pub struct PreparedBatch {
-    items: Vec<(Prepared, Vec<u8>)>,
+    pub(crate) items: Vec<(Prepared, Vec<u8>)>,
     /// How long hashing and parsing took.
     parse_time: std::time::Duration,
 }
@@ -294,6 +305,7 @@ pub async fn ingest_prepared(
         actor: None,
         keep_message_id: true,
         forced_matched_by: None,
+        live: None,
     };
     write_batch(store, config, batch, &mode, None, now, rng).await
 }
@@ -346,6 +358,10 @@ pub async fn submit(
         actor: Some(submission.actor),
         keep_message_id: true,
         forced_matched_by: Some(matched_by),
+        live: match &submission.source {
+            Source::Portal => Some(crate::live::LiveOptions::of(config, None)),
+            Source::Composer { .. } => None,
+        },
     };
     let batch = prepare(
         config,
@@ -361,7 +377,7 @@ pub async fn submit(
         .ok_or_else(|| Error::Store(store::Error::Corrupt("a submission gave no outcome".into())))
 }
 
-async fn write_batch(
+pub(crate) async fn write_batch(
     store: &Store,
     config: &IntakeConfig,
     batch: PreparedBatch,
@@ -412,7 +428,34 @@ async fn write_batch(
     let mut outcomes = Vec::with_capacity(prepared.len());
     for (item, _) in &prepared {
         let before = tx.last_message_row();
-        let outcome = place_arrival(&mut tx, config, item, mode, now, &mut make_number).await?;
+        let mut placed = None;
+        let item_mode;
+        let mode_of_item = match (&mode.live, &item.route) {
+            (Some(live), Some(route)) => {
+                item_mode = Mode {
+                    live: Some(crate::live::LiveOptions {
+                        routed_customer: Some(route.clone()),
+                        ..live.clone()
+                    }),
+                    ..mode.clone()
+                };
+                &item_mode
+            }
+            _ => mode,
+        };
+        let outcome = place_arrival(
+            &mut tx,
+            config,
+            item,
+            mode_of_item,
+            now,
+            &mut make_number,
+            &mut placed,
+        )
+        .await?;
+        if mode.live.is_some() {
+            crate::live::follow_up(&mut tx, item, &outcome, placed.as_ref(), now).await?;
+        }
         match &outbound {
             // What Casebook writes is not an arrival; it waits in the outbox.
             Some(recipients) => {
@@ -420,10 +463,16 @@ async fn write_batch(
                     (&outcome, tx.last_message_row(), mode.forced_case)
                 {
                     if Some(row) != before {
+                        let message_id = item
+                            .parsed
+                            .as_ref()
+                            .ok()
+                            .and_then(|m| m.message_id.as_deref());
                         tx.queue_outbound(
                             row,
                             case_id,
                             &item.sha256,
+                            message_id,
                             recipients,
                             now.timestamp_micros(),
                         )?;
@@ -474,6 +523,7 @@ async fn place_arrival(
     mode: &Mode,
     now: DateTime<Utc>,
     make_number: store::cases::NumberMaker<'_>,
+    placed: &mut Option<crate::live::Placement>,
 ) -> Result<Outcome, Error> {
     let duplicate = Outcome::Duplicate {
         sha256: item.sha256.clone(),
@@ -575,11 +625,21 @@ async fn place_arrival(
             number,
             matched_by,
             new_case,
-        } => Ok(Outcome::OnCase {
-            case: number.to_string(),
-            matched_by,
-            new_case,
-        }),
+            case_id,
+            staff,
+            effect,
+        } => {
+            *placed = Some(crate::live::Placement {
+                case_id,
+                staff,
+                effect,
+            });
+            Ok(Outcome::OnCase {
+                case: number.to_string(),
+                matched_by,
+                new_case,
+            })
+        }
         Placed::Refused { code, reason } => {
             entry.reason_code = code.to_string();
             entry.reason = reason;

@@ -16,6 +16,7 @@ mod error;
 pub mod files;
 mod ingest;
 pub mod inspect;
+pub mod live;
 pub mod resolve;
 
 pub use error::Error;

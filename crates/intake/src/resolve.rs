@@ -101,6 +101,7 @@ pub async fn decide(
         actor: actor.map(str::to_string),
         keep_message_id,
         forced_matched_by: None,
+        live: None,
     };
     let fingerprint = if kind == ArrivalKind::Mail {
         mail::content_fingerprint(&raw)
@@ -125,6 +126,7 @@ pub async fn decide(
         number,
         matched_by,
         new_case,
+        ..
     } = placed
     else {
         return Err(Error::Refused(store::Conflict {

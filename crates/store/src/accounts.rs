@@ -92,6 +92,7 @@ impl Store {
                 location.as_ref(),
                 purpose,
                 None,
+                None,
                 now,
             )
             .await?;

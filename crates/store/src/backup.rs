@@ -56,6 +56,10 @@ const TABLES: &[(&str, &[&str])] = &[
     ("sla_policies", &[]),
     ("calendar_days", &[]),
     ("sla_events", &[]),
+    // Mail: who bounces, and where each polled mailbox got to. A restored outbox row still to be
+    // sent gets its job again from the outbox's trigger.
+    ("bouncing_addresses", &[]),
+    ("mailboxes", &[]),
 ];
 
 /// Tables whose `id` comes from an identity column on PostgreSQL.

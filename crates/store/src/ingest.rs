@@ -15,6 +15,8 @@
 //! Message ids are given out here, under the writer lock: every message row
 //! is written by this module.
 
+mod live;
+
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use case::{CaseNumber, EntryKind, Event, MatchedBy, Status, TrackingToken, Visibility};
@@ -1451,12 +1453,14 @@ impl IngestTx<'_> {
         message_row_id: i64,
         case_id: i64,
         raw_sha256: &str,
+        message_id: Option<&str>,
         recipients: &[String],
         now: i64,
     ) -> Result<()> {
         let recipients =
             serde_json::to_string(recipients).map_err(|error| Error::Corrupt(error.to_string()))?;
         self.pending_outbox.push(vec![
+            Param::Text(message_id.map(str::to_string)),
             Param::Int(Some(message_row_id)),
             Param::Int(Some(case_id)),
             Param::Text(Some(raw_sha256.to_string())),
@@ -1661,6 +1665,7 @@ impl IngestTx<'_> {
             &mut self.tx,
             "outbox",
             &[
+                "message_id",
                 "message_row_id",
                 "case_id",
                 "raw_sha256",

@@ -26,6 +26,7 @@ mod error;
 pub mod ingest;
 pub mod jobs;
 pub mod live;
+pub mod mail;
 mod migrate;
 pub mod orgs;
 pub mod outbox;

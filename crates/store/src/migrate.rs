@@ -79,6 +79,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_sla.sql"),
         postgres: include_str!("../migrations/postgres/0011_sla.sql"),
     },
+    Migration {
+        version: 12,
+        name: "mail",
+        sqlite: include_str!("../migrations/sqlite/0012_mail.sql"),
+        postgres: include_str!("../migrations/postgres/0012_mail.sql"),
+    },
 ];
 
 impl Store {

@@ -1,9 +1,12 @@
 //! The outbox: every message Casebook writes, queued in the transaction that stored it.
 //!
 //! A reply is stored raw and recorded on its case first; its outbox row is written in the same
-//! transaction, so a crash leaves either both or neither. The sender (the mail issue's job)
-//! takes rows in `queued` state; until then the case page shows the reply as queued. Account mail
-//! (invitations, password resets) waits here too, with no message row (see [`crate::accounts`]).
+//! transaction, so a crash leaves either both or neither. Every row queued gets a send job
+//! (`outbox:ID`, by a trigger in the same transaction); the job moves it queued -> sending -> sent,
+//! or back to queued after a temporary failure, or to failed. A row found in `sending` was being
+//! sent when its sender stopped: it is sent again, with the same bytes and so the same Message-ID.
+//! Account mail (invitations, password resets) and automatic mail wait here too, with no message
+//! row (see [`crate::accounts`]).
 
 use sqlx::Row;
 
@@ -15,6 +18,8 @@ use crate::{Error, Result, Store};
 pub enum OutboxState {
     /// Waiting to be sent.
     Queued,
+    /// Being handed to the mail server (or its sender stopped while it was).
+    Sending,
     /// Handed to the mail server.
     Sent,
     /// Given up on after repeated failures.
@@ -26,15 +31,22 @@ impl OutboxState {
     pub fn as_str(self) -> &'static str {
         match self {
             OutboxState::Queued => "queued",
+            OutboxState::Sending => "sending",
             OutboxState::Sent => "sent",
             OutboxState::Failed => "failed",
         }
     }
 
-    fn parse(text: &str) -> Option<OutboxState> {
-        [OutboxState::Queued, OutboxState::Sent, OutboxState::Failed]
-            .into_iter()
-            .find(|state| state.as_str() == text)
+    /// The state an identifier names.
+    pub fn parse(text: &str) -> Option<OutboxState> {
+        [
+            OutboxState::Queued,
+            OutboxState::Sending,
+            OutboxState::Sent,
+            OutboxState::Failed,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == text)
     }
 }
 
@@ -59,6 +71,52 @@ pub struct OutboxRecord {
     pub attempts: i64,
     /// Queued (microseconds).
     pub created_at: i64,
+    /// The Message-ID it carries (without brackets), once known.
+    pub message_id: Option<String>,
+    /// The server's last answer or the last error.
+    pub last_error: Option<String>,
+    /// The server's answer when it took the message.
+    pub response: Option<String>,
+    /// The recipient a bounce named.
+    pub failed_recipient: Option<String>,
+    /// Sent (microseconds).
+    pub sent_at: Option<i64>,
+}
+
+/// A message taken for sending: its row and its raw bytes.
+#[derive(Debug, Clone)]
+pub struct Sendable {
+    /// The row, now `sending`.
+    pub record: OutboxRecord,
+    /// The raw message, exactly as queued.
+    pub raw: Vec<u8>,
+}
+
+const OUTBOX_COLUMNS: &str =
+    "id, message_row_id, case_id, raw_sha256, purpose, recipients, state, attempts, \
+     created_at, message_id, last_error, response, failed_recipient, sent_at";
+
+fn outbox_from(row: &sqlx::any::AnyRow) -> Result<OutboxRecord> {
+    let recipients: String = row.try_get("recipients")?;
+    let state: String = row.try_get("state")?;
+    Ok(OutboxRecord {
+        id: row.try_get("id")?,
+        message_row_id: row.try_get("message_row_id")?,
+        purpose: row.try_get("purpose")?,
+        case_id: row.try_get("case_id")?,
+        raw_sha256: row.try_get("raw_sha256")?,
+        recipients: serde_json::from_str(&recipients)
+            .map_err(|error| Error::Corrupt(format!("outbox recipients: {error}")))?,
+        state: OutboxState::parse(&state)
+            .ok_or_else(|| Error::Corrupt(format!("outbox state '{state}'")))?,
+        attempts: row.try_get("attempts")?,
+        created_at: row.try_get("created_at")?,
+        message_id: row.try_get("message_id")?,
+        last_error: row.try_get("last_error")?,
+        response: row.try_get("response")?,
+        failed_recipient: row.try_get("failed_recipient")?,
+        sent_at: row.try_get("sent_at")?,
+    })
 }
 
 impl Store {
@@ -87,31 +145,225 @@ impl Store {
             .collect()
     }
 
-    /// Outgoing messages in a state, oldest first.
-    pub async fn outbox(&self, state: OutboxState, limit: u32) -> Result<Vec<OutboxRecord>> {
-        let rows = sqlx::query(
-            "SELECT id, message_row_id, case_id, raw_sha256, purpose, recipients, state, attempts, created_at \
-             FROM outbox WHERE state = $1 ORDER BY id LIMIT $2",
-        )
-        .bind(state.as_str())
+    /// Outgoing messages, oldest first: in one state, or all.
+    pub async fn outbox(
+        &self,
+        state: Option<OutboxState>,
+        limit: u32,
+    ) -> Result<Vec<OutboxRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE ($1 = '' OR state = $1) ORDER BY id LIMIT $2"
+        ))
+        .bind(state.map_or("", OutboxState::as_str))
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
+        rows.iter().map(outbox_from).collect()
+    }
+
+    /// One outgoing message.
+    pub async fn outbox_record(&self, id: i64) -> Result<Option<OutboxRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(outbox_from).transpose()
+    }
+
+    /// The message rows of a case that Casebook sent, with their outbox records.
+    pub async fn outbox_of_case(&self, case_id: i64) -> Result<Vec<OutboxRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE case_id = $1 ORDER BY id"
+        ))
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(outbox_from).collect()
+    }
+
+    /// Takes a message for sending: a `queued` row (or one left `sending` by a sender that
+    /// stopped) becomes `sending`, with one attempt more. `None` when it is sent, failed or gone:
+    /// there is nothing to do.
+    pub async fn outbox_take(&self, id: i64, now: i64) -> Result<Option<Sendable>> {
+        let row = sqlx::query(&format!(
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, next_attempt_at = $2 \
+             WHERE id = $1 AND state IN ('queued', 'sending') RETURNING {OUTBOX_COLUMNS}"
+        ))
+        .bind(id)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let record = outbox_from(&row)?;
+        let raw = self
+            .read_blob(crate::blob::BlobKind::Raw, &record.raw_sha256)
+            .await?;
+        Ok(Some(Sendable { record, raw }))
+    }
+
+    /// Records the Message-ID a message carries (read from its raw bytes), once.
+    pub async fn outbox_set_message_id(&self, id: i64, message_id: &str) -> Result<()> {
+        sqlx::query("UPDATE outbox SET message_id = $2 WHERE id = $1 AND message_id IS NULL")
+            .bind(id)
+            .bind(message_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The server took the message.
+    pub async fn outbox_sent(&self, id: i64, response: &str, now: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET state = 'sent', sent_at = $2, response = $3, last_error = NULL \
+             WHERE id = $1 AND state = 'sending'",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(response)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A temporary failure: queued again, to be tried at `retry_at`.
+    pub async fn outbox_deferred(&self, id: i64, error: &str, retry_at: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET state = 'queued', last_error = $2, next_attempt_at = $3 \
+             WHERE id = $1 AND state = 'sending'",
+        )
+        .bind(id)
+        .bind(error)
+        .bind(retry_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Given up on: refused by the server, out of attempts, or bounced (`recipient` named).
+    /// A bounce can come after the message was sent; the row is failed whatever its state.
+    pub async fn outbox_failed(
+        &self,
+        id: i64,
+        error: &str,
+        recipient: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE outbox SET state = 'failed', last_error = $2, failed_recipient = COALESCE($3, failed_recipient), \
+             next_attempt_at = $4 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(error)
+        .bind(recipient)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Queues a failed message again, with its job, at once; `false` when it is not failed.
+    pub async fn outbox_retry(&self, id: i64, now: i64) -> Result<bool> {
+        let mut tx = self.write_tx().await?;
+        let changed = sqlx::query(
+            "UPDATE outbox SET state = 'queued', next_attempt_at = $2, failed_recipient = NULL \
+             WHERE id = $1 AND state = 'failed'",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 1 {
+            sqlx::query(
+                "UPDATE jobs SET state = 'queued', run_at = $2, attempts = 0, lease_holder = NULL, \
+                 lease_until = NULL, finished_at = NULL WHERE name = $1",
+            )
+            .bind(format!("outbox:{id}"))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(changed == 1)
+    }
+
+    /// The outbox row of a message Casebook sent, by its Message-ID (a bounce names it).
+    pub async fn outbox_by_message_id(&self, message_id: &str) -> Result<Option<OutboxRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE message_id = $1 ORDER BY id LIMIT 1"
+        ))
+        .bind(message_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(outbox_from).transpose()
+    }
+
+    /// Queues automatic mail that belongs to no message row (an acknowledgement, a notification):
+    /// the raw message made durable first, then its row, once per `dedupe_key`. `false` when mail
+    /// under that key was queued before.
+    pub async fn queue_mail(
+        &self,
+        mail: &crate::accounts::AccountMail,
+        purpose: &str,
+        case_id: Option<i64>,
+        dedupe_key: &str,
+        now: i64,
+    ) -> Result<bool> {
+        use sha2::Digest;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM outbox WHERE dedupe_key = $1")
+            .bind(dedupe_key)
+            .fetch_optional(&self.pool)
+            .await?;
+        if exists.is_some() {
+            return Ok(false);
+        }
+        let sha = hex::encode(sha2::Sha256::digest(&mail.raw));
+        let key = crate::blob::BlobKey::new(crate::blob::BlobKind::Raw, &sha);
+        let location = self
+            .blobs
+            .write_pack(&[(key, mail.raw.as_slice())])
+            .await?
+            .pop();
+        let mut tx = self.write_tx().await?;
+        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM outbox WHERE dedupe_key = $1")
+            .bind(dedupe_key)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if taken.is_some() {
+            return Ok(false);
+        }
+        queue_system_mail(
+            &mut tx,
+            mail,
+            &sha,
+            location.as_ref(),
+            purpose,
+            case_id,
+            Some(dedupe_key),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Rows per state.
+    pub async fn outbox_counts(&self) -> Result<Vec<(OutboxState, i64)>> {
+        let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|row| {
-                let recipients: String = row.try_get("recipients")?;
-                Ok(OutboxRecord {
-                    id: row.try_get("id")?,
-                    message_row_id: row.try_get("message_row_id")?,
-                    purpose: row.try_get("purpose")?,
-                    case_id: row.try_get("case_id")?,
-                    raw_sha256: row.try_get("raw_sha256")?,
-                    recipients: serde_json::from_str(&recipients)
-                        .map_err(|error| Error::Corrupt(format!("outbox recipients: {error}")))?,
-                    state,
-                    attempts: row.try_get("attempts")?,
-                    created_at: row.try_get("created_at")?,
-                })
+                let state: String = row.try_get("state")?;
+                Ok((
+                    OutboxState::parse(&state)
+                        .ok_or_else(|| Error::Corrupt(format!("outbox state '{state}'")))?,
+                    row.try_get("n")?,
+                ))
             })
             .collect()
     }
@@ -119,6 +371,7 @@ impl Store {
 
 /// Records mail that belongs to no message row on a case (account mail, SLA notices) in a
 /// transaction: its raw message (already durable in `location`) and its outbox row.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn queue_system_mail(
     connection: &mut sqlx::AnyConnection,
     mail: &crate::accounts::AccountMail,
@@ -126,6 +379,7 @@ pub(crate) async fn queue_system_mail(
     location: Option<&crate::blob::PackLocation>,
     purpose: &str,
     case_id: Option<i64>,
+    dedupe_key: Option<&str>,
     now: i64,
 ) -> Result<()> {
     let (pack, offset) = match location {
@@ -150,13 +404,14 @@ pub(crate) async fn queue_system_mail(
         .map_err(|error| Error::Corrupt(error.to_string()))?;
     sqlx::query(
         "INSERT INTO outbox (message_row_id, case_id, raw_sha256, purpose, recipients, \
-         state, next_attempt_at, created_at) VALUES (NULL, $1, $2, $3, $4, 'queued', $5, $5)",
+         state, next_attempt_at, created_at, dedupe_key) VALUES (NULL, $1, $2, $3, $4, 'queued', $5, $5, $6)",
     )
     .bind(case_id)
     .bind(sha)
     .bind(purpose)
     .bind(recipients)
     .bind(now)
+    .bind(dedupe_key)
     .execute(&mut *connection)
     .await?;
     Ok(())

@@ -778,6 +778,7 @@ impl Store {
                         Some(location),
                         "sla",
                         Some(write.case_id),
+                        None,
                         now,
                     )
                     .await?;

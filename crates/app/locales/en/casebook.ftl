@@ -671,3 +671,45 @@ web-2fa-recovery-once = Keep these recovery codes somewhere safe: each works onc
 web-2fa-on = On: signing in asks for a code.
 web-2fa-recovery-left = Recovery codes left:
 web-2fa-disable = Turn off the second factor
+invalid-outbox_not_found = there is no outgoing message { $id }; `casebook outbox list` shows them
+invalid-outbox_not_failed = outgoing message { $id } is { $state }, not failed; only a failed message is sent again
+mail-ack-from = Support
+mail-ack-body =
+    Thank you for your message. We have opened case { $case } for it:
+    { $title }
+
+    An engineer will answer you soon. Please keep the subject of this mail when you write
+    about this problem again (reply to this mail), so that your message finds the case.
+
+    This acknowledgement was sent automatically.
+mail-notify-subject = [{ $case }] new mail from { $sender }: { $subject }
+mail-notify-moved = The mail moved the case to "{ $status }".
+mail-notify-linked = The case it answers was resolved too long ago: the mail opened this new case, linked to the old one.
+mail-notify-cancelled = The case is cancelled: its status was not changed. Decide whether to reopen it.
+mail-notify-body =
+    { $sender } wrote on { $case } ({ $title }):
+    { $subject }
+
+    { $what }
+
+    Open the case: { $link }
+
+    Casebook sent this mail by itself. Turn these notices off in your settings.
+serve-mail-listening = Taking mail by { $protocol } on { $listen }
+cli-reply-queued = Queued as outgoing message { $id } (Message-ID <{ $message_id }>).
+cli-outbox-empty = No outgoing messages.
+cli-outbox-retried = Outgoing message { $id } is queued again.
+outbox-state-queued = queued
+outbox-state-sending = sending
+outbox-state-sent = sent
+outbox-state-failed = failed
+cli-mail-smtp = SMTP server
+cli-mail-no-smtp = none configured (CASEBOOK_SMTP_URL): mail waits in the outbox
+cli-mail-outbox = Outbox
+cli-mail-ok = polling
+cli-mail-failing = cannot be reached
+cli-mail-fetched = { $count } messages taken in
+cli-mail-bouncing = Bouncing
+cli-mail-held = { $count } automatic messages to { $address } held by the hourly limit
+invalid-reply_text_and_file = give the reply as --text or with --file, not both
+invalid-reply_missing = give the reply's text with --text or --file

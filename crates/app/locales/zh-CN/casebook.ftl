@@ -647,3 +647,45 @@ web-2fa-recovery-once = 请妥善保存这些恢复码：手机丢失时，每�
 web-2fa-on = 已开启：登录时需要输入验证码。
 web-2fa-recovery-left = 剩余恢复码：
 web-2fa-disable = 关闭双重验证
+invalid-outbox_not_found = 没有编号为 { $id } 的外发邮件；用 `casebook outbox list` 查看
+invalid-outbox_not_failed = 外发邮件 { $id } 的状态是 { $state }，不是“失败”；只有失败的邮件可以重新发送
+mail-ack-from = 技术支持
+mail-ack-body =
+    感谢您的来信。我们已为此建立案例 { $case }：
+    { $title }
+
+    工程师会尽快回复您。再次就此问题来信时，请保留本邮件的主题（直接回复本邮件），
+    以便您的邮件归入该案例。
+
+    此确认邮件由系统自动发送。
+mail-notify-subject = [{ $case }] { $sender } 来信：{ $subject }
+mail-notify-moved = 该邮件已将案例状态改为“{ $status }”。
+mail-notify-linked = 该邮件所回复的案例已解决太久：系统为它新建了此案例，并关联到原案例。
+mail-notify-cancelled = 该案例已取消，状态未变。请决定是否重新打开。
+mail-notify-body =
+    { $sender } 在 { $case }（{ $title }）上来信：
+    { $subject }
+
+    { $what }
+
+    打开案例：{ $link }
+
+    此邮件由 Casebook 自动发送。可在设置中关闭此类通知。
+serve-mail-listening = 正在通过 { $protocol } 接收邮件：{ $listen }
+cli-reply-queued = 已加入发件队列，编号 { $id }（Message-ID <{ $message_id }>）。
+cli-outbox-empty = 没有外发邮件。
+cli-outbox-retried = 外发邮件 { $id } 已重新排队。
+outbox-state-queued = 排队中
+outbox-state-sending = 发送中
+outbox-state-sent = 已发送
+outbox-state-failed = 失败
+cli-mail-smtp = SMTP 服务器
+cli-mail-no-smtp = 未配置（CASEBOOK_SMTP_URL）：邮件留在发件队列中
+cli-mail-outbox = 发件队列
+cli-mail-ok = 正在收取
+cli-mail-failing = 无法连接
+cli-mail-fetched = 已收取 { $count } 封
+cli-mail-bouncing = 退信
+cli-mail-held = 发往 { $address } 的 { $count } 封自动邮件因每小时上限被暂缓
+invalid-reply_text_and_file = 请用 --text 或 --file 给出回复内容，不要同时使用
+invalid-reply_missing = 请用 --text 或 --file 给出回复内容

@@ -5,6 +5,7 @@ mod backup;
 mod cases;
 mod contract;
 mod import;
+mod mail;
 mod users;
 
 use std::path::Path;

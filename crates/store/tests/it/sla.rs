@@ -135,7 +135,7 @@ async fn a_firing_is_carried_out_once_however_often_it_is_written(db: TestDb) {
         store.case_by_id(case.id).await.unwrap().priority,
         case::Priority::P2
     );
-    let queued = store.outbox(OutboxState::Queued, 10).await.unwrap();
+    let queued = store.outbox(Some(OutboxState::Queued), 10).await.unwrap();
     assert_eq!(
         queued
             .iter()
@@ -151,7 +151,11 @@ async fn a_firing_is_carried_out_once_however_often_it_is_written(db: TestDb) {
         .unwrap()
         .is_empty());
     assert_eq!(
-        store.outbox(OutboxState::Queued, 10).await.unwrap().len(),
+        store
+            .outbox(Some(OutboxState::Queued), 10)
+            .await
+            .unwrap()
+            .len(),
         1
     );
 }

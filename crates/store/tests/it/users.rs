@@ -368,7 +368,7 @@ async fn account_mail_waits_in_the_outbox_beside_replies(db: TestDb) {
     );
     assert_eq!((after.sent, after.outbox_queued), (1, 1));
     let queued = store
-        .outbox(store::outbox::OutboxState::Queued, 10)
+        .outbox(Some(store::outbox::OutboxState::Queued), 10)
         .await
         .unwrap();
     assert_eq!(queued.len(), 1);

@@ -1,0 +1,373 @@
+//! The follow-up of one live arrival (the `mail_arrived` job, enqueued with the message): a
+//! bounce marks its outbox row failed and its recipient as bouncing; mail from a contact clears
+//! their bouncing mark; the case's owner hears of customer mail (and of a status it changed); a
+//! partner who opened a case without a number is acknowledged in the case's subject form, so
+//! that their next mail carries number and token. Nothing answers automatic mail, and automatic
+//! mail to one address is held after `auto_mail_limit` an hour.
+
+use std::sync::Arc;
+
+use intake::live::Arrival;
+use lettre::message::{Mailbox, SinglePart};
+use rand::Rng;
+use serde_json::json;
+use store::accounts::AccountMail;
+
+use crate::{App, AppError, Lang};
+
+fn job_error(error: impl std::fmt::Display) -> jobs::JobError {
+    jobs::JobError::Retry(error.to_string())
+}
+
+/// Whether a text is mostly written in Chinese (the language to answer it in).
+fn reads_chinese(text: &str) -> bool {
+    let han = text
+        .chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .count();
+    han >= 2
+}
+
+/// Every `<id@domain>` a bounce quotes: the Message-ID of the message it returns is among them.
+fn quoted_message_ids(raw: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(raw);
+    let mut ids = Vec::new();
+    for piece in text.split('<').skip(1) {
+        let Some((id, _)) = piece.split_once('>') else {
+            continue;
+        };
+        if id.contains('@') && !id.contains(char::is_whitespace) && id.len() < 250 {
+            let id = id.to_string();
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        if ids.len() >= 50 {
+            break;
+        }
+    }
+    ids
+}
+
+impl App {
+    /// Follows one live arrival up (idempotent: the mail it queues is keyed by what it is for).
+    pub async fn follow_up_arrival(&self, arrival: &Arrival) -> Result<(), AppError> {
+        let raw = self
+            .store
+            .read_blob(store::blob::BlobKind::Raw, &arrival.sha256)
+            .await?;
+        let Ok(mail) = mail::normalise(&raw, &self.intake.limits) else {
+            return Ok(());
+        };
+        let now = self.now().timestamp_micros();
+        if let Some(bounce) = mail
+            .bounce
+            .as_ref()
+            .filter(|b| b.kind == mail::bounce::BounceKind::DeliveryFailure)
+        {
+            return self.record_bounce(&raw, bounce, now).await;
+        }
+        let sender = mail
+            .from
+            .as_ref()
+            .and_then(|from| from.address.as_deref())
+            .and_then(|address| address.parse::<case::Address>().ok())
+            .map(|address| address.to_string());
+        if mail.auto_submitted.is_some() {
+            return Ok(());
+        }
+        if let Some(sender) = &sender {
+            if self.store.clear_bouncing(sender).await? {
+                tracing::info!(address = %sender, "mail arrived from a bouncing address: it no longer bounces");
+            }
+        }
+        let (Some(case_id), false) = (arrival.case_id, arrival.staff) else {
+            return Ok(());
+        };
+        let record = self.store.case_by_id(case_id).await?;
+        if arrival.new_case {
+            if let Some(sender) = &sender {
+                let lang = if reads_chinese(&format!("{} {}", mail.subject, mail.body_text)) {
+                    Lang::ZhCn
+                } else {
+                    Lang::En
+                };
+                let ack = self
+                    .acknowledgement(&record, sender, mail.message_id.as_deref(), lang)
+                    .await?;
+                self.queue_automatic(&ack, "ack", case_id, &format!("ack:{case_id}"), now)
+                    .await?;
+            }
+        }
+        self.notify_owner(&record, arrival, sender.as_deref(), &mail.subject, now)
+            .await
+    }
+
+    async fn record_bounce(
+        &self,
+        raw: &[u8],
+        bounce: &mail::bounce::Bounce,
+        now: i64,
+    ) -> Result<(), AppError> {
+        let mut rows = Vec::new();
+        for id in quoted_message_ids(raw) {
+            if let Some(row) = self.store.outbox_by_message_id(&id).await? {
+                rows.push(row);
+            }
+        }
+        for recipient in &bounce.recipients {
+            let Some(address) = recipient.address.as_deref() else {
+                continue;
+            };
+            let reason = recipient
+                .diagnostic
+                .clone()
+                .unwrap_or_else(|| format!("{:?}", recipient.reason).to_lowercase());
+            // Only a recipient Casebook wrote to is marked: a bounce can name anyone.
+            let ours = rows.iter().any(|row| {
+                row.recipients
+                    .iter()
+                    .any(|r| r.eq_ignore_ascii_case(address))
+            });
+            if !ours {
+                continue;
+            }
+            self.store
+                .mark_bouncing(address, &reason, recipient.status.as_deref(), now)
+                .await?;
+            for row in rows.iter().filter(|row| {
+                row.recipients
+                    .iter()
+                    .any(|r| r.eq_ignore_ascii_case(address))
+            }) {
+                self.store
+                    .outbox_failed(row.id, &format!("bounced: {reason}"), Some(address), now)
+                    .await?;
+            }
+            tracing::info!(%address, %reason, "a message Casebook sent bounced");
+        }
+        Ok(())
+    }
+
+    /// Queues automatic mail unless its recipient had the hour's limit of it.
+    async fn queue_automatic(
+        &self,
+        mail: &AccountMail,
+        purpose: &str,
+        case_id: i64,
+        key: &str,
+        now: i64,
+    ) -> Result<(), AppError> {
+        let Some(address) = mail.recipients.first() else {
+            return Ok(());
+        };
+        if !self
+            .store
+            .bouncing_among(&mail.recipients)
+            .await?
+            .is_empty()
+            || self
+                .intake
+                .intake_addresses
+                .iter()
+                .any(|a| a.as_str().eq_ignore_ascii_case(address))
+        {
+            return Ok(());
+        }
+        if self.store.outbox_has_key(key).await? {
+            return Ok(());
+        }
+        let limit = self.mail_settings.auto_mail_limit;
+        if !self
+            .store
+            .note_auto_mail(address, purpose, Some(case_id), limit, now)
+            .await?
+        {
+            tracing::warn!(%address, purpose, limit, "automatic mail held: the address had the hour's limit");
+            return Ok(());
+        }
+        self.store
+            .queue_mail(mail, purpose, Some(case_id), key, now)
+            .await?;
+        Ok(())
+    }
+
+    /// The acknowledgement of a case a partner opened by mail: the case's subject form, a reply
+    /// to their message, in their language.
+    async fn acknowledgement(
+        &self,
+        record: &store::cases::CaseRecord,
+        to: &str,
+        in_reply_to: Option<&str>,
+        lang: Lang,
+    ) -> Result<AccountMail, AppError> {
+        let from_address = match self.reply_address(record.id).await? {
+            Some(address) => address,
+            None => self.system_sender("http://localhost/")?.email.to_string(),
+        };
+        let args = [
+            ("case", record.number.to_string().into()),
+            ("title", record.title.clone().into()),
+        ];
+        let body = lang.text("mail-ack-body", &args);
+        let from = Mailbox::new(
+            Some(lang.say("mail-ack-from")),
+            from_address.parse().map_err(|_| {
+                AppError::invalid("address_invalid", json!({ "address": from_address }))
+            })?,
+        );
+        let recipient: lettre::Address = to
+            .parse()
+            .map_err(|_| AppError::invalid("address_invalid", json!({ "address": to })))?;
+        let mut builder = lettre::Message::builder()
+            .from(from)
+            .to(Mailbox::new(None, recipient))
+            .subject(self.subject_of(record))
+            .message_id(Some(format!("<{}>", self.message_id(&from_address))))
+            .date(std::time::SystemTime::from(self.now()))
+            .header(crate::accounts::AutoSubmitted);
+        if let Some(id) = in_reply_to {
+            builder = builder
+                .in_reply_to(format!("<{id}>"))
+                .references(format!("<{id}>"));
+        }
+        let message = builder
+            .singlepart(SinglePart::plain(body))
+            .map_err(|error| AppError::internal(format!("acknowledgement: {error}")))?;
+        Ok(AccountMail {
+            raw: message.formatted(),
+            recipients: vec![to.to_string()],
+        })
+    }
+
+    /// Tells a case's owner of customer mail on it (and what it did to the status).
+    async fn notify_owner(
+        &self,
+        record: &store::cases::CaseRecord,
+        arrival: &Arrival,
+        sender: Option<&str>,
+        subject: &str,
+        now: i64,
+    ) -> Result<(), AppError> {
+        let Some(person) = self.store.case_owner_person(record.id).await? else {
+            return Ok(());
+        };
+        let users = self.store.list_users().await?;
+        let Some(owner) = users
+            .iter()
+            .find(|u| u.person_id == person && !u.disabled && u.email.is_some())
+        else {
+            return Ok(());
+        };
+        if self
+            .store
+            .mail_opt_outs(owner.id)
+            .await?
+            .iter()
+            .any(|kind| kind == "customer_mail")
+        {
+            return Ok(());
+        }
+        let Some(address) = owner.email.clone() else {
+            return Ok(());
+        };
+        let lang = owner
+            .lang
+            .as_deref()
+            .map_or(self.sla_settings.lang, Lang::from_locale);
+        let what = if let Some((_, to)) = arrival.moved {
+            lang.text(
+                "mail-notify-moved",
+                &[("status", lang.say(&format!("status-{to}")).into())],
+            )
+        } else if arrival.linked_from.is_some() {
+            lang.say("mail-notify-linked")
+        } else if arrival.flagged {
+            lang.say("mail-notify-cancelled")
+        } else {
+            String::new()
+        };
+        let link = self
+            .sla_settings
+            .public_url
+            .as_deref()
+            .map(|base| format!("{}/cases/{}", base.trim_end_matches('/'), record.number))
+            .unwrap_or_else(|| format!("casebook case show {}", record.number));
+        let args = [
+            ("case", record.number.to_string().into()),
+            ("title", record.title.clone().into()),
+            ("sender", sender.unwrap_or("?").to_string().into()),
+            ("subject", case::subject::single_line(subject).into()),
+            ("what", what.into()),
+            ("link", link.into()),
+        ];
+        let from = self.system_sender(
+            self.sla_settings
+                .public_url
+                .as_deref()
+                .unwrap_or("http://localhost/"),
+        )?;
+        let to: lettre::Address = address
+            .parse()
+            .map_err(|_| AppError::invalid("address_invalid", json!({ "address": address })))?;
+        let domain = from.email.domain().to_string();
+        let random: [u8; 16] = self.rng().random();
+        let message = lettre::Message::builder()
+            .from(from)
+            .to(Mailbox::new(None, to))
+            .subject(lang.text("mail-notify-subject", &args))
+            .message_id(Some(format!("<{}@{domain}>", hex::encode(random))))
+            .date(std::time::SystemTime::from(self.now()))
+            .header(crate::accounts::AutoSubmitted)
+            .singlepart(SinglePart::plain(lang.text("mail-notify-body", &args)))
+            .map_err(|error| AppError::internal(format!("notification: {error}")))?;
+        let mail = AccountMail {
+            raw: message.formatted(),
+            recipients: vec![address],
+        };
+        self.queue_automatic(
+            &mail,
+            "notify",
+            record.id,
+            &format!("notify:{}:{}", arrival.sha256, owner.id),
+            now,
+        )
+        .await
+    }
+}
+
+/// The `mail_arrived` job's handler.
+pub(crate) fn arrival_handler(app: Arc<App>) -> jobs::Handler {
+    Arc::new(move |job| {
+        let app = app.clone();
+        Box::pin(async move {
+            let arrival: Arrival = serde_json::from_str(&job.payload)
+                .map_err(|error| jobs::JobError::Fatal(format!("payload: {error}")))?;
+            app.follow_up_arrival(&arrival).await.map_err(job_error)
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_returned_message_id_in_a_bounce() {
+        let raw = b"From: MAILER-DAEMON@mx.oem.example\r\n\r\n<bob@oem.example>: unknown user\r\n\
+            Message-ID: <3f2a@vendor.example>\r\nTo: <bob@oem.example>\r\n";
+        assert_eq!(
+            quoted_message_ids(raw),
+            vec![
+                "bob@oem.example".to_string(),
+                "3f2a@vendor.example".to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn answers_chinese_in_chinese() {
+        assert!(reads_chinese("系统重置失败 reset"));
+        assert!(!reads_chinese("System reset fails"));
+    }
+}

@@ -1,0 +1,108 @@
+//! Real mail: the outbox's sender, and (in `deliver`) what live intake does beyond placing a
+//! message: status by mail, acknowledgements, notifications, bounces.
+//!
+//! Every message Casebook writes waits in the one outbox (`store::outbox`); a trigger gives each
+//! row a send job, and [`outbox::OUTBOX_JOB`]'s handler hands it to the SMTP server
+//! (`outbound::Sender`) under the job's lease.
+
+pub mod arrivals;
+pub mod outbox;
+
+pub use outbound::SmtpConfig;
+
+/// What mail needs from the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailSettings {
+    /// The SMTP server (`CASEBOOK_SMTP_URL`); without one, mail waits in the outbox.
+    pub smtp: Option<outbound::SmtpConfig>,
+    /// The domain of the Message-IDs Casebook writes (`CASEBOOK_MAIL_DOMAIN`); else the sender's.
+    pub domain: Option<String>,
+    /// Automatic messages to one address per hour before they are held (`CASEBOOK_AUTO_MAIL_LIMIT`).
+    pub auto_mail_limit: u32,
+    /// Days after which mail onto a resolved case opens a new case instead of reopening it.
+    pub reopen_days: u32,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        MailSettings {
+            smtp: None,
+            domain: None,
+            auto_mail_limit: 10,
+            reopen_days: 14,
+        }
+    }
+}
+
+impl crate::App {
+    /// Live mail in (LMTP, SMTP, IMAP): the one ingest path with the envelope and status by
+    /// mail; a follow-up job per arrival tells people. An error means nothing was committed: the
+    /// mail server is to keep the messages and try again.
+    pub async fn deliver(
+        &self,
+        deliveries: Vec<intake::live::Delivery>,
+    ) -> Result<Vec<intake::Outcome>, crate::AppError> {
+        let mut rng = self.rng();
+        let outcomes =
+            intake::live::deliver(&self.store, &self.intake, deliveries, self.now(), &mut rng)
+                .await?;
+        self.wake_background();
+        Ok(outcomes)
+    }
+}
+
+/// How mail stands: the outbox by state, the polled mailboxes, bouncing contacts, automatic mail
+/// held back by the hourly limit.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MailStatusView {
+    /// Whether an SMTP server is configured (without one, mail waits in the outbox).
+    pub smtp: Option<String>,
+    /// Outgoing messages per state (`queued`, `sending`, `sent`, `failed`).
+    pub outbox: std::collections::BTreeMap<String, i64>,
+    /// The IMAP mailboxes and where each stands.
+    pub mailboxes: Vec<store::mail::MailboxState>,
+    /// Contacts whose mail bounces.
+    pub bouncing: Vec<store::mail::Bouncing>,
+    /// Automatic messages held in the last day, per address.
+    pub held: Vec<HeldMail>,
+}
+
+/// Automatic mail held back for one address.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HeldMail {
+    /// The address.
+    pub address: String,
+    /// Messages held.
+    pub count: i64,
+}
+
+impl crate::App {
+    /// How mail stands (`casebook mail status`, `/readyz`'s body).
+    pub async fn mail_status(
+        &self,
+        actor: &crate::Actor,
+    ) -> Result<MailStatusView, crate::AppError> {
+        self.permit(actor, crate::Action::ViewMail)?;
+        let mut outbox = std::collections::BTreeMap::new();
+        for state in ["queued", "sending", "sent", "failed"] {
+            outbox.insert(state.to_string(), 0);
+        }
+        for (state, count) in self.store.outbox_counts().await? {
+            outbox.insert(state.as_str().to_string(), count);
+        }
+        let day_ago = self.now().timestamp_micros() - 86_400_000_000;
+        Ok(MailStatusView {
+            smtp: self.mail_settings.smtp.as_ref().map(SmtpConfig::display),
+            outbox,
+            mailboxes: self.store.mailbox_states().await?,
+            bouncing: self.store.bouncing().await?,
+            held: self
+                .store
+                .held_auto_mail(day_ago)
+                .await?
+                .into_iter()
+                .map(|(address, count)| HeldMail { address, count })
+                .collect(),
+        })
+    }
+}

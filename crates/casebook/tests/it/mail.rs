@@ -1,0 +1,321 @@
+//! Real mail end to end: `casebook serve` taking mail by LMTP, acknowledging it, an engineer's
+//! reply from the command line sent through Postfix's `smtp-sink`, the partner's answer built
+//! from the reply threading back, status by mail, and a SIGKILL in the middle of it all.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use testkit::child::{spawn_tied, Death};
+use testkit::mail::{deliver, free_port, wait_for_port, Captured, SmtpSink};
+use testkit::TestDb;
+
+use crate::{add_org, balanced, command, json, path};
+
+const ARCHIVE_SUMMARY: &str =
+    "问题描述：\n----\n用户反馈重置失败。\n案例总结：\n----\n等待OEM提供镜像。\n";
+
+/// A `casebook serve` with an LMTP listener, killed (SIGKILL) when dropped.
+struct Server {
+    pid: u32,
+    lmtp: u16,
+    _log: PathBuf,
+}
+
+impl Server {
+    fn start(db: &TestDb, env: &[(&str, &str)]) -> Server {
+        let web = free_port();
+        let lmtp = free_port();
+        let log = db.dir.path().join(format!("serve-{lmtp}.log"));
+        let mut serve: Command = command(
+            db,
+            &[
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{web}"),
+                "--lmtp",
+                &format!("127.0.0.1:{lmtp}"),
+            ],
+        );
+        for (name, value) in env {
+            serve.env(name, value);
+        }
+        let file = std::fs::File::create(&log).unwrap();
+        serve
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .env("CASEBOOK_LOG", "info");
+        let pid = spawn_tied(serve, Death::Kill).unwrap();
+        assert!(
+            wait_for_port(lmtp, Duration::from_secs(60)),
+            "casebook serve takes LMTP: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        Server {
+            pid,
+            lmtp,
+            _log: log,
+        }
+    }
+
+    fn kill(&self) {
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::kill(self.pid as libc::pid_t, libc::SIGKILL);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn message(headers: &[(&str, &str)], body: &str) -> Vec<u8> {
+    let mut raw = String::new();
+    for (name, value) in headers {
+        raw.push_str(&format!("{name}: {value}\r\n"));
+    }
+    raw.push_str("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n");
+    raw.push_str(body);
+    raw.push_str("\r\n");
+    raw.into_bytes()
+}
+
+/// The case number an LMTP answer names (`250 2.0.0 Stored on CAS-…`).
+fn stored_on(answer: &str) -> String {
+    assert!(answer.starts_with("250 "), "{answer}");
+    answer
+        .split_whitespace()
+        .find(|word| word.starts_with("CAS-"))
+        .unwrap_or_else(|| panic!("no case in {answer}"))
+        .to_string()
+}
+
+fn wait_until(within: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+fn with_id<'a>(mails: &'a [Captured], message_id: &str) -> Vec<&'a Captured> {
+    mails
+        .iter()
+        .filter(|mail| mail.header("Message-ID").as_deref() == Some(&format!("<{message_id}>")))
+        .collect()
+}
+
+async fn a_partner_mail_round_trip(db: TestDb) {
+    add_org(&db, "CMGOS", "cmgos.com", true);
+    add_org(&db, "Acer", "acer.com", false);
+    let sink = SmtpSink::start();
+    let smtp = sink.url();
+    let server = Server::start(
+        &db,
+        &[
+            ("CASEBOOK_SMTP_URL", &smtp),
+            ("CASEBOOK_MAIL_DOMAIN", "cases.cmgos.com"),
+        ],
+    );
+
+    // A partner writes without a case number: a new case, acknowledged in the subject form.
+    let first = message(
+        &[
+            ("From", "Gao Meng <gaomeng@acer.com>"),
+            ("To", "support@cmgos.com"),
+            ("Subject", "系统重置失败问题"),
+            ("Message-ID", "<p1@acer.com>"),
+            ("Date", "Mon, 09 Nov 2026 10:00:00 +0800"),
+        ],
+        "重置失败，错误 0x80070020。",
+    );
+    let answers = deliver(
+        server.lmtp,
+        true,
+        "gaomeng@acer.com",
+        &["support@cmgos.com"],
+        &first,
+    )
+    .unwrap();
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    let number = stored_on(&answers[0]);
+    let acks = sink.wait_for(1, Duration::from_secs(30));
+    assert_eq!(acks.len(), 1, "one acknowledgement");
+    let ack = &acks[0];
+    assert_eq!(ack.recipients, vec!["gaomeng@acer.com".to_string()]);
+    assert_eq!(ack.header("In-Reply-To").as_deref(), Some("<p1@acer.com>"));
+    assert!(ack.header("Auto-Submitted").is_some());
+    let case = json(&db, &["case", "show", &number, "--json"]);
+    let token = case["tracking_token"].as_str().unwrap().to_string();
+    let ack_subject = mail_parser::MessageParser::default()
+        .parse(&ack.raw)
+        .and_then(|m| m.subject().map(str::to_string))
+        .unwrap();
+    assert!(
+        ack_subject.contains(&number) && ack_subject.contains(&token),
+        "{ack_subject}"
+    );
+    assert!(
+        ack.header("Message-ID")
+            .unwrap()
+            .ends_with("@cases.cmgos.com>"),
+        "{:?}",
+        ack.header("Message-ID")
+    );
+
+    // The same message delivered again is accepted and counted as a duplicate.
+    let again = deliver(
+        server.lmtp,
+        true,
+        "gaomeng@acer.com",
+        &["support@cmgos.com"],
+        &first,
+    )
+    .unwrap();
+    assert_eq!(again, vec!["250 2.0.0 Already stored".to_string()]);
+
+    // The engineer replies from the command line; the reply reaches the partner.
+    let output = command(
+        &db,
+        &[
+            "case",
+            "reply",
+            &number,
+            "--text",
+            "请收集 C:\\Recovery 下的日志。",
+            "--json",
+        ],
+    )
+    .env("CASEBOOK_MAIL_DOMAIN", "cases.cmgos.com")
+    .output()
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let reply: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let message_id = reply["outbox"]["message_id"].as_str().unwrap().to_string();
+    assert!(message_id.ends_with("@cases.cmgos.com"), "{message_id}");
+    let outbox_id = reply["outbox"]["outbox_id"].as_i64().unwrap();
+    let mails = sink.wait_for(2, Duration::from_secs(30));
+    let sent = with_id(&mails, &message_id);
+    assert_eq!(sent.len(), 1, "the reply arrives once");
+    let sent = sent[0];
+    assert_eq!(sent.recipients, vec!["gaomeng@acer.com".to_string()]);
+    assert_eq!(sent.mail_from, "support@cmgos.com");
+    assert!(sent.header("From").unwrap().contains("support@cmgos.com"));
+    assert_eq!(sent.header("In-Reply-To").as_deref(), Some("<p1@acer.com>"));
+    assert!(wait_until(Duration::from_secs(10), || {
+        json(&db, &["outbox", "list", "--status", "sent", "--json"])["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == outbox_id)
+    }));
+
+    // The partner answers it as a mail client would: RE: the subject, In-Reply-To the reply.
+    let subject = sent.header("Subject").unwrap();
+    let references = format!("<p1@acer.com> <{message_id}>");
+    let in_reply_to = format!("<{message_id}>");
+    let answer = message(
+        &[
+            ("From", "Gao Meng <gaomeng@acer.com>"),
+            ("To", "support@cmgos.com"),
+            ("Subject", &format!("RE: {subject}")),
+            ("Message-ID", "<p2@acer.com>"),
+            ("In-Reply-To", &in_reply_to),
+            ("References", &references),
+            ("Date", "Tue, 10 Nov 2026 09:00:00 +0800"),
+        ],
+        "日志已上传。",
+    );
+    let answers = deliver(
+        server.lmtp,
+        true,
+        "gaomeng@acer.com",
+        &["support@cmgos.com"],
+        &answer,
+    )
+    .unwrap();
+    assert_eq!(stored_on(&answers[0]), number);
+
+    // Waiting on the customer: their mail puts the case back in progress.
+    json(&db, &["case", "status", &number, "in_progress", "--json"]);
+    json(
+        &db,
+        &["case", "status", &number, "waiting_on_customer", "--json"],
+    );
+    let third = message(
+        &[
+            ("From", "gaomeng@acer.com"),
+            ("To", "support@cmgos.com"),
+            ("Subject", "one more log"),
+            ("Message-ID", "<p3@acer.com>"),
+        ],
+        "另一个日志。",
+    );
+    // Plus-addressing names the case.
+    let plus = format!("support+{number}@cmgos.com");
+    let answers = deliver(server.lmtp, true, "gaomeng@acer.com", &[&plus], &third).unwrap();
+    assert_eq!(stored_on(&answers[0]), number);
+    assert_eq!(
+        json(&db, &["case", "show", &number, "--json"])["status"],
+        "in_progress"
+    );
+
+    // Archived while waiting; the partner writes months later and the case reopens.
+    let (_summary_dir, summary) = testkit::fixture("summary.txt", ARCHIVE_SUMMARY.as_bytes());
+    json(
+        &db,
+        &[
+            "case",
+            "status",
+            &number,
+            "archived",
+            "--summary-file",
+            path(&summary),
+            "--json",
+        ],
+    );
+    let later = message(
+        &[
+            ("From", "gaomeng@acer.com"),
+            ("To", "support@cmgos.com"),
+            ("Subject", &format!("RE: {subject}")),
+            ("Message-ID", "<p4@acer.com>"),
+            ("In-Reply-To", &in_reply_to),
+        ],
+        "问题又出现了。",
+    );
+    let answers = deliver(
+        server.lmtp,
+        true,
+        "gaomeng@acer.com",
+        &["support@cmgos.com"],
+        &later,
+    )
+    .unwrap();
+    assert_eq!(stored_on(&answers[0]), number);
+    assert_eq!(
+        json(&db, &["case", "show", &number, "--json"])["status"],
+        "reopened"
+    );
+
+    // Only the acknowledgement and the reply went out: nothing answers the partner's answers.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(sink.messages().len(), 2);
+    let stats = balanced(&db);
+    assert_eq!(stats["received"], 5, "{stats}");
+    assert_eq!(stats["duplicates"], 1, "{stats}");
+    drop(server);
+}
+
+testkit::backend_tests!(a_partner_mail_round_trip);
