@@ -39,6 +39,8 @@ pub struct WebSettings {
     pub public_url: Option<url::Url>,
     /// `CASEBOOK_TRUSTED_PROXIES`: peers whose `X-Forwarded-For`/`-Proto` are believed.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// `CASEBOOK_IMAP_URLS`: the mailboxes to poll.
+    pub imap: Vec<inbound::imap::MailboxConfig>,
 }
 
 /// A positive whole number from the environment; a value that is not one is a problem to report.
@@ -247,6 +249,19 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
         }
     }
 
+    let mut imap = Vec::new();
+    for item in var("CASEBOOK_IMAP_URLS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+    {
+        match inbound::imap::MailboxConfig::parse(item) {
+            Ok(mailbox) => imap.push(mailbox),
+            Err(error) => problems.push(format!("CASEBOOK_IMAP_URLS: {error}")),
+        }
+    }
+
     if !problems.is_empty() {
         bail!(
             "the configuration has {} problem(s):\n  - {}",
@@ -294,6 +309,7 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
         web: WebSettings {
             public_url,
             trusted_proxies,
+            imap,
         },
     })
 }

@@ -103,10 +103,16 @@ pub async fn run(
         )
     );
     // Clocks and jobs: every instance runs them; the database keeps them single.
-    tokio::spawn(app::background::run(
-        app.clone(),
-        app::background::instance_name(),
-    ));
+    let holder = app::background::instance_name();
+    tokio::spawn(app::background::run(app.clone(), holder.clone()));
+    // Each mailbox is polled by one instance at a time, under its lease.
+    for mailbox in &settings.imap {
+        tokio::spawn(inbound::imap::run(
+            app.clone(),
+            mailbox.clone(),
+            holder.clone(),
+        ));
+    }
     web::serve(app, config, listener).await?;
     Ok(())
 }

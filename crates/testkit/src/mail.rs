@@ -288,3 +288,161 @@ pub fn deliver(
     let _ = reader.read_to_end(&mut rest);
     Ok(answers)
 }
+
+/// The user a mail server runs as: ours, or `nobody`'s when we are root (Dovecot refuses root).
+fn server_user() -> (u32, u32, String, String) {
+    #[allow(unsafe_code)]
+    unsafe {
+        let uid = if running_as_root() {
+            65534
+        } else {
+            libc::geteuid()
+        };
+        let entry = libc::getpwuid(uid);
+        let (name, gid) = if entry.is_null() {
+            ("nobody".to_string(), 65534)
+        } else {
+            (
+                std::ffi::CStr::from_ptr((*entry).pw_name)
+                    .to_string_lossy()
+                    .to_string(),
+                (*entry).pw_gid,
+            )
+        };
+        let group = libc::getgrgid(gid);
+        let group = if group.is_null() {
+            "nogroup".to_string()
+        } else {
+            std::ffi::CStr::from_ptr((*group).gr_name)
+                .to_string_lossy()
+                .to_string()
+        };
+        (uid, gid, name, group)
+    }
+}
+
+/// Dovecot (Debian's dovecot-imapd and dovecot-lmtpd) as IMAP server and local delivery agent,
+/// unprivileged, in a temp dir, on loopback ports.
+pub struct Dovecot {
+    /// IMAP, plain, on 127.0.0.1.
+    pub imap_port: u16,
+    /// LMTP on 127.0.0.1: deliver here to put mail into a mailbox.
+    pub lmtp_port: u16,
+    /// Its folder (configuration, mail, logs).
+    pub dir: tempfile::TempDir,
+    pid: u32,
+}
+
+impl Dovecot {
+    /// Starts Dovecot with these users (login, password); each has a Maildir. With `fsync`, every
+    /// delivery is flushed to disk before it is answered (the benchmark's ceiling).
+    pub fn start(users: &[(&str, &str)], fsync: bool) -> Dovecot {
+        let dir = tempfile::Builder::new()
+            .prefix("dv")
+            .tempdir_in("/tmp")
+            .expect("a temp dir");
+        let root = dir.path();
+        let (uid, gid, user, group) = server_user();
+        for sub in ["run", "state", "mail", "home"] {
+            std::fs::create_dir_all(root.join(sub)).expect("dovecot dirs");
+        }
+        let passwd: String = users
+            .iter()
+            .map(|(login, password)| format!("{login}:{{PLAIN}}{password}\n"))
+            .collect();
+        std::fs::write(root.join("passwd"), passwd).expect("passwd file");
+        let imap_port = free_port();
+        let lmtp_port = free_port();
+        let d = root.display();
+        let config = format!(
+            "base_dir = {d}/run\nstate_dir = {d}/state\nlog_path = {d}/dovecot.log\n\
+             protocols = imap lmtp\nlisten = 127.0.0.1\nssl = no\ndisable_plaintext_auth = no\n\
+             auth_mechanisms = plain login\nmail_location = maildir:{d}/mail/%u\n\
+             mail_fsync = {fsync}\n\
+             default_internal_user = {user}\ndefault_internal_group = {group}\ndefault_login_user = {user}\n\
+             passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {d}/passwd\n}}\n\
+             userdb {{\n  driver = static\n  args = uid={uid} gid={gid} home={d}/home/%u\n}}\n\
+             service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {imap_port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
+             service lmtp {{\n  inet_listener lmtp {{\n    address = 127.0.0.1\n    port = {lmtp_port}\n  }}\n  unix_listener lmtp {{\n    mode = 0600\n  }}\n}}\n\
+             service anvil {{\n  chroot =\n}}\n\
+             service stats {{\n  unix_listener stats-reader {{\n    mode = 0600\n  }}\n  unix_listener stats-writer {{\n    mode = 0600\n  }}\n}}\n\
+             protocol lmtp {{\n  postmaster_address = postmaster@test.example\n}}\n",
+            fsync = if fsync { "always" } else { "optimized" },
+        );
+        std::fs::write(root.join("dovecot.conf"), config).expect("dovecot.conf");
+        if running_as_root() {
+            for entry in walk(root) {
+                let _ = std::os::unix::fs::chown(&entry, Some(uid), Some(gid));
+            }
+        }
+        let mut command = Command::new("/usr/sbin/dovecot");
+        command
+            .arg("-F")
+            .arg("-c")
+            .arg(root.join("dovecot.conf"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        if running_as_root() {
+            std::os::unix::process::CommandExt::uid(&mut command, uid);
+            std::os::unix::process::CommandExt::gid(&mut command, gid);
+        }
+        let pid = spawn_tied(command, Death::Kill)
+            .expect("dovecot starts (Debian packages dovecot-imapd and dovecot-lmtpd)");
+        let up = wait_for_port(imap_port, Duration::from_secs(20))
+            && wait_for_port(lmtp_port, Duration::from_secs(20));
+        assert!(
+            up,
+            "dovecot listens: {}",
+            std::fs::read_to_string(root.join("dovecot.log")).unwrap_or_default()
+        );
+        Dovecot {
+            imap_port,
+            lmtp_port,
+            dir,
+            pid,
+        }
+    }
+
+    /// Delivers a message into a user's INBOX through Dovecot's own LMTP.
+    pub fn deliver(&self, user: &str, raw: &[u8]) {
+        let answers = deliver(self.lmtp_port, true, "sender@test.example", &[user], raw)
+            .expect("dovecot's LMTP answers");
+        assert!(
+            answers.iter().all(|a| a.starts_with("250")),
+            "dovecot took the message: {answers:?}"
+        );
+    }
+
+    /// How many messages a user's Maildir INBOX holds (new and cur).
+    pub fn inbox_count(&self, user: &str) -> usize {
+        ["new", "cur"]
+            .iter()
+            .map(|sub| {
+                std::fs::read_dir(self.dir.path().join("mail").join(user).join(sub))
+                    .map(|entries| entries.count())
+                    .unwrap_or(0)
+            })
+            .sum()
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::kill(self.pid as libc::pid_t, libc::SIGTERM);
+        }
+    }
+}
+
+fn walk(root: &Path) -> Vec<PathBuf> {
+    let mut all = vec![root.to_path_buf()];
+    let mut index = 0;
+    while index < all.len() {
+        if let Ok(entries) = std::fs::read_dir(&all[index]) {
+            all.extend(entries.flatten().map(|e| e.path()));
+        }
+        index += 1;
+    }
+    all
+}

@@ -106,3 +106,66 @@ impl crate::App {
         })
     }
 }
+
+/// How long a poller's lease on a mailbox lasts without renewal: another instance takes the
+/// mailbox over within it.
+const MAILBOX_LEASE_MICROS: i64 = 60_000_000;
+
+impl crate::App {
+    /// Takes or renews the lease on a mailbox for `holder`; `false` when another instance holds it.
+    pub async fn mailbox_lease(&self, name: &str, holder: &str) -> Result<bool, crate::AppError> {
+        let now = self.now().timestamp_micros();
+        Ok(self
+            .store
+            .take_lease(
+                &format!("imap:{name}"),
+                holder,
+                now,
+                now + MAILBOX_LEASE_MICROS,
+            )
+            .await?)
+    }
+
+    /// Where a mailbox's polling got to.
+    pub async fn mailbox_state(
+        &self,
+        name: &str,
+    ) -> Result<store::mail::MailboxState, crate::AppError> {
+        Ok(self.store.mailbox_state(name).await?)
+    }
+
+    /// Records a poll that worked: the UIDVALIDITY, the highest UID taken in, how many.
+    pub async fn mailbox_progress(
+        &self,
+        name: &str,
+        uidvalidity: i64,
+        last_uid: i64,
+        fetched: i64,
+    ) -> Result<(), crate::AppError> {
+        Ok(self
+            .store
+            .mailbox_progress(
+                name,
+                uidvalidity,
+                last_uid,
+                fetched,
+                self.now().timestamp_micros(),
+            )
+            .await?)
+    }
+
+    /// Records a poll that failed, and when it is tried again.
+    pub async fn mailbox_failed(
+        &self,
+        name: &str,
+        error: &str,
+        retry_in: std::time::Duration,
+    ) -> Result<(), crate::AppError> {
+        let now = self.now().timestamp_micros();
+        let retry = i64::try_from(retry_in.as_micros()).unwrap_or(i64::MAX);
+        self.store
+            .mailbox_failed(name, error, now, now.saturating_add(retry))
+            .await?;
+        Ok(())
+    }
+}

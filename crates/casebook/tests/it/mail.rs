@@ -318,4 +318,144 @@ async fn a_partner_mail_round_trip(db: TestDb) {
     drop(server);
 }
 
-testkit::backend_tests!(a_partner_mail_round_trip);
+/// A TCP relay to Dovecot that cuts the connection once it has passed `cut_after` bytes from the
+/// server: an IMAP connection lost in the middle of a fetch. Every later connection passes.
+fn cutting_relay(
+    target: u16,
+    cut_after: usize,
+) -> (u16, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let was_cut = cut.clone();
+    std::thread::spawn(move || {
+        let mut first = true;
+        for client in listener.incoming().flatten() {
+            let Ok(server) = std::net::TcpStream::connect(("127.0.0.1", target)) else {
+                continue;
+            };
+            let limit = if first { cut_after } else { usize::MAX };
+            first = false;
+            let (mut client_read, mut server_write) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut client_read, &mut server_write);
+            });
+            let (mut server_read, mut client_write) = (server, client);
+            let cut = cut.clone();
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut passed = 0;
+                let mut buffer = [0u8; 16 * 1024];
+                loop {
+                    let n = match server_read.read(&mut buffer) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    let n = n.min(limit - passed);
+                    if client_write.write_all(&buffer[..n]).is_err() {
+                        break;
+                    }
+                    passed += n;
+                    if passed >= limit {
+                        cut.store(true, std::sync::atomic::Ordering::SeqCst);
+                        let _ = client_write.shutdown(std::net::Shutdown::Both);
+                        let _ = server_read.shutdown(std::net::Shutdown::Both);
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (port, was_cut)
+}
+
+fn partner_mail(index: usize) -> Vec<u8> {
+    message(
+        &[
+            ("From", "Gao Meng <gaomeng@acer.com>"),
+            ("To", "support@cmgos.com"),
+            ("Subject", &format!("问题 {index}: BSOD 0x{index:08X}")),
+            ("Message-ID", &format!("<imap-{index}@acer.com>")),
+            ("Date", "Mon, 09 Nov 2026 10:00:00 +0800"),
+        ],
+        &format!("第 {index} 封邮件。{}", "日志内容 ".repeat(40)),
+    )
+}
+
+async fn imap_intake_takes_every_message_once(db: TestDb) {
+    add_org(&db, "CMGOS", "cmgos.com", true);
+    add_org(&db, "Acer", "acer.com", false);
+    let dovecot = testkit::mail::Dovecot::start(&[("support", "secret")], false);
+    const COUNT: usize = 1000;
+    for index in 0..COUNT {
+        dovecot.deliver("support", &partner_mail(index));
+    }
+    // The first connection is cut in the middle of the first fetch (about 200 messages of 1.5 KB).
+    let (relay, cut) = cutting_relay(dovecot.imap_port, 150_000);
+    let url = format!(
+        "imap://support:secret@127.0.0.1:{relay}/INBOX?processed=Casebook&address=support@cmgos.com&poll=1"
+    );
+    let server = Server::start(&db, &[("CASEBOOK_IMAP_URLS", &url)]);
+    let arrived = |db: &TestDb| json(db, &["stats", "--json"])["received"].as_u64().unwrap();
+    // Killed in the middle of intake, and started again.
+    assert!(wait_until(Duration::from_secs(120), || arrived(&db) > 0));
+    server.kill();
+    let taken = arrived(&db);
+    assert!(
+        cut.load(std::sync::atomic::Ordering::SeqCst),
+        "the first connection was cut in the middle of a fetch"
+    );
+    let server = Server::start(&db, &[("CASEBOOK_IMAP_URLS", &url)]);
+    assert!(
+        wait_until(Duration::from_secs(180), || {
+            json(&db, &["stats", "--json"])["messages"]
+                .as_u64()
+                .unwrap()
+                >= COUNT as u64
+        }),
+        "all {COUNT} messages arrive (had {taken} before the kill)"
+    );
+    let stats = balanced(&db);
+    assert_eq!(stats["messages"], COUNT as u64, "each once: {stats}");
+    assert_eq!(stats["quarantined"], 0, "{stats}");
+    // Taken messages are moved out of the INBOX once committed.
+    assert!(wait_until(Duration::from_secs(30), || dovecot
+        .inbox_count("support")
+        == 0));
+    let status = json(&db, &["mail", "status", "--json"]);
+    let mailbox = &status["mailboxes"][0];
+    assert_eq!(mailbox["last_uid"], COUNT as u64, "{status}");
+    assert!(mailbox["last_error"].is_null(), "{status}");
+    // A message arriving later is picked up too.
+    dovecot.deliver("support", &partner_mail(COUNT));
+    assert!(wait_until(Duration::from_secs(60), || {
+        json(&db, &["stats", "--json"])["messages"]
+            .as_u64()
+            .unwrap()
+            == COUNT as u64 + 1
+    }));
+    drop(server);
+}
+
+async fn an_unreachable_mailbox_is_reported_not_fatal(db: TestDb) {
+    add_org(&db, "CMGOS", "cmgos.com", true);
+    let closed = free_port();
+    let url = format!("imap://support:secret@127.0.0.1:{closed}/INBOX");
+    let _server = Server::start(&db, &[("CASEBOOK_IMAP_URLS", &url)]);
+    assert!(wait_until(Duration::from_secs(30), || {
+        let status = json(&db, &["mail", "status", "--json"]);
+        status["mailboxes"][0]["last_error"]
+            .as_str()
+            .is_some_and(|error| error.contains("cannot reach"))
+    }));
+    let status = json(&db, &["mail", "status", "--json"]);
+    assert!(status["mailboxes"][0]["failures"].as_i64().unwrap() >= 1);
+    assert!(!status.to_string().contains("secret"), "{status}");
+}
+
+testkit::backend_tests!(
+    a_partner_mail_round_trip,
+    imap_intake_takes_every_message_once,
+    an_unreachable_mailbox_is_reported_not_fatal
+);
