@@ -14,6 +14,11 @@ command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v npm >/dev/null || missing+=(npm)
 fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || missing+=(fonts-wqy-microhei)
+# The mail tests: Dovecot as IMAP server and delivery agent, Postfix's smtp-sink capturing what
+# Casebook sends, and Postfix itself for the relay test.
+[ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)
+[ -x /usr/lib/dovecot/lmtp ] || missing+=(dovecot-lmtpd)
+command -v smtp-sink >/dev/null || [ -x /usr/sbin/smtp-sink ] || missing+=(postfix)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
         echo "the tests need: ${missing[*]}; install them (sudo apt-get install -y ${missing[*]}) and run again" >&2
@@ -21,6 +26,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
     echo "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
+    # Postfix asks how to configure itself: not at all (the tests write their own configuration).
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi

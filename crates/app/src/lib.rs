@@ -69,6 +69,8 @@ pub struct App {
     auth: auth::AuthState,
     sla_settings: sla::SlaSettings,
     mail_settings: mailroom::MailSettings,
+    sender_auth: mailroom::auth::SenderAuthSettings,
+    authenticator: Option<mailroom::auth::Authenticator>,
     /// The active SLA policy as last read: (version, calendar mark) and the checked policy.
     sla_cache: Mutex<Option<sla::PolicyCacheEntry>>,
     /// Wakes this process's background loop early when it has queued work (mail to send, an
@@ -112,6 +114,8 @@ impl App {
             auth: auth::AuthState::default(),
             sla_settings: sla::SlaSettings::default(),
             mail_settings: mailroom::MailSettings::default(),
+            sender_auth: mailroom::auth::SenderAuthSettings::default(),
+            authenticator: None,
             sla_cache: Mutex::new(None),
             wake: tokio::sync::Notify::new(),
         })
@@ -130,6 +134,20 @@ impl App {
     pub fn with_mail(self, mail_settings: mailroom::MailSettings) -> App {
         App {
             mail_settings,
+            ..self
+        }
+    }
+
+    /// The same application checking senders of live mail (SPF, DKIM, DMARC) this way.
+    pub fn with_sender_auth(self, sender_auth: mailroom::auth::SenderAuthSettings) -> App {
+        let authenticator = if sender_auth.enabled {
+            mailroom::auth::Authenticator::new(&sender_auth)
+        } else {
+            None
+        };
+        App {
+            sender_auth,
+            authenticator,
             ..self
         }
     }

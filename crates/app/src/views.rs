@@ -154,6 +154,10 @@ pub struct EmailView {
     pub quoted_from: Option<u64>,
     /// How the message found its case.
     pub matched_by: MatchedBy,
+    /// Sender authentication, for mail that came live (IMAP, LMTP): `{"standing":
+    /// "authenticated" | "unauthenticated" | "unverified", "verdict": {spf, dkim, dmarc, …}}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authentication: Option<serde_json::Value>,
     /// Attachments.
     pub attachments: Vec<AttachmentRecord>,
     /// SHA-256 of the raw message.
@@ -213,6 +217,7 @@ impl TimelineEntryView {
                 body_text: message.body_text.clone(),
                 quoted_from: message.quoted_from,
                 matched_by: message.matched_by,
+                authentication: entry.data.get("authentication").cloned(),
                 attachments: message.attachments.clone(),
                 raw_sha256: message.raw_sha256.clone(),
             }),

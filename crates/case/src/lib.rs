@@ -11,6 +11,7 @@
 //! parsing in `mail`, and the ingest path that ties them together in `intake`.
 
 pub mod access;
+pub mod auth;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod guard;

@@ -30,6 +30,8 @@ pub struct Config {
     pub sla: app::sla::SlaSettings,
     /// The SMTP server, the Message-ID domain, limits on automatic mail.
     pub mail: app::mailroom::MailSettings,
+    /// How live mail's senders are checked (SPF, DKIM, DMARC).
+    pub sender_auth: app::mailroom::auth::SenderAuthSettings,
 }
 
 /// What `casebook serve` reads from the environment.
@@ -249,6 +251,50 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
         }
     }
 
+    let sender_auth_enabled = match var("CASEBOOK_SENDER_AUTH").as_deref() {
+        None | Some("on") => true,
+        Some("off") => false,
+        Some(other) => {
+            problems.push(format!(
+                "CASEBOOK_SENDER_AUTH '{other}' is neither on nor off (SPF, DKIM and DMARC checks of live mail)"
+            ));
+            true
+        }
+    };
+    let dns_server = match var("CASEBOOK_DNS_SERVER") {
+        None => None,
+        Some(text) => match text.parse::<std::net::SocketAddr>() {
+            Ok(address) => Some(address),
+            Err(_) => {
+                problems.push(format!(
+                    "CASEBOOK_DNS_SERVER '{text}' is not ADDRESS:PORT such as 127.0.0.1:53"
+                ));
+                None
+            }
+        },
+    };
+    let mut trusted_relays = Vec::new();
+    for item in var("CASEBOOK_TRUSTED_RELAYS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+    {
+        match app::mailroom::auth::IpRange::parse(item) {
+            Some(range) => trusted_relays.push(range),
+            None => problems.push(format!(
+                "CASEBOOK_TRUSTED_RELAYS: '{item}' is not an address or range such as 10.0.0.0/8"
+            )),
+        }
+    }
+    let sender_auth = app::mailroom::auth::SenderAuthSettings {
+        enabled: sender_auth_enabled,
+        dns_server,
+        trusted_relays,
+        authserv_id: var("CASEBOOK_AUTHSERV_ID"),
+        hostname: var("CASEBOOK_MAIL_DOMAIN").unwrap_or_else(|| "casebook.invalid".to_string()),
+    };
+
     let mut imap = Vec::new();
     for item in var("CASEBOOK_IMAP_URLS")
         .unwrap_or_default()
@@ -297,6 +343,7 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
     Ok(Config {
         sla,
         mail,
+        sender_auth,
         store,
         intake,
         lang,

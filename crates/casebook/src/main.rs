@@ -87,7 +87,8 @@ fn main() -> ExitCode {
             .with_limits(config.limits)
             .with_auth_settings(config.auth)
             .with_sla(config.sla)
-            .with_mail(config.mail),
+            .with_mail(config.mail)
+            .with_sender_auth(config.sender_auth),
         );
         let result = cli::run(&app, args.command, lang, &config.web).await;
         app.close().await;

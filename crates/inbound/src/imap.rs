@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_imap::Session;
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use intake::live::Delivery;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
@@ -322,14 +322,20 @@ async fn poll_once(
             }
         }
         let uids: Vec<u32> = batch.iter().map(|(uid, _)| *uid).collect();
-        let deliveries: Vec<Delivery> = batch
-            .into_iter()
-            .map(|(uid, bytes)| Delivery {
-                bytes,
-                origin: format!("imap:{name}#{uidvalidity}:{uid}"),
-                recipients: config.address.iter().cloned().collect(),
+        // Senders are checked side by side: each check waits on DNS.
+        let deliveries: Vec<Delivery> = futures::stream::iter(batch)
+            .map(|(uid, bytes)| async move {
+                let auth = app.verify_sender(&bytes, None).await;
+                Delivery {
+                    bytes,
+                    origin: format!("imap:{name}#{uidvalidity}:{uid}"),
+                    recipients: config.address.iter().cloned().collect(),
+                    auth,
+                }
             })
-            .collect();
+            .buffered(32)
+            .collect()
+            .await;
         app.deliver(deliveries)
             .await
             .map_err(|error| PollError::Store(error.to_string()))?;

@@ -126,7 +126,7 @@ async fn committer(app: Arc<app::App>, mut queue: mpsc::Receiver<Pending>, batch
 /// Serves LMTP or SMTP on a bound listener until the process ends.
 pub async fn serve(app: Arc<app::App>, listener: TcpListener, config: ListenerConfig) {
     let (queue, receiver) = mpsc::channel(config.limits.batch * 4);
-    tokio::spawn(committer(app, receiver, config.limits.batch));
+    tokio::spawn(committer(app.clone(), receiver, config.limits.batch));
     let connections = Arc::new(Semaphore::new(config.limits.max_connections));
     let config = Arc::new(config);
     loop {
@@ -140,6 +140,7 @@ pub async fn serve(app: Arc<app::App>, listener: TcpListener, config: ListenerCo
         };
         let queue = queue.clone();
         let config = config.clone();
+        let app = app.clone();
         let permit = connections.clone().try_acquire_owned();
         tokio::spawn(async move {
             let Ok(_permit) = permit else {
@@ -149,7 +150,7 @@ pub async fn serve(app: Arc<app::App>, listener: TcpListener, config: ListenerCo
                     .await;
                 return;
             };
-            if let Err(error) = session(stream, peer.to_string(), &config, &queue).await {
+            if let Err(error) = session(&app, stream, peer, &config, &queue).await {
                 tracing::debug!(%error, %peer, "mail session ended");
             }
         });
@@ -257,8 +258,9 @@ async fn reply<W: AsyncWrite + Unpin>(writer: &mut W, text: &str) -> std::io::Re
 }
 
 async fn session(
+    app: &app::App,
     stream: TcpStream,
-    peer: String,
+    peer: std::net::SocketAddr,
     config: &ListenerConfig,
     queue: &mpsc::Sender<Pending>,
 ) -> std::io::Result<()> {
@@ -276,7 +278,7 @@ async fn session(
         ),
     )
     .await?;
-    let mut greeted = false;
+    let mut greeted: Option<String> = None;
     let mut mail_from: Option<String> = None;
     let mut recipients: Vec<String> = Vec::new();
     loop {
@@ -317,15 +319,15 @@ async fn session(
         };
         match request {
             Request::Lhlo { host } if protocol == Protocol::Lmtp => {
-                greeted = true;
-                ehlo(&mut writer, config, &host).await?;
+                greeted = Some(host.to_string());
+                ehlo(&mut writer, config).await?;
             }
             Request::Ehlo { host } if protocol == Protocol::Smtp => {
-                greeted = true;
-                ehlo(&mut writer, config, &host).await?;
+                greeted = Some(host.to_string());
+                ehlo(&mut writer, config).await?;
             }
             Request::Helo { host } if protocol == Protocol::Smtp => {
-                greeted = true;
+                greeted = Some(host.to_string());
                 reply(
                     &mut writer,
                     &format!("250 {} greets {host}", config.hostname),
@@ -347,7 +349,7 @@ async fn session(
                 .await?;
             }
             Request::Mail { from } => {
-                if !greeted {
+                if greeted.is_none() {
                     reply(&mut writer, "503 5.5.1 Say hello first").await?;
                 } else if mail_from.is_some() {
                     reply(&mut writer, "503 5.5.1 Sender already given").await?;
@@ -392,10 +394,18 @@ async fn session(
                     ),
                     Data::Message(bytes) => {
                         let (answer, outcome) = oneshot::channel();
+                        // Checked here, in the session: sessions check their senders side by side.
+                        let evidence = app::mailroom::auth::Evidence {
+                            client_ip: peer.ip(),
+                            helo: greeted.clone().unwrap_or_default(),
+                            mail_from: mail_from.clone().unwrap_or_default(),
+                        };
+                        let auth = app.verify_sender(&bytes, Some(&evidence)).await;
                         let delivery = Delivery {
                             bytes,
                             origin: format!("{}:{peer}", protocol.name()),
                             recipients: recipients.clone(),
+                            auth,
                         };
                         let sent = queue.send(Pending { delivery, answer }).await.is_ok();
                         match (sent, outcome.await) {
@@ -451,7 +461,6 @@ fn accepted(outcome: &intake::Outcome) -> String {
 async fn ehlo<W: AsyncWrite + Unpin>(
     writer: &mut W,
     config: &ListenerConfig,
-    _host: &str,
 ) -> std::io::Result<()> {
     let mut response = EhloResponse::new(config.hostname.as_str());
     response.capabilities = EXT_PIPELINING | EXT_SIZE | EXT_8BIT_MIME | EXT_ENHANCED_STATUS_CODES;

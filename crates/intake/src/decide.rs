@@ -129,6 +129,7 @@ pub(crate) async fn place(
     raw_sha256: &str,
     fingerprint: &str,
     mode: &Mode,
+    auth: Option<&case::auth::Verdict>,
     now: DateTime<Utc>,
     make_number: NumberMaker<'_>,
 ) -> Result<Placed, store::Error> {
@@ -213,6 +214,24 @@ pub(crate) async fn place(
             .org_by_domain
             .as_ref()
             .is_some_and(|org| org.is_staff);
+    // A From address is easy to forge: live mail is judged on SPF, DKIM and DMARC first.
+    let standing = match (&mode.live, mode.forced_case) {
+        (Some(_), None) => {
+            let staff_domains = tx.staff_domains().await?;
+            let claims_staff = sender_is_staff
+                || sender
+                    .as_ref()
+                    .is_some_and(|s| tx_staff_domain(&staff_domains, s));
+            Some(case::auth::judge(auth, claims_staff))
+        }
+        _ => None,
+    };
+    if let Some(case::auth::Standing::Failed { reason }) = &standing {
+        return Ok(Placed::Refused {
+            code: "failed_authentication",
+            reason: format!("{reason}; release it only if you know the sender wrote it"),
+        });
+    }
     if let (Some(live), Placement::Existing { case, .. }) = (&mode.live, &placement) {
         if mail.auto_submitted.is_none() && !sender_is_staff {
             let (status, changed_at) = tx.case_status(*case).await?;
@@ -544,6 +563,11 @@ pub(crate) async fn place(
         actor: mode.actor.clone(),
         visibility,
         org_id: outside_org.filter(|_| !export),
+        authentication: standing.as_ref().map(|standing| {
+            let mut value = serde_json::to_value(standing).unwrap_or_default();
+            value["verdict"] = serde_json::to_value(auth).unwrap_or_default();
+            value
+        }),
     };
     tx.insert_message(&message).await?;
     if let (Some((from, to)), false) = (status_before, staff) {
@@ -569,6 +593,12 @@ pub(crate) async fn place(
         staff,
         effect,
     })
+}
+
+fn tx_staff_domain(staff_domains: &[String], sender: &Address) -> bool {
+    staff_domains
+        .iter()
+        .any(|d| case::party::domain_within(sender.domain(), d))
 }
 
 /// How far back a case may have been opened for a number to join it by title.

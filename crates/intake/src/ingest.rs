@@ -120,6 +120,8 @@ pub(crate) struct Prepared {
     kind: ArrivalKind,
     /// The customer the envelope's recipient names (live intake).
     pub(crate) route: Option<String>,
+    /// Sender authentication's verdict (live intake; `None`: no evidence).
+    pub(crate) auth: Option<case::auth::Verdict>,
 }
 
 /// Reads an arrival's bytes the way its kind says: the one parse of the ingest path.
@@ -211,6 +213,7 @@ fn prepare_one(arrival: RawArrival, config: &IntakeConfig) -> (Prepared, Vec<u8>
             origin: arrival.origin,
             kind: arrival.kind,
             route: None,
+            auth: None,
         },
         arrival.bytes,
     )
@@ -616,6 +619,7 @@ async fn place_arrival(
         &item.sha256,
         &item.fingerprint,
         mode,
+        item.auth.as_ref(),
         now,
         make_number,
     )

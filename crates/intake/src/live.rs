@@ -59,6 +59,8 @@ pub struct Delivery {
     pub origin: String,
     /// The envelope recipients (LMTP/SMTP `RCPT TO`; for IMAP the mailbox's address, if known).
     pub recipients: Vec<String>,
+    /// What sender authentication found (`None`: no evidence to check).
+    pub auth: Option<case::auth::Verdict>,
 }
 
 /// What a follow-up job is given: what became of the arrival.
@@ -93,10 +95,12 @@ pub async fn deliver(
     rng: &mut (impl Rng + Send),
 ) -> Result<Vec<Outcome>, Error> {
     let mut envelopes = Vec::with_capacity(deliveries.len());
+    let mut verdicts = Vec::with_capacity(deliveries.len());
     let arrivals: Vec<RawArrival> = deliveries
         .into_iter()
         .map(|delivery| {
             envelopes.push(delivery.recipients);
+            verdicts.push(delivery.auth);
             RawArrival {
                 bytes: delivery.bytes,
                 origin: delivery.origin,
@@ -105,8 +109,9 @@ pub async fn deliver(
         })
         .collect();
     let mut batch = prepare(config, arrivals);
-    for ((item, _), recipients) in batch.items.iter_mut().zip(&envelopes) {
+    for (((item, _), recipients), verdict) in batch.items.iter_mut().zip(&envelopes).zip(verdicts) {
         apply_envelope(item, recipients, config);
+        item.auth = verdict;
     }
     let mode = Mode {
         apply_guard: true,

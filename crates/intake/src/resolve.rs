@@ -118,6 +118,7 @@ pub async fn decide(
         &entry.raw_sha256,
         &fingerprint,
         &mode,
+        None,
         now,
         &mut make_number,
     )

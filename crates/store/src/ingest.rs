@@ -201,6 +201,8 @@ pub struct NewMessage {
     pub visibility: Visibility,
     /// The outside party's organization, when known ([`case::access::email_entry`]).
     pub org_id: Option<i64>,
+    /// Sender authentication (live intake): the standing and the verdict, kept on the entry.
+    pub authentication: Option<serde_json::Value>,
 }
 
 /// A message to quarantine.
@@ -1403,7 +1405,10 @@ impl IngestTx<'_> {
                 text(&attachment.sha256),
             ]);
         }
-        let data = serde_json::json!({ "matched_by": message.matched_by.as_str() });
+        let mut data = serde_json::json!({ "matched_by": message.matched_by.as_str() });
+        if let Some(authentication) = &message.authentication {
+            data["authentication"] = authentication.clone();
+        }
         if !self.guards.contains_key(&message.case_id) {
             self.load_cases(&[message.case_id]).await?;
         }

@@ -11,6 +11,7 @@
 #![allow(missing_docs)]
 
 pub mod child;
+pub mod dns;
 pub mod mail;
 pub mod pg;
 

@@ -6,6 +6,7 @@
 //! (`outbound::Sender`) under the job's lease.
 
 pub mod arrivals;
+pub mod auth;
 pub mod outbox;
 
 pub use outbound::SmtpConfig;

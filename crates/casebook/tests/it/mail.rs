@@ -117,11 +117,15 @@ async fn a_partner_mail_round_trip(db: TestDb) {
     add_org(&db, "Acer", "acer.com", false);
     let sink = SmtpSink::start();
     let smtp = sink.url();
+    // No records at all: SPF and DMARC find nothing, and the partner's mail is placed as unauthenticated.
+    let dns = testkit::dns::DnsStub::start();
+    let dns_address = dns.address.to_string();
     let server = Server::start(
         &db,
         &[
             ("CASEBOOK_SMTP_URL", &smtp),
             ("CASEBOOK_MAIL_DOMAIN", "cases.cmgos.com"),
+            ("CASEBOOK_DNS_SERVER", &dns_address),
         ],
     );
 
@@ -154,6 +158,20 @@ async fn a_partner_mail_round_trip(db: TestDb) {
     assert!(ack.header("Auto-Submitted").is_some());
     let case = json(&db, &["case", "show", &number, "--json"]);
     let token = case["tracking_token"].as_str().unwrap().to_string();
+    let first_entry = case["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|entry| entry["kind"] == "inbound_email")
+        .unwrap();
+    assert_eq!(
+        first_entry["authentication"]["standing"], "unauthenticated",
+        "{first_entry}"
+    );
+    assert_eq!(
+        first_entry["authentication"]["verdict"]["client_ip"],
+        "127.0.0.1"
+    );
     let ack_subject = mail_parser::MessageParser::default()
         .parse(&ack.raw)
         .and_then(|m| m.subject().map(str::to_string))
@@ -396,7 +414,13 @@ async fn imap_intake_takes_every_message_once(db: TestDb) {
     let url = format!(
         "imap://support:secret@127.0.0.1:{relay}/INBOX?processed=Casebook&address=support@cmgos.com&poll=1"
     );
-    let server = Server::start(&db, &[("CASEBOOK_IMAP_URLS", &url)]);
+    let dns = testkit::dns::DnsStub::start();
+    let dns_address = dns.address.to_string();
+    let env = [
+        ("CASEBOOK_IMAP_URLS", url.as_str()),
+        ("CASEBOOK_DNS_SERVER", &dns_address),
+    ];
+    let server = Server::start(&db, &env);
     let arrived = |db: &TestDb| json(db, &["stats", "--json"])["received"].as_u64().unwrap();
     // Killed in the middle of intake, and started again.
     assert!(wait_until(Duration::from_secs(120), || arrived(&db) > 0));
@@ -406,7 +430,7 @@ async fn imap_intake_takes_every_message_once(db: TestDb) {
         cut.load(std::sync::atomic::Ordering::SeqCst),
         "the first connection was cut in the middle of a fetch"
     );
-    let server = Server::start(&db, &[("CASEBOOK_IMAP_URLS", &url)]);
+    let server = Server::start(&db, &env);
     assert!(
         wait_until(Duration::from_secs(180), || {
             json(&db, &["stats", "--json"])["messages"]
@@ -442,7 +466,13 @@ async fn an_unreachable_mailbox_is_reported_not_fatal(db: TestDb) {
     add_org(&db, "CMGOS", "cmgos.com", true);
     let closed = free_port();
     let url = format!("imap://support:secret@127.0.0.1:{closed}/INBOX");
-    let _server = Server::start(&db, &[("CASEBOOK_IMAP_URLS", &url)]);
+    let _server = Server::start(
+        &db,
+        &[
+            ("CASEBOOK_IMAP_URLS", &url),
+            ("CASEBOOK_SENDER_AUTH", "off"),
+        ],
+    );
     assert!(wait_until(Duration::from_secs(30), || {
         let status = json(&db, &["mail", "status", "--json"]);
         status["mailboxes"][0]["last_error"]
@@ -454,8 +484,126 @@ async fn an_unreachable_mailbox_is_reported_not_fatal(db: TestDb) {
     assert!(!status.to_string().contains("secret"), "{status}");
 }
 
+async fn forged_mail_is_quarantined(db: TestDb) {
+    add_org(&db, "CMGOS", "cmgos.com", true);
+    add_org(&db, "Acer", "acer.com", false);
+    add_org(&db, "Lenovo", "lenovo.com", false);
+    let dns = testkit::dns::DnsStub::start();
+    // The staff domain sends only from its own servers and asks to reject the rest.
+    dns.txt("cmgos.com", "v=spf1 ip4:192.0.2.1 -all");
+    dns.txt("_dmarc.cmgos.com", "v=DMARC1; p=reject");
+    // So does Acer.
+    dns.txt("acer.com", "v=spf1 ip4:198.51.100.0/24 -all");
+    dns.txt("_dmarc.acer.com", "v=DMARC1; p=quarantine");
+    // Lenovo's mail leaves from this very host (the test's loopback).
+    dns.txt("lenovo.com", "v=spf1 ip4:127.0.0.1 -all");
+    dns.txt("_dmarc.lenovo.com", "v=DMARC1; p=reject");
+    let dns_address = dns.address.to_string();
+    let server = Server::start(&db, &[("CASEBOOK_DNS_SERVER", &dns_address)]);
+
+    // A genuine Lenovo message: aligned SPF, DMARC passes, the case opens.
+    let genuine = message(
+        &[
+            ("From", "Li Wei <liwei@lenovo.com>"),
+            ("To", "support@cmgos.com"),
+            ("Subject", "BIOS update fails"),
+            ("Message-ID", "<g1@lenovo.com>"),
+        ],
+        "The update stops at 40%.",
+    );
+    let answers = deliver(
+        server.lmtp,
+        true,
+        "liwei@lenovo.com",
+        &["support@cmgos.com"],
+        &genuine,
+    )
+    .unwrap();
+    let number = stored_on(&answers[0]);
+    let case = json(&db, &["case", "show", &number, "--json"]);
+    let email = &case["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "inbound_email")
+        .unwrap();
+    assert_eq!(
+        email["authentication"]["standing"], "authenticated",
+        "{case}"
+    );
+    assert_eq!(email["authentication"]["verdict"]["spf"], "pass");
+    assert_eq!(email["authentication"]["verdict"]["dmarc"], "pass");
+
+    // Someone writes onto that case as a staff member, from a host the staff domain does not use.
+    let forged_staff = message(
+        &[
+            ("From", "Boss <boss@cmgos.com>"),
+            ("To", "liwei@lenovo.com, support@cmgos.com"),
+            (
+                "Subject",
+                &format!("RE: [案例号: {number} ] % |P3|Lenovo|BIOS update fails %"),
+            ),
+            ("Message-ID", "<f1@evil.example>"),
+            ("In-Reply-To", "<g1@lenovo.com>"),
+        ],
+        "Please send the logs to my private address.",
+    );
+    let answers = deliver(
+        server.lmtp,
+        true,
+        "boss@cmgos.com",
+        &["support@cmgos.com"],
+        &forged_staff,
+    )
+    .unwrap();
+    assert!(answers[0].contains("quarantine"), "{answers:?}");
+    // A forged Acer message fails Acer's DMARC.
+    let forged_partner = message(
+        &[
+            ("From", "gaomeng@acer.com"),
+            ("To", "support@cmgos.com"),
+            ("Subject", "urgent"),
+            ("Message-ID", "<f2@evil.example>"),
+        ],
+        "Reset my portal password.",
+    );
+    let answers = deliver(
+        server.lmtp,
+        true,
+        "gaomeng@acer.com",
+        &["support@cmgos.com"],
+        &forged_partner,
+    )
+    .unwrap();
+    assert!(answers[0].contains("quarantine"), "{answers:?}");
+    let quarantine = json(&db, &["quarantine", "list", "--json"]);
+    let entries = quarantine["quarantine"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{quarantine}");
+    for entry in entries {
+        assert_eq!(entry["reason_code"], "failed_authentication", "{entry}");
+        assert!(
+            entry["reason"].as_str().unwrap().contains("spf=fail"),
+            "{entry}"
+        );
+    }
+    // The case saw neither.
+    let timeline = json(&db, &["case", "show", &number, "--json"])["timeline"].clone();
+    assert_eq!(
+        timeline
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "inbound_email" || e["kind"] == "outbound_email")
+            .count(),
+        1
+    );
+    balanced(&db);
+    drop(server);
+}
+
 testkit::backend_tests!(
     a_partner_mail_round_trip,
+    forged_mail_is_quarantined,
     imap_intake_takes_every_message_once,
     an_unreachable_mailbox_is_reported_not_fatal
 );
