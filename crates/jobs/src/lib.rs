@@ -20,8 +20,9 @@ use store::Store;
 pub use store::jobs::{JobState, NewJob};
 
 /// How long a claimed job is leased to its runner (microseconds): a runner that dies holds its
-/// jobs this long at most.
-pub const LEASE_MICROS: i64 = 5 * 60 * 1_000_000;
+/// job this long at most. A handler that may run longer keeps its own guard against a second
+/// runner (the SLA sweep its lease, a send its outbox row's lease).
+pub const LEASE_MICROS: i64 = 60 * 1_000_000;
 
 /// The first retry's wait (microseconds); each later one doubles, up to [`MAX_BACKOFF_MICROS`].
 pub const FIRST_BACKOFF_MICROS: i64 = 30 * 1_000_000;
@@ -95,12 +96,21 @@ impl Runner {
     /// Claims and runs the jobs due at `now` (up to `limit`), one after another.
     pub async fn run_due(&self, now: i64, limit: u32) -> Result<RunReport, store::Error> {
         let kinds: Vec<&str> = self.handlers.keys().map(String::as_str).collect();
-        let jobs = self
-            .store
-            .claim_jobs(&kinds, &self.holder, now, now + LEASE_MICROS, limit)
-            .await?;
         let mut report = RunReport::default();
-        for job in jobs {
+        // One claim per job, each with its own lease: a batch claimed at once would let the
+        // leases of its last jobs run out while the first ones are still running.
+        let started = std::time::Instant::now();
+        for _ in 0..limit {
+            // `now` moves on with the round, so that each lease runs from its own claim.
+            let now = now + i64::try_from(started.elapsed().as_micros()).unwrap_or(0);
+            let Some(job) = self
+                .store
+                .claim_jobs(&kinds, &self.holder, now, now + LEASE_MICROS, 1)
+                .await?
+                .pop()
+            else {
+                break;
+            };
             let Some(handler) = self.handlers.get(&job.kind) else {
                 continue;
             };

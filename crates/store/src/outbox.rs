@@ -83,6 +83,17 @@ pub struct OutboxRecord {
     pub sent_at: Option<i64>,
 }
 
+/// What taking a message for sending found.
+#[derive(Debug)]
+pub enum Take {
+    /// It is this sender's to send now.
+    Send(Box<Sendable>),
+    /// Another sender is sending it (its lease runs).
+    Busy,
+    /// Sent, failed or gone: nothing to do.
+    Done,
+}
+
 /// A message taken for sending: its row and its raw bytes.
 #[derive(Debug, Clone)]
 pub struct Sendable {
@@ -183,26 +194,49 @@ impl Store {
         rows.iter().map(outbox_from).collect()
     }
 
-    /// Takes a message for sending: a `queued` row (or one left `sending` by a sender that
-    /// stopped) becomes `sending`, with one attempt more. `None` when it is sent, failed or gone:
-    /// there is nothing to do.
-    pub async fn outbox_take(&self, id: i64, now: i64) -> Result<Option<Sendable>> {
+    /// Takes a message for sending until `lease_until`: a `queued` row (or one left `sending` by
+    /// a sender whose lease ran out) becomes `sending`, with one attempt more.
+    pub async fn outbox_take(&self, id: i64, now: i64, lease_until: i64) -> Result<Take> {
         let row = sqlx::query(&format!(
-            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, next_attempt_at = $2 \
-             WHERE id = $1 AND state IN ('queued', 'sending') RETURNING {OUTBOX_COLUMNS}"
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, next_attempt_at = $2, \
+             lease_until = $3 WHERE id = $1 AND (state = 'queued' OR (state = 'sending' AND \
+             (lease_until IS NULL OR lease_until < $2))) RETURNING {OUTBOX_COLUMNS}"
         ))
         .bind(id)
         .bind(now)
+        .bind(lease_until)
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else {
-            return Ok(None);
+            let state: Option<String> =
+                sqlx::query_scalar("SELECT state FROM outbox WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            return Ok(match state.as_deref() {
+                Some("sending") => Take::Busy,
+                _ => Take::Done,
+            });
         };
         let record = outbox_from(&row)?;
         let raw = self
             .read_blob(crate::blob::BlobKind::Raw, &record.raw_sha256)
             .await?;
-        Ok(Some(Sendable { record, raw }))
+        Ok(Take::Send(Box::new(Sendable { record, raw })))
+    }
+
+    /// Extends a sending row's lease (its sender is still at work); `false` when the row is no
+    /// longer this sender's to send.
+    pub async fn outbox_renew(&self, id: i64, lease_until: i64) -> Result<bool> {
+        Ok(
+            sqlx::query("UPDATE outbox SET lease_until = $2 WHERE id = $1 AND state = 'sending'")
+                .bind(id)
+                .bind(lease_until)
+                .execute(&self.pool)
+                .await?
+                .rows_affected()
+                == 1,
+        )
     }
 
     /// Records the Message-ID a message carries (read from its raw bytes), once.
@@ -218,7 +252,7 @@ impl Store {
     /// The server took the message.
     pub async fn outbox_sent(&self, id: i64, response: &str, now: i64) -> Result<()> {
         sqlx::query(
-            "UPDATE outbox SET state = 'sent', sent_at = $2, response = $3, last_error = NULL \
+            "UPDATE outbox SET lease_until = NULL, state = 'sent', sent_at = $2, response = $3, last_error = NULL \
              WHERE id = $1 AND state = 'sending'",
         )
         .bind(id)
@@ -232,7 +266,7 @@ impl Store {
     /// A temporary failure: queued again, to be tried at `retry_at`.
     pub async fn outbox_deferred(&self, id: i64, error: &str, retry_at: i64) -> Result<()> {
         sqlx::query(
-            "UPDATE outbox SET state = 'queued', last_error = $2, next_attempt_at = $3 \
+            "UPDATE outbox SET lease_until = NULL, state = 'queued', last_error = $2, next_attempt_at = $3 \
              WHERE id = $1 AND state = 'sending'",
         )
         .bind(id)
@@ -253,7 +287,7 @@ impl Store {
         now: i64,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE outbox SET state = 'failed', last_error = $2, failed_recipient = COALESCE($3, failed_recipient), \
+            "UPDATE outbox SET lease_until = NULL, state = 'failed', last_error = $2, failed_recipient = COALESCE($3, failed_recipient), \
              next_attempt_at = $4 WHERE id = $1",
         )
         .bind(id)

@@ -18,6 +18,9 @@ use crate::{Action, Actor, App, AppError};
 /// enqueues it; the name is `outbox:ID`.
 pub const OUTBOX_JOB: &str = "outbox_send";
 
+/// How long a sender holds a message it is sending without renewing (microseconds).
+const SEND_LEASE_MICROS: i64 = 30_000_000;
+
 /// One outgoing message as people see it in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OutboxView {
@@ -127,9 +130,20 @@ impl App {
     ) -> Result<(), jobs::JobError> {
         let store_error = |error: store::Error| jobs::JobError::Retry(error.to_string());
         let now = self.now().timestamp_micros();
-        let Some(sendable) = self.store.outbox_take(id, now).await.map_err(store_error)? else {
+        let sendable = match self
+            .store
+            .outbox_take(id, now, now + SEND_LEASE_MICROS)
+            .await
+            .map_err(store_error)?
+        {
+            store::outbox::Take::Send(sendable) => *sendable,
+            store::outbox::Take::Busy => {
+                return Err(jobs::JobError::Retry(
+                    "another instance is sending it".into(),
+                ))
+            }
             // Sent, failed or gone: a job run twice does nothing the second time.
-            return Ok(());
+            store::outbox::Take::Done => return Ok(()),
         };
         let (message_id, from) = outbound::headers_of(&sendable.raw);
         if let (None, Some(message_id)) = (&sendable.record.message_id, &message_id) {
@@ -164,10 +178,20 @@ impl App {
             .first()
             .map(ToString::to_string)
             .or(from);
-        match sender
-            .send(return_path.as_deref(), &recipients, &sendable.raw)
-            .await
-        {
+        // The row's lease is renewed while the server takes its time; a sender that dies stops
+        // renewing, and another sends the message again once the lease has run out.
+        let send = sender.send(return_path.as_deref(), &recipients, &sendable.raw);
+        tokio::pin!(send);
+        let result = loop {
+            tokio::select! {
+                result = &mut send => break result,
+                () = tokio::time::sleep(std::time::Duration::from_micros(SEND_LEASE_MICROS as u64 / 3)) => {
+                    let until = self.now().timestamp_micros() + SEND_LEASE_MICROS;
+                    self.store.outbox_renew(id, until).await.map_err(store_error)?;
+                }
+            }
+        };
+        match result {
             Ok(response) => {
                 self.store
                     .outbox_sent(id, &response, self.now().timestamp_micros())

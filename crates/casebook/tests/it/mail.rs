@@ -601,8 +601,138 @@ async fn forged_mail_is_quarantined(db: TestDb) {
     drop(server);
 }
 
+/// Delivers until the server says 250, as a mail server retries a message it was not sure of.
+fn deliver_until_accepted(port: &std::sync::atomic::AtomicU16, raw: &[u8]) -> usize {
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let lmtp = port.load(std::sync::atomic::Ordering::SeqCst);
+        if let Ok(answers) = deliver(lmtp, true, "gaomeng@acer.com", &["support@cmgos.com"], raw) {
+            if answers.iter().all(|a| a.starts_with("250")) {
+                return attempts;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+async fn a_killed_server_loses_and_doubles_nothing(db: TestDb) {
+    add_org(&db, "CMGOS", "cmgos.com", true);
+    add_org(&db, "Acer", "acer.com", false);
+    // The sink answers DATA after a pause, so that a kill falls in the middle of sending.
+    let sink = SmtpSink::start_with(&["-w", "1"]);
+    let smtp = sink.url();
+    let dns = testkit::dns::DnsStub::start();
+    let dns_address = dns.address.to_string();
+    let env = [
+        ("CASEBOOK_SMTP_URL", smtp.as_str()),
+        ("CASEBOOK_DNS_SERVER", dns_address.as_str()),
+        // Acknowledgements would add to the capture; the replies are what is counted here.
+        ("CASEBOOK_AUTO_MAIL_LIMIT", "1"),
+    ];
+    let server = Server::start(&db, &env);
+    let port = std::sync::Arc::new(std::sync::atomic::AtomicU16::new(server.lmtp));
+
+    // LMTP: a mail server delivers 120 messages one after another while Casebook is killed twice.
+    const COUNT: usize = 120;
+    let sender = {
+        let port = port.clone();
+        std::thread::spawn(move || {
+            let mut retried = 0;
+            for index in 0..COUNT {
+                let raw = message(
+                    &[
+                        ("From", "gaomeng@acer.com"),
+                        ("To", "support@cmgos.com"),
+                        ("Subject", &format!("crash test {index}")),
+                        ("Message-ID", &format!("<crash-{index}@acer.com>")),
+                    ],
+                    "x",
+                );
+                retried += deliver_until_accepted(&port, &raw) - 1;
+            }
+            retried
+        })
+    };
+    let stored = || {
+        json(&db, &["stats", "--json"])["received"]
+            .as_u64()
+            .unwrap()
+    };
+    let mut server = server;
+    for threshold in [30, 70] {
+        assert!(wait_until(Duration::from_secs(120), || stored() >= threshold));
+        server.kill();
+        server = Server::start(&db, &env);
+        port.store(server.lmtp, std::sync::atomic::Ordering::SeqCst);
+    }
+    let retried = sender.join().unwrap();
+    let stats = balanced(&db);
+    assert_eq!(
+        stats["messages"], COUNT as u64,
+        "each message once: {stats}"
+    );
+    assert!(retried >= 1, "the kills fell in the middle of deliveries");
+
+    // Sending: 20 replies queued, Casebook killed while it sends them, started again.
+    let cases: Vec<String> = json(&db, &["case", "list", "--json"])["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(20)
+        .map(|case| case["number"].as_str().unwrap().to_string())
+        .collect();
+    let mut message_ids = Vec::new();
+    for number in &cases {
+        let reply = json(
+            &db,
+            &["case", "reply", number, "--text", "请上传日志。", "--json"],
+        );
+        message_ids.push(reply["outbox"]["message_id"].as_str().unwrap().to_string());
+    }
+    assert!(wait_until(Duration::from_secs(60), || {
+        message_ids
+            .iter()
+            .any(|id| !with_id(&sink.messages(), id).is_empty())
+    }));
+    server.kill();
+    let server = Server::start(&db, &env);
+    assert!(
+        wait_until(Duration::from_secs(120), || {
+            json(&db, &["outbox", "list", "--status", "sent", "--json"])["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|m| m["purpose"] == "case")
+                .count()
+                == message_ids.len()
+        }),
+        "every reply is sent after the restart"
+    );
+    assert!(wait_until(Duration::from_secs(30), || {
+        let captured = sink.messages();
+        message_ids
+            .iter()
+            .all(|id| !with_id(&captured, id).is_empty())
+    }));
+    let captured = sink.messages();
+    let mut repeats = 0;
+    for id in &message_ids {
+        let copies = with_id(&captured, id).len();
+        assert!(copies >= 1, "reply {id} arrived");
+        repeats += copies - 1;
+    }
+    // A resend happens only for the message whose acceptance the kill fell after.
+    assert!(repeats <= 1, "{repeats} replies were sent twice");
+    println!(
+        "crash test: {retried} deliveries retried by the mail server, {repeats} replies sent twice"
+    );
+    drop(server);
+}
+
 testkit::backend_tests!(
     a_partner_mail_round_trip,
+    a_killed_server_loses_and_doubles_nothing,
     forged_mail_is_quarantined,
     imap_intake_takes_every_message_once,
     an_unreachable_mailbox_is_reported_not_fatal

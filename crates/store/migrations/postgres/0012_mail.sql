@@ -8,6 +8,9 @@ ALTER TABLE outbox ADD COLUMN message_id TEXT;
 ALTER TABLE outbox ADD COLUMN envelope_from TEXT;
 ALTER TABLE outbox ADD COLUMN response TEXT;
 ALTER TABLE outbox ADD COLUMN failed_recipient TEXT;
+-- While a row is `sending`, its sender renews this; a row whose lease ran out was left by a
+-- sender that stopped, and is sent again.
+ALTER TABLE outbox ADD COLUMN lease_until BIGINT;
 -- Automatic mail names what it is for (`ack:CASE`, `notify:ENTRY:USER`), so that a follow-up job
 -- run twice queues it once.
 ALTER TABLE outbox ADD COLUMN dedupe_key TEXT;
