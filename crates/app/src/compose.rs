@@ -139,43 +139,16 @@ impl App {
             .iter()
             .filter_map(|entry| entry.message.as_ref()?.message_id.clone())
             .collect();
-        let mut builder = lettre::Message::builder()
-            .from(from.clone())
-            .subject(self.subject_of(record))
-            .message_id(Some(format!("<{message_id}>")))
-            .date(std::time::SystemTime::from(self.now()));
-        for mailbox in to {
-            builder = builder.to(mailbox.clone());
-        }
-        for mailbox in cc {
-            builder = builder.cc(mailbox.clone());
-        }
-        if let Some(last) = ids.last() {
-            builder = builder.in_reply_to(format!("<{last}>"));
-            let start = ids.len().saturating_sub(20);
-            let references: Vec<String> = ids[start..].iter().map(|id| format!("<{id}>")).collect();
-            builder = builder.references(references.join(" "));
-        }
-        let text = SinglePart::plain(input.text.clone());
-        let message = if input.files.is_empty() {
-            builder.singlepart(text)
-        } else {
-            let mut parts = MultiPart::mixed().singlepart(text);
-            for file in &input.files {
-                let content_type = ContentType::parse(&file.content_type)
-                    .or_else(|_| ContentType::parse("application/octet-stream"))
-                    .map_err(|error| AppError::internal(error.to_string()))?;
-                parts = parts.singlepart(
-                    Attachment::new(mail::filename::sanitise(&file.filename).0)
-                        .body(file.bytes.clone(), content_type),
-                );
-            }
-            builder.multipart(parts)
-        }
-        .map_err(|error| {
-            AppError::invalid("reply_unrenderable", json!({ "detail": error.to_string() }))
-        })?;
-        Ok(message.formatted())
+        build_message(
+            from,
+            to,
+            cc,
+            &self.subject_of(record),
+            message_id,
+            std::time::SystemTime::from(self.now()),
+            &ids,
+            input,
+        )
     }
 
     fn check_reply(&self, input: &ReplyInput) -> Result<String, AppError> {
@@ -424,5 +397,146 @@ impl App {
             .await?;
         self.portal_reply(actor, &record, input).await?;
         self.case_show(actor, &view.summary.number).await
+    }
+}
+
+/// Builds a message from its parts (the one place reply headers are written). Text that came from
+/// customers (subject, names) goes through lettre's encoders: it can never start a header line of
+/// its own or end the SMTP data.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn build_message(
+    from: &LettreMailbox,
+    to: &[LettreMailbox],
+    cc: &[LettreMailbox],
+    subject: &str,
+    message_id: &str,
+    date: std::time::SystemTime,
+    thread: &[String],
+    input: &ReplyInput,
+) -> Result<Vec<u8>, AppError> {
+    let mut builder = lettre::Message::builder()
+        .from(from.clone())
+        .subject(case::subject::single_line(subject))
+        .message_id(Some(format!("<{message_id}>")))
+        .date(date);
+    for mailbox in to {
+        builder = builder.to(mailbox.clone());
+    }
+    for mailbox in cc {
+        builder = builder.cc(mailbox.clone());
+    }
+    if let Some(last) = thread.last() {
+        builder = builder.in_reply_to(format!("<{last}>"));
+        let start = thread.len().saturating_sub(20);
+        let references: Vec<String> = thread[start..].iter().map(|id| format!("<{id}>")).collect();
+        builder = builder.references(references.join(" "));
+    }
+    let text = SinglePart::plain(input.text.clone());
+    let message = if input.files.is_empty() {
+        builder.singlepart(text)
+    } else {
+        let mut parts = MultiPart::mixed().singlepart(text);
+        for file in &input.files {
+            let content_type = ContentType::parse(&file.content_type)
+                .or_else(|_| ContentType::parse("application/octet-stream"))
+                .map_err(|error| AppError::internal(error.to_string()))?;
+            parts = parts.singlepart(
+                Attachment::new(mail::filename::sanitise(&file.filename).0)
+                    .body(file.bytes.clone(), content_type),
+            );
+        }
+        builder.multipart(parts)
+    }
+    .map_err(|error| {
+        AppError::invalid("reply_unrenderable", json!({ "detail": error.to_string() }))
+    })?;
+    Ok(message.formatted())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn header_lines_are_safe(raw: &[u8]) -> Result<(), String> {
+        let end = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .ok_or("no end of the header")?;
+        let head = &raw[..end];
+        for (i, byte) in head.iter().enumerate() {
+            let crlf = *byte == b'\r' && head.get(i + 1) == Some(&b'\n');
+            let lf_after_cr = *byte == b'\n' && i > 0 && head[i - 1] == b'\r';
+            if (*byte == b'\r' && !crlf) || (*byte == b'\n' && !lf_after_cr) || *byte == 0 {
+                return Err(format!("a bare CR, LF or NUL at {i}"));
+            }
+        }
+        let text = String::from_utf8_lossy(head);
+        let names = [
+            "From",
+            "To",
+            "Cc",
+            "Subject",
+            "Message-ID",
+            "Date",
+            "In-Reply-To",
+            "References",
+            "MIME-Version",
+            "Content-Type",
+            "Content-Transfer-Encoding",
+        ];
+        for line in text.split("\r\n") {
+            if line.starts_with([' ', '\t']) {
+                continue;
+            }
+            let name = line.split(':').next().unwrap_or("");
+            if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                return Err(format!("an unexpected header line: {line:?}"));
+            }
+        }
+        // The data never ends early: no header line is a lone dot (the body is the transport's
+        // to dot-stuff).
+        if head
+            .split(|b| *b == b'\n')
+            .any(|line| line == b"." || line == b".\r")
+        {
+            return Err("a line of a lone dot".into());
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn customer_text_never_makes_a_header_line(
+            title in proptest::collection::vec(any::<u8>(), 0..200),
+            customer in proptest::collection::vec(any::<u8>(), 0..60),
+            name in proptest::collection::vec(any::<u8>(), 0..60),
+            body in proptest::collection::vec(any::<u8>(), 0..300),
+        ) {
+            let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).to_string();
+            let subject = case::subject::SubjectCodec::default().render(&SubjectFields {
+                number: "CAS-03865-H7P3F1".parse().expect("a number"),
+                priority: case::Priority::P3,
+                customer: text(&customer),
+                title: text(&title),
+                stage: "初次响应".into(),
+                token: Some("CMIT:0001804".parse().expect("a token")),
+            });
+            let from = mailbox(&text(&name), "support@cmgos.example").expect("from");
+            let to = [mailbox(&text(&customer), "gaomeng@acer.example").expect("to")];
+            let input = ReplyInput { text: text(&body), ..ReplyInput::default() };
+            let raw = build_message(
+                &from,
+                &to,
+                &[],
+                &format!("RE: {subject}"),
+                "abc@cmgos.example",
+                std::time::SystemTime::UNIX_EPOCH,
+                &["p1@acer.example".to_string()],
+                &input,
+            ).expect("renders");
+            prop_assert_eq!(header_lines_are_safe(&raw), Ok(()));
+        }
     }
 }

@@ -91,6 +91,14 @@ pub fn mail_parse(
         .collect())
 }
 
+/// The raw bytes of each message of one file, in the order [`mail_parse`] shows them.
+pub fn mail_parse_raw(path: &std::path::Path) -> Result<Vec<Vec<u8>>, AppError> {
+    Ok(intake::files::read_arrivals(path)?
+        .into_iter()
+        .map(|arrival| arrival.bytes)
+        .collect())
+}
+
 /// Who is acting, for the timeline.
 pub const CLI_ACTOR: &str = "cli";
 

@@ -149,6 +149,15 @@ pub enum MailCommand {
         /// Print as JSON: one object for one message, {"messages": [...]} for several.
         #[arg(long)]
         json: bool,
+        /// Check the sender as if this client had delivered it (SPF, DKIM, DMARC): its address.
+        #[arg(long, value_name = "IP", requires_all = ["helo", "mail_from"])]
+        received_from: Option<std::net::IpAddr>,
+        /// The client's HELO name.
+        #[arg(long, value_name = "NAME")]
+        helo: Option<String>,
+        /// The envelope sender (MAIL FROM).
+        #[arg(long, value_name = "ADDRESS")]
+        mail_from: Option<String>,
     },
     /// How mail stands: the outbox, the polled mailboxes, bouncing contacts, held mail.
     Status {
@@ -694,13 +703,59 @@ pub fn mail_parse(
     file: &std::path::Path,
     json: bool,
     lang: Lang,
+    check: Option<(
+        &app::mailroom::auth::SenderAuthSettings,
+        app::mailroom::auth::Evidence,
+    )>,
 ) -> Result<()> {
     let inspections = app::mail_parse(intake, file)?;
-    let value = match inspections.as_slice() {
-        [one] => serde_json::to_value(one)?,
+    let mut values: Vec<serde_json::Value> = inspections
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<_, _>>()?;
+    let mut verdicts = Vec::new();
+    if let Some((settings, evidence)) = check {
+        let settings = app::mailroom::auth::SenderAuthSettings {
+            enabled: true,
+            ..settings.clone()
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        for (value, raw) in values.iter_mut().zip(app::mail_parse_raw(file)?) {
+            let verdict = runtime.block_on(app::mailroom::auth::check_sender(
+                &settings,
+                &raw,
+                Some(&evidence),
+            ));
+            let standing = case::auth::judge(verdict.as_ref(), false);
+            let mut authentication = serde_json::to_value(&standing)?;
+            authentication["verdict"] = serde_json::to_value(&verdict)?;
+            value["authentication"] = authentication;
+            verdicts.push(standing);
+        }
+    }
+    let value = match values.as_slice() {
+        [one] => one.clone(),
         many => serde_json::json!({ "messages": many }),
     };
-    emit(json, &value, || render::inspections(&inspections, lang))
+    emit(json, &value, || {
+        let mut out = render::inspections(&inspections, lang);
+        for standing in &verdicts {
+            let word = match standing {
+                case::auth::Standing::Failed { reason } => reason.clone(),
+                other => serde_json::to_value(other)
+                    .ok()
+                    .and_then(|v| v["standing"].as_str().map(str::to_string))
+                    .unwrap_or_default(),
+            };
+            out.push_str(&format!(
+                "{}: {word}\n",
+                lang.say("cli-mail-authentication")
+            ));
+        }
+        out
+    })
 }
 
 /// Prints a value as JSON, or its text for people.
@@ -787,8 +842,9 @@ pub async fn run(
             emit(json, &summary, || render::import_summary(&summary, lang))
         }
         Command::Case(command) => run_case(app, command, lang).await,
-        Command::Mail(MailCommand::Parse { file, json }) => {
-            mail_parse(app.intake(), &file, json, lang)
+        // `main` runs it before opening a store; this is for completeness.
+        Command::Mail(MailCommand::Parse { file, json, .. }) => {
+            mail_parse(app.intake(), &file, json, lang, None)
         }
         Command::Mail(MailCommand::Status { json }) => {
             crate::mail_cli::status(app, json, lang).await

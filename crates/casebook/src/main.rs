@@ -51,8 +51,25 @@ fn main() -> ExitCode {
     };
     let lang = config.lang;
     let json = args.command.wants_json();
-    if let cli::Command::Mail(cli::MailCommand::Parse { file, json }) = &args.command {
-        return match cli::mail_parse(&config.intake, file, *json, lang) {
+    if let cli::Command::Mail(cli::MailCommand::Parse {
+        file,
+        json,
+        received_from,
+        helo,
+        mail_from,
+    }) = &args.command
+    {
+        let check = received_from.map(|client_ip| {
+            (
+                &config.sender_auth,
+                app::mailroom::auth::Evidence {
+                    client_ip,
+                    helo: helo.clone().unwrap_or_default(),
+                    mail_from: mail_from.clone().unwrap_or_default(),
+                },
+            )
+        });
+        return match cli::mail_parse(&config.intake, file, *json, lang, check) {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => report(&error, lang, *json),
         };

@@ -713,3 +713,4 @@ cli-mail-bouncing = Bouncing
 cli-mail-held = { $count } automatic messages to { $address } held by the hourly limit
 invalid-reply_text_and_file = give the reply as --text or with --file, not both
 invalid-reply_missing = give the reply's text with --text or --file
+cli-mail-authentication = Sender authentication

@@ -689,3 +689,4 @@ cli-mail-bouncing = 退信
 cli-mail-held = 发往 { $address } 的 { $count } 封自动邮件因每小时上限被暂缓
 invalid-reply_text_and_file = 请用 --text 或 --file 给出回复内容，不要同时使用
 invalid-reply_missing = 请用 --text 或 --file 给出回复内容
+cli-mail-authentication = 发件人认证

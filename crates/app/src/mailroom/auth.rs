@@ -295,10 +295,36 @@ impl crate::App {
     /// Checks the sender of one live message. `evidence`: the LMTP/SMTP session's; `None` for
     /// mail fetched from a mailbox. `None` back: no check was possible (turned off, no resolver).
     pub async fn verify_sender(&self, raw: &[u8], evidence: Option<&Evidence>) -> Option<Verdict> {
-        let settings = &self.sender_auth;
-        if !settings.enabled {
+        if !self.sender_auth.enabled {
             return None;
         }
+        verify(
+            &self.sender_auth,
+            self.authenticator.as_ref(),
+            raw,
+            evidence,
+        )
+        .await
+    }
+}
+
+/// Checks one message's sender without an application (`casebook mail parse --received-from`).
+pub async fn check_sender(
+    settings: &SenderAuthSettings,
+    raw: &[u8],
+    evidence: Option<&Evidence>,
+) -> Option<Verdict> {
+    let authenticator = Authenticator::new(settings);
+    verify(settings, authenticator.as_ref(), raw, evidence).await
+}
+
+async fn verify(
+    settings: &SenderAuthSettings,
+    authenticator: Option<&Authenticator>,
+    raw: &[u8],
+    evidence: Option<&Evidence>,
+) -> Option<Verdict> {
+    {
         if let Some(id) = &settings.authserv_id {
             if let Some(verdict) = our_results(raw, id) {
                 return Some(verdict);
@@ -361,7 +387,7 @@ impl crate::App {
         if trusted_only {
             return Some(verdict);
         }
-        let authenticator = self.authenticator.as_ref()?;
+        let authenticator = authenticator?;
         let message = AuthenticatedMessage::parse(raw)?;
         let helo = helo.unwrap_or_default();
         let spf = match ip {

@@ -737,3 +737,60 @@ testkit::backend_tests!(
     imap_intake_takes_every_message_once,
     an_unreachable_mailbox_is_reported_not_fatal
 );
+
+#[test]
+fn mail_parse_checks_a_sender_on_given_evidence() {
+    let dns = testkit::dns::DnsStub::start();
+    dns.txt("acer.com", "v=spf1 ip4:203.0.113.0/24 -all");
+    dns.txt("_dmarc.acer.com", "v=DMARC1; p=reject");
+    let (_dir, file) = testkit::fixture(
+        "mail.eml",
+        &message(
+            &[
+                ("From", "gaomeng@acer.com"),
+                ("To", "support@cmgos.com"),
+                ("Subject", "日志"),
+                ("Message-ID", "<parse-1@acer.com>"),
+            ],
+            "x",
+        ),
+    );
+    let parse = |ip: &str| -> serde_json::Value {
+        let output = Command::new(env!("CARGO_BIN_EXE_casebook"))
+            .args([
+                "mail",
+                "parse",
+                path(&file),
+                "--json",
+                "--received-from",
+                ip,
+            ])
+            .args(["--helo", "mx.acer.com", "--mail-from", "gaomeng@acer.com"])
+            .env("CASEBOOK_DNS_SERVER", dns.address.to_string())
+            .env("LANG", "C")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let genuine = parse("203.0.113.5");
+    assert_eq!(
+        genuine["authentication"]["standing"], "authenticated",
+        "{genuine}"
+    );
+    assert_eq!(genuine["authentication"]["verdict"]["spf"], "pass");
+    let forged = parse("198.51.100.9");
+    assert_eq!(forged["authentication"]["standing"], "failed", "{forged}");
+    assert_eq!(forged["authentication"]["verdict"]["dmarc"], "fail");
+    // Without the flags there is no evidence and no verdict.
+    let output = Command::new(env!("CARGO_BIN_EXE_casebook"))
+        .args(["mail", "parse", path(&file), "--json"])
+        .output()
+        .unwrap();
+    let plain: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(plain.get("authentication").is_none());
+}
