@@ -8,6 +8,7 @@
 //! `conformance.rs`) fails on a crash, a lost message or a match count below the ratchet.
 
 mod bench_load;
+mod bench_mail;
 mod bench_sla;
 mod conformance;
 
@@ -27,9 +28,12 @@ fn main() -> Result<()> {
     if task == "bench-sla" {
         return bench_sla(args);
     }
+    if task == "bench-mail" {
+        return bench_mail::run(args);
+    }
     if task != "conformance" {
         bail!(
-            "unknown task '{task}'; the tasks are: conformance, screenshots, bench-load, bench-sla"
+            "unknown task '{task}'; the tasks are: conformance, screenshots, bench-load, bench-sla, bench-mail"
         );
     }
     let mut shared = PathBuf::from("../shared");

@@ -34,7 +34,8 @@ pub fn instance_name() -> String {
 impl App {
     /// The job runner of this instance, with every kind of job Casebook has.
     pub fn job_runner(self: &Arc<App>, holder: &str) -> jobs::Runner {
-        let mut runner = jobs::Runner::new(self.store.clone(), holder);
+        // Eight at once: sends and webhooks spend their time waiting on other servers.
+        let mut runner = jobs::Runner::new(self.store.clone(), holder).with_concurrency(8);
         // Without an SMTP server nothing is sent: mail waits in the outbox until one is configured.
         if let Some(smtp) = &self.mail_settings.smtp {
             match outbound::Sender::new(smtp) {

@@ -71,6 +71,7 @@ pub struct Runner {
     store: Store,
     holder: String,
     handlers: BTreeMap<String, Handler>,
+    concurrency: usize,
 }
 
 impl Runner {
@@ -80,6 +81,7 @@ impl Runner {
             store,
             holder: holder.into(),
             handlers: BTreeMap::new(),
+            concurrency: 1,
         }
     }
 
@@ -93,58 +95,99 @@ impl Runner {
         &self.holder
     }
 
-    /// Claims and runs the jobs due at `now` (up to `limit`), one after another.
+    /// Runs up to `jobs` at once (default 1): jobs that wait on the network (sending mail,
+    /// webhooks) overlap their waits.
+    pub fn with_concurrency(mut self, jobs: usize) -> Runner {
+        self.concurrency = jobs.max(1);
+        self
+    }
+
+    /// Claims and runs the jobs due at `now` (up to `limit`), as many at once as the runner's
+    /// concurrency allows. Each is claimed when it is about to start, with a lease of its own: a
+    /// batch claimed at once would let the leases of its last jobs run out while the first ones
+    /// still run.
     pub async fn run_due(&self, now: i64, limit: u32) -> Result<RunReport, store::Error> {
         let kinds: Vec<&str> = self.handlers.keys().map(String::as_str).collect();
         let mut report = RunReport::default();
-        // One claim per job, each with its own lease: a batch claimed at once would let the
-        // leases of its last jobs run out while the first ones are still running.
         let started = std::time::Instant::now();
-        for _ in 0..limit {
-            // `now` moves on with the round, so that each lease runs from its own claim.
-            let now = now + i64::try_from(started.elapsed().as_micros()).unwrap_or(0);
-            let Some(job) = self
-                .store
-                .claim_jobs(&kinds, &self.holder, now, now + LEASE_MICROS, 1)
-                .await?
-                .pop()
-            else {
-                break;
-            };
-            let Some(handler) = self.handlers.get(&job.kind) else {
-                continue;
-            };
-            let (id, name, attempts, max_attempts) =
-                (job.id, job.name.clone(), job.attempts, job.max_attempts);
-            let kept = match handler(job).await {
-                Ok(()) => {
-                    report.done += 1;
-                    self.store.finish_job(id, &self.holder, now).await?
-                }
-                Err(error) => {
-                    let retry_at = match &error {
-                        JobError::Retry(_) if attempts < max_attempts => {
-                            Some(now + backoff(attempts))
-                        }
-                        _ => None,
-                    };
-                    tracing::warn!(job = %name, attempt = attempts, error = %error, "job attempt failed");
-                    if retry_at.is_some() {
-                        report.retried += 1;
-                    } else {
-                        report.failed += 1;
+        // `now` moves on with the round, so that each lease runs from its own claim.
+        let clock = || now + i64::try_from(started.elapsed().as_micros()).unwrap_or(0);
+        let mut running = futures::stream::FuturesUnordered::new();
+        let mut claimed = 0;
+        let mut exhausted = false;
+        loop {
+            while !exhausted && running.len() < self.concurrency && claimed < limit {
+                let at = clock();
+                match self
+                    .store
+                    .claim_jobs(&kinds, &self.holder, at, at + LEASE_MICROS, 1)
+                    .await?
+                    .pop()
+                {
+                    Some(job) => {
+                        claimed += 1;
+                        running.push(self.run_one(job, now));
                     }
-                    self.store
-                        .fail_job_attempt(id, &self.holder, &error.to_string(), retry_at, now)
-                        .await?
+                    None => exhausted = true,
                 }
-            };
-            if !kept {
-                report.lost += 1;
+            }
+            match futures::StreamExt::next(&mut running).await {
+                Some(result) => match result? {
+                    Ran::Done => report.done += 1,
+                    Ran::Retried => report.retried += 1,
+                    Ran::Failed => report.failed += 1,
+                    Ran::Lost => report.lost += 1,
+                    Ran::Skipped => {}
+                },
+                None => break,
             }
         }
         Ok(report)
     }
+
+    /// Runs one claimed job; `now` is the round's (retries wait from it, as the caller's clock says).
+    async fn run_one(&self, job: JobRecord, now: i64) -> Result<Ran, store::Error> {
+        let Some(handler) = self.handlers.get(&job.kind) else {
+            return Ok(Ran::Skipped);
+        };
+        let (id, name, attempts, max_attempts) =
+            (job.id, job.name.clone(), job.attempts, job.max_attempts);
+        let (ran, kept) = match handler(job).await {
+            Ok(()) => (
+                Ran::Done,
+                self.store.finish_job(id, &self.holder, now).await?,
+            ),
+            Err(error) => {
+                let retry_at = match &error {
+                    JobError::Retry(_) if attempts < max_attempts => Some(now + backoff(attempts)),
+                    _ => None,
+                };
+                tracing::warn!(job = %name, attempt = attempts, error = %error, "job attempt failed");
+                let kept = self
+                    .store
+                    .fail_job_attempt(id, &self.holder, &error.to_string(), retry_at, now)
+                    .await?;
+                (
+                    if retry_at.is_some() {
+                        Ran::Retried
+                    } else {
+                        Ran::Failed
+                    },
+                    kept,
+                )
+            }
+        };
+        Ok(if kept { ran } else { Ran::Lost })
+    }
+}
+
+/// What became of one job of a round.
+enum Ran {
+    Done,
+    Retried,
+    Failed,
+    Lost,
+    Skipped,
 }
 
 #[cfg(test)]

@@ -105,7 +105,7 @@ impl Sender {
                 detail: error.to_string(),
             })?
             .timeout(Some(Duration::from_secs(60)))
-            .pool_config(PoolConfig::new().max_size(4))
+            .pool_config(PoolConfig::new().max_size(8))
             .build();
         Ok(Sender { transport })
     }
