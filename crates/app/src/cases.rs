@@ -385,6 +385,16 @@ impl App {
                 self.now().timestamp_micros(),
             )
             .await?;
+        if let Some(entry) = entry {
+            // The notice is a courtesy: a failure to queue it does not undo the assignment.
+            if let Err(error) = self
+                .notify_assignment(&record, contact.id, actor, entry)
+                .await
+            {
+                tracing::warn!(%error, case = %record.number, "the assignment notice was not queued");
+            }
+            self.wake_background();
+        }
         self.change(
             record.id,
             &entry.into_iter().collect::<Vec<_>>(),

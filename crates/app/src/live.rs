@@ -24,6 +24,15 @@ impl App {
         Ok(self.store.migrations_current().await?)
     }
 
+    /// Mailboxes polled and how many of them fail now (for `/readyz`'s body: a failing mailbox
+    /// is reported, never a reason to take an instance out of a load balancer). Counts only: the
+    /// page answers anyone.
+    pub async fn mailbox_health(&self) -> Result<(usize, usize), AppError> {
+        let states = self.store.mailbox_states().await?;
+        let failing = states.iter().filter(|s| s.last_error.is_some()).count();
+        Ok((states.len(), failing))
+    }
+
     /// The newest composing ping anywhere (a stream compares it to notice a change).
     pub async fn composing_latest(&self) -> Result<i64, AppError> {
         Ok(self.store.composing_latest().await?)

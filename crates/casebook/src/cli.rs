@@ -505,6 +505,21 @@ pub enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The notices a user gets by mail (customer_mail, assignment, upload, sla): all on until
+    /// turned off.
+    Notices {
+        /// The login.
+        login: String,
+        /// Turn this kind off (repeatable).
+        #[arg(long, value_name = "KIND")]
+        off: Vec<String>,
+        /// Turn this kind on again (repeatable).
+        #[arg(long, value_name = "KIND")]
+        on: Vec<String>,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// The admin log: sign-ins, users, roles, passwords and tokens, newest first.
     Log {
         /// Show at most this many lines.
@@ -637,6 +652,7 @@ impl Command {
                 | UserCommand::Enable { json, .. }
                 | UserCommand::SecondFactorReset { json, .. }
                 | UserCommand::Role { json, .. }
+                | UserCommand::Notices { json, .. }
                 | UserCommand::Log { json, .. },
             ) => *json,
             Command::Token(
@@ -1246,6 +1262,28 @@ async fn run_user(app: &App, command: UserCommand, lang: Lang) -> Result<()> {
             &app.user_set_role(&login, role, app::CLI_ACTOR).await?,
             json,
         ),
+        UserCommand::Notices {
+            login,
+            off,
+            on,
+            json,
+        } => {
+            let view = app.user_notices(&login, &off, &on).await?;
+            emit(json, &view, || {
+                format!(
+                    "{}: {} {}; {} {}\n",
+                    view.login,
+                    lang.say("cli-notices-on"),
+                    view.on.join(", "),
+                    lang.say("cli-notices-off"),
+                    if view.off.is_empty() {
+                        "-".to_string()
+                    } else {
+                        view.off.join(", ")
+                    }
+                )
+            })
+        }
         UserCommand::Log { limit, json } => {
             let entries = app.admin_log(limit).await?;
             emit(json, &serde_json::json!({ "entries": entries }), || {

@@ -112,7 +112,9 @@ impl Runner {
         let started = std::time::Instant::now();
         // `now` moves on with the round, so that each lease runs from its own claim.
         let clock = || now + i64::try_from(started.elapsed().as_micros()).unwrap_or(0);
-        let mut running = futures::stream::FuturesUnordered::new();
+        // Each job is a task of its own: it goes on while the next is claimed (a job left
+        // unpolled in the middle of a transaction would hold the claim up).
+        let mut running = tokio::task::JoinSet::new();
         let mut claimed = 0;
         let mut exhausted = false;
         loop {
@@ -126,20 +128,33 @@ impl Runner {
                 {
                     Some(job) => {
                         claimed += 1;
-                        running.push(self.run_one(job, now));
+                        let runner = self.clone();
+                        running.spawn(async move { runner.run_one(job, now).await });
                     }
                     None => exhausted = true,
                 }
             }
-            match futures::StreamExt::next(&mut running).await {
-                Some(result) => match result? {
-                    Ran::Done => report.done += 1,
-                    Ran::Retried => report.retried += 1,
-                    Ran::Failed => report.failed += 1,
-                    Ran::Lost => report.lost += 1,
-                    Ran::Skipped => {}
-                },
-                None => break,
+            let Some(result) = running.join_next().await else {
+                break;
+            };
+            let ran = match result {
+                Ok(Ok(ran)) => ran,
+                // Its lease runs out and another round takes it again; the others go on.
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, "a job's result could not be recorded");
+                    Ran::Lost
+                }
+                Err(error) => {
+                    tracing::error!(%error, "a job's task failed");
+                    Ran::Lost
+                }
+            };
+            match ran {
+                Ran::Done => report.done += 1,
+                Ran::Retried => report.retried += 1,
+                Ran::Failed => report.failed += 1,
+                Ran::Lost => report.lost += 1,
+                Ran::Skipped => {}
             }
         }
         Ok(report)

@@ -1039,6 +1039,10 @@ pub async fn readyz(State(web): State<Web>) -> Response {
             )
         }
     };
+    let mut body = body;
+    if let Ok((mailboxes, failing)) = web.app.mailbox_health().await {
+        body["mail"] = json!({ "mailboxes": mailboxes, "mailboxes_failing": failing });
+    }
     let mut response = (status, Json(body)).into_response();
     if status != StatusCode::OK {
         response

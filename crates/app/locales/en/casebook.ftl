@@ -714,3 +714,14 @@ cli-mail-held = { $count } automatic messages to { $address } held by the hourly
 invalid-reply_text_and_file = give the reply as --text or with --file, not both
 invalid-reply_missing = give the reply's text with --text or --file
 cli-mail-authentication = Sender authentication
+mail-assigned-subject = [{ $case }] assigned to you: { $title }
+mail-assigned-body =
+    { $by } gave you case { $case } ({ $customer }):
+    { $title }
+
+    Open the case: { $link }
+
+    Casebook sent this mail by itself. Turn these notices off in your settings.
+invalid-notice_unknown = '{ $kind }' is not a kind of notice; the kinds are { $kinds }
+cli-notices-on = on:
+cli-notices-off = off:

@@ -690,3 +690,14 @@ cli-mail-held = 发往 { $address } 的 { $count } 封自动邮件因每小时�
 invalid-reply_text_and_file = 请用 --text 或 --file 给出回复内容，不要同时使用
 invalid-reply_missing = 请用 --text 或 --file 给出回复内容
 cli-mail-authentication = 发件人认证
+mail-assigned-subject = [{ $case }] 已分配给您：{ $title }
+mail-assigned-body =
+    { $by } 将案例 { $case }（{ $customer }）分配给了您：
+    { $title }
+
+    打开案例：{ $link }
+
+    此邮件由 Casebook 自动发送。可在设置中关闭此类通知。
+invalid-notice_unknown = “{ $kind }”不是通知类型；可用的类型为 { $kinds }
+cli-notices-on = 开启：
+cli-notices-off = 关闭：

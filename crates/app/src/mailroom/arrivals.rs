@@ -268,9 +268,6 @@ impl App {
         {
             return Ok(());
         }
-        let Some(address) = owner.email.clone() else {
-            return Ok(());
-        };
         let lang = owner
             .lang
             .as_deref()
@@ -287,20 +284,97 @@ impl App {
         } else {
             String::new()
         };
+        let args = vec![
+            ("sender", sender.unwrap_or("?").to_string()),
+            ("subject", case::subject::single_line(subject)),
+            ("what", what),
+        ];
+        self.staff_notice(
+            record,
+            owner,
+            "notify",
+            &format!("notify:{}:{}", arrival.sha256, owner.id),
+            ("mail-notify-subject", "mail-notify-body"),
+            args,
+            now,
+        )
+        .await
+    }
+
+    /// Tells a person a case was given to them (unless they took it themselves or turned it off).
+    pub(crate) async fn notify_assignment(
+        &self,
+        record: &store::cases::CaseRecord,
+        person: i64,
+        actor: &crate::Actor,
+        entry: i64,
+    ) -> Result<(), AppError> {
+        if actor.person_id == Some(person) {
+            return Ok(());
+        }
+        let users = self.store.list_users().await?;
+        let Some(owner) = users
+            .iter()
+            .find(|u| u.person_id == person && !u.disabled && u.email.is_some())
+        else {
+            return Ok(());
+        };
+        if self
+            .store
+            .mail_opt_outs(owner.id)
+            .await?
+            .iter()
+            .any(|kind| kind == "assignment")
+        {
+            return Ok(());
+        }
+        let args = vec![("by", actor.name.clone())];
+        self.staff_notice(
+            record,
+            owner,
+            "notify",
+            &format!("assign:{entry}"),
+            ("mail-assigned-subject", "mail-assigned-body"),
+            args,
+            self.now().timestamp_micros(),
+        )
+        .await
+    }
+
+    /// A notice to a staff member about a case, in their language, queued once per `key`.
+    #[allow(clippy::too_many_arguments)]
+    async fn staff_notice(
+        &self,
+        record: &store::cases::CaseRecord,
+        user: &store::users::UserRecord,
+        purpose: &str,
+        key: &str,
+        (subject_id, body_id): (&str, &str),
+        extra: Vec<(&str, String)>,
+        now: i64,
+    ) -> Result<(), AppError> {
+        let Some(address) = user.email.clone() else {
+            return Ok(());
+        };
+        let lang = user
+            .lang
+            .as_deref()
+            .map_or(self.sla_settings.lang, Lang::from_locale);
         let link = self
             .sla_settings
             .public_url
             .as_deref()
             .map(|base| format!("{}/cases/{}", base.trim_end_matches('/'), record.number))
             .unwrap_or_else(|| format!("casebook case show {}", record.number));
-        let args = [
+        let mut args: Vec<(&str, fluent_templates::fluent_bundle::FluentValue<'_>)> = vec![
             ("case", record.number.to_string().into()),
             ("title", record.title.clone().into()),
-            ("sender", sender.unwrap_or("?").to_string().into()),
-            ("subject", case::subject::single_line(subject).into()),
-            ("what", what.into()),
+            ("customer", record.customer.clone().into()),
             ("link", link.into()),
         ];
+        for (name, value) in extra {
+            args.push((name, value.into()));
+        }
         let from = self.system_sender(
             self.sla_settings
                 .public_url
@@ -310,29 +384,27 @@ impl App {
         let to: lettre::Address = address
             .parse()
             .map_err(|_| AppError::invalid("address_invalid", json!({ "address": address })))?;
-        let domain = from.email.domain().to_string();
+        let domain = self
+            .mail_settings
+            .domain
+            .clone()
+            .unwrap_or_else(|| from.email.domain().to_string());
         let random: [u8; 16] = self.rng().random();
         let message = lettre::Message::builder()
             .from(from)
             .to(Mailbox::new(None, to))
-            .subject(lang.text("mail-notify-subject", &args))
+            .subject(case::subject::single_line(&lang.text(subject_id, &args)))
             .message_id(Some(format!("<{}@{domain}>", hex::encode(random))))
             .date(std::time::SystemTime::from(self.now()))
             .header(crate::accounts::AutoSubmitted)
-            .singlepart(SinglePart::plain(lang.text("mail-notify-body", &args)))
+            .singlepart(SinglePart::plain(lang.text(body_id, &args)))
             .map_err(|error| AppError::internal(format!("notification: {error}")))?;
         let mail = AccountMail {
             raw: message.formatted(),
             recipients: vec![address],
         };
-        self.queue_automatic(
-            &mail,
-            "notify",
-            record.id,
-            &format!("notify:{}:{}", arrival.sha256, owner.id),
-            now,
-        )
-        .await
+        self.queue_automatic(&mail, purpose, record.id, key, now)
+            .await
     }
 }
 

@@ -170,3 +170,58 @@ impl crate::App {
         Ok(())
     }
 }
+
+/// The notifications a user can turn off.
+pub const NOTICE_KINDS: [&str; 4] = ["customer_mail", "assignment", "upload", "sla"];
+
+/// Which notifications a user gets.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NoticesView {
+    /// The login.
+    pub login: String,
+    /// The kinds on.
+    pub on: Vec<String>,
+    /// The kinds turned off.
+    pub off: Vec<String>,
+}
+
+impl crate::App {
+    /// Turns a user's notifications on and off (every kind is on until turned off); the
+    /// command line's operator for anyone, a signed-in user for themselves.
+    pub async fn user_notices(
+        &self,
+        login: &str,
+        turn_off: &[String],
+        turn_on: &[String],
+    ) -> Result<NoticesView, crate::AppError> {
+        for kind in turn_off.iter().chain(turn_on) {
+            if !NOTICE_KINDS.contains(&kind.as_str()) {
+                return Err(crate::AppError::invalid(
+                    "notice_unknown",
+                    serde_json::json!({ "kind": kind, "kinds": NOTICE_KINDS.join(", ") }),
+                ));
+            }
+        }
+        let user = self.user_record(login).await?;
+        let mut off = self.store.mail_opt_outs(user.id).await?;
+        off.retain(|kind| !turn_on.contains(kind));
+        for kind in turn_off {
+            if !off.contains(kind) {
+                off.push(kind.clone());
+            }
+        }
+        off.sort();
+        if !turn_off.is_empty() || !turn_on.is_empty() {
+            self.store.set_mail_opt_outs(user.id, &off).await?;
+        }
+        Ok(NoticesView {
+            login: user.login,
+            on: NOTICE_KINDS
+                .iter()
+                .filter(|kind| !off.iter().any(|o| o == *kind))
+                .map(|kind| kind.to_string())
+                .collect(),
+            off,
+        })
+    }
+}

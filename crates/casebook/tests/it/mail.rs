@@ -19,6 +19,7 @@ const ARCHIVE_SUMMARY: &str =
 struct Server {
     pid: u32,
     lmtp: u16,
+    web: u16,
     _log: PathBuf,
 }
 
@@ -51,9 +52,11 @@ impl Server {
             "casebook serve takes LMTP: {}",
             std::fs::read_to_string(&log).unwrap_or_default()
         );
+        assert!(wait_for_port(web, Duration::from_secs(30)));
         Server {
             pid,
             lmtp,
+            web,
             _log: log,
         }
     }
@@ -71,6 +74,20 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// A plain HTTP/1.1 GET on loopback; the whole answer as text.
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
 }
 
 fn message(headers: &[(&str, &str)], body: &str) -> Vec<u8> {
@@ -482,6 +499,11 @@ async fn an_unreachable_mailbox_is_reported_not_fatal(db: TestDb) {
     let status = json(&db, &["mail", "status", "--json"]);
     assert!(status["mailboxes"][0]["failures"].as_i64().unwrap() >= 1);
     assert!(!status.to_string().contains("secret"), "{status}");
+    // The web instance stays ready and says so; the mailbox's name and error are not public.
+    let ready = http_get(_server.web, "/readyz");
+    assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
+    assert!(ready.contains("\"mailboxes_failing\":1"), "{ready}");
+    assert!(!ready.contains("support@"), "{ready}");
 }
 
 async fn forged_mail_is_quarantined(db: TestDb) {
