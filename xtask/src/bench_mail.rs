@@ -114,6 +114,7 @@ async fn lmtp(port: u16, dir: &Path, connections: usize, rcpt: &str) -> Result<s
             answer(&mut reader).await?;
             let mut latencies = Vec::new();
             let mut refused = 0u64;
+            let mut samples: Vec<String> = Vec::new();
             loop {
                 let next = queue.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.pop();
                 let Some(data) = next else { break };
@@ -132,19 +133,25 @@ async fn lmtp(port: u16, dir: &Path, connections: usize, rcpt: &str) -> Result<s
                 latencies.push(sent.elapsed());
                 if !reply.starts_with('2') {
                     refused += 1;
+                    if samples.len() < 3 {
+                        samples.push(reply.trim().to_string());
+                    }
                 }
             }
             write.write_all(b"QUIT\r\n").await?;
-            anyhow::Ok((latencies, refused))
+            anyhow::Ok((latencies, refused, samples))
         }));
     }
     let mut latencies = Vec::new();
     let mut refused = 0;
+    let mut refusals: Vec<String> = Vec::new();
     for task in tasks {
-        let (mut l, r) = task.await??;
+        let (mut l, r, mut samples) = task.await??;
         latencies.append(&mut l);
         refused += r;
+        refusals.append(&mut samples);
     }
+    refusals.truncate(5);
     let seconds = started.elapsed().as_secs_f64();
     latencies.sort();
     let pick = |q: f64| {
@@ -160,6 +167,7 @@ async fn lmtp(port: u16, dir: &Path, connections: usize, rcpt: &str) -> Result<s
         "p50_ms": pick(0.5),
         "p99_ms": pick(0.99),
         "refused": refused,
+        "refusals": refusals,
     }))
 }
 

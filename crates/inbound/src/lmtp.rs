@@ -113,7 +113,8 @@ async fn committer(app: Arc<app::App>, mut queue: mpsc::Receiver<Pending>, batch
                 }
             }
             Err(error) => {
-                tracing::warn!(%error, "delivered mail could not be stored; the mail server will retry");
+                let cause = std::error::Error::source(&error).map(|source| format!("{source:?}"));
+                tracing::warn!(%error, cause = cause.as_deref().unwrap_or(""), "delivered mail could not be stored; the mail server will retry");
                 let text = error.to_string();
                 for answer in answers {
                     let _ = answer.send(Err(text.clone()));

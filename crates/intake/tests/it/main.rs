@@ -4,6 +4,7 @@
 mod guard;
 mod hostile;
 mod identity;
+mod live;
 mod seed;
 mod threading;
 

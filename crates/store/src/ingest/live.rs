@@ -10,6 +10,10 @@ use crate::{Error, Result};
 impl IngestTx<'_> {
     /// A case's status, and when it last changed (microseconds; `None` if never since opening).
     pub async fn case_status(&mut self, case_id: i64) -> Result<(Status, Option<i64>)> {
+        // A case this batch opened is not written yet: it is new.
+        if self.new_cases.iter().any(|case| case.id == case_id) {
+            return Ok((Status::New, None));
+        }
         let status: String = sqlx::query_scalar("SELECT status FROM cases WHERE id = $1")
             .bind(case_id)
             .fetch_one(&mut *self.tx)
