@@ -252,22 +252,10 @@ impl App {
         let Some(person) = self.store.case_owner_person(record.id).await? else {
             return Ok(());
         };
-        let users = self.store.list_users().await?;
-        let Some(owner) = users
-            .iter()
-            .find(|u| u.person_id == person && !u.disabled && u.email.is_some())
-        else {
+        let Some(owner) = self.notified_user(person, "customer_mail").await? else {
             return Ok(());
         };
-        if self
-            .store
-            .mail_opt_outs(owner.id)
-            .await?
-            .iter()
-            .any(|kind| kind == "customer_mail")
-        {
-            return Ok(());
-        }
+        let owner = &owner;
         let lang = owner
             .lang
             .as_deref()
@@ -312,22 +300,10 @@ impl App {
         if actor.person_id == Some(person) {
             return Ok(());
         }
-        let users = self.store.list_users().await?;
-        let Some(owner) = users
-            .iter()
-            .find(|u| u.person_id == person && !u.disabled && u.email.is_some())
-        else {
+        let Some(owner) = self.notified_user(person, "assignment").await? else {
             return Ok(());
         };
-        if self
-            .store
-            .mail_opt_outs(owner.id)
-            .await?
-            .iter()
-            .any(|kind| kind == "assignment")
-        {
-            return Ok(());
-        }
+        let owner = &owner;
         let args = vec![("by", actor.name.clone())];
         self.staff_notice(
             record,
@@ -339,6 +315,23 @@ impl App {
             self.now().timestamp_micros(),
         )
         .await
+    }
+
+    /// The user a person is, when they can be mailed and did not turn this kind of notice off.
+    async fn notified_user(
+        &self,
+        person: i64,
+        kind: &str,
+    ) -> Result<Option<store::users::UserRecord>, AppError> {
+        let users = self.store.list_users().await?;
+        let Some(user) = users
+            .into_iter()
+            .find(|u| u.person_id == person && !u.disabled && u.email.is_some())
+        else {
+            return Ok(None);
+        };
+        let off = self.store.mail_opt_outs(user.id).await?;
+        Ok((!off.iter().any(|k| k == kind)).then_some(user))
     }
 
     /// A notice to a staff member about a case, in their language, queued once per `key`.

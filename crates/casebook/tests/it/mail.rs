@@ -752,8 +752,128 @@ async fn a_killed_server_loses_and_doubles_nothing(db: TestDb) {
     drop(server);
 }
 
+async fn a_bounce_fails_the_reply_and_marks_the_contact(db: TestDb) {
+    add_org(&db, "CMGOS", "cmgos.com", true);
+    add_org(&db, "Acer", "acer.com", false);
+    let sink = SmtpSink::start();
+    let smtp = sink.url();
+    let dns = testkit::dns::DnsStub::start();
+    let dns_address = dns.address.to_string();
+    let server = Server::start(
+        &db,
+        &[
+            ("CASEBOOK_SMTP_URL", &smtp),
+            ("CASEBOOK_DNS_SERVER", &dns_address),
+        ],
+    );
+    let first = message(
+        &[
+            ("From", "gaomeng@acer.com"),
+            ("To", "support@cmgos.com"),
+            ("Subject", "BSOD"),
+            ("Message-ID", "<bounce-1@acer.com>"),
+        ],
+        "x",
+    );
+    let answers = deliver(
+        server.lmtp,
+        true,
+        "gaomeng@acer.com",
+        &["support@cmgos.com"],
+        &first,
+    )
+    .unwrap();
+    let number = stored_on(&answers[0]);
+    let reply = json(
+        &db,
+        &["case", "reply", &number, "--text", "请上传日志。", "--json"],
+    );
+    let message_id = reply["outbox"]["message_id"].as_str().unwrap().to_string();
+    let outbox_id = reply["outbox"]["outbox_id"].as_i64().unwrap();
+    assert!(wait_until(Duration::from_secs(30), || !with_id(
+        &sink.messages(),
+        &message_id
+    )
+    .is_empty()));
+    // The partner's server says the mailbox is gone (RFC 3464).
+    let dsn = format!(
+        "From: MAILER-DAEMON@mx.acer.com\r\nTo: support@cmgos.com\r\nSubject: Undelivered Mail Returned to Sender\r\n\
+         Message-ID: <dsn-1@mx.acer.com>\r\nAuto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n\
+         --b\r\nContent-Type: text/plain\r\n\r\n<gaomeng@acer.com>: user unknown\r\n\
+         --b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.acer.com\r\n\r\n\
+         Final-Recipient: rfc822; gaomeng@acer.com\r\nAction: failed\r\nStatus: 5.1.1\r\n\
+         Diagnostic-Code: smtp; 550 5.1.1 user unknown\r\n\r\n\
+         --b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <{message_id}>\r\nFrom: support@cmgos.com\r\n\
+         To: gaomeng@acer.com\r\n\r\n--b--\r\n"
+    );
+    deliver(
+        server.lmtp,
+        true,
+        "",
+        &["support@cmgos.com"],
+        dsn.as_bytes(),
+    )
+    .unwrap();
+    assert!(
+        wait_until(Duration::from_secs(30), || {
+            let failed = json(&db, &["outbox", "list", "--status", "failed", "--json"]);
+            failed["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["id"] == outbox_id && m["failed_recipient"] == "gaomeng@acer.com")
+        }),
+        "the bounce fails the reply"
+    );
+    let status = json(&db, &["mail", "status", "--json"]);
+    assert_eq!(
+        status["bouncing"][0]["address"], "gaomeng@acer.com",
+        "{status}"
+    );
+    assert_eq!(status["bouncing"][0]["status"], "5.1.1", "{status}");
+    // A bouncing contact is not written to: the case has nobody else.
+    let (code, stderr) = crate::failure(&db, &["case", "reply", &number, "--text", "again"]);
+    assert_eq!(code, 1, "{stderr}");
+    // Mail from them again clears the mark.
+    let back = message(
+        &[
+            ("From", "gaomeng@acer.com"),
+            ("To", "support@cmgos.com"),
+            ("Subject", "RE: BSOD"),
+            ("Message-ID", "<bounce-2@acer.com>"),
+            ("In-Reply-To", "<bounce-1@acer.com>"),
+        ],
+        "邮箱已恢复。",
+    );
+    deliver(
+        server.lmtp,
+        true,
+        "gaomeng@acer.com",
+        &["support@cmgos.com"],
+        &back,
+    )
+    .unwrap();
+    assert!(wait_until(Duration::from_secs(30), || {
+        json(&db, &["mail", "status", "--json"])["bouncing"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    }));
+    // Retrying the failed reply sends the same Message-ID again.
+    json(&db, &["outbox", "retry", &outbox_id.to_string(), "--json"]);
+    assert!(wait_until(Duration::from_secs(30), || with_id(
+        &sink.messages(),
+        &message_id
+    )
+    .len()
+        == 2));
+    drop(server);
+}
+
 testkit::backend_tests!(
     a_partner_mail_round_trip,
+    a_bounce_fails_the_reply_and_marks_the_contact,
     a_killed_server_loses_and_doubles_nothing,
     forged_mail_is_quarantined,
     imap_intake_takes_every_message_once,
