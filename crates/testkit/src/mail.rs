@@ -446,3 +446,99 @@ fn walk(root: &Path) -> Vec<PathBuf> {
     }
     all
 }
+
+/// A real Postfix relaying everything it takes to `relayhost` (a sink), from its own
+/// configuration and queue in a temp dir (`postfix -c`). Postfix starts only as root (it drops
+/// to its `postfix` user itself); `None` when the tests do not run as root.
+pub struct Postfix {
+    /// Its SMTP port on 127.0.0.1.
+    pub port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Postfix {
+    /// Starts Postfix relaying to 127.0.0.1:`relay_port`.
+    pub fn start(relay_port: u16) -> Option<Postfix> {
+        if !running_as_root() {
+            return None;
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("pf")
+            .tempdir_in("/tmp")
+            .expect("a temp dir");
+        let root = dir.path();
+        for sub in ["conf", "queue", "data"] {
+            std::fs::create_dir_all(root.join(sub)).expect("postfix dirs");
+        }
+        let port = free_port();
+        let d = root.display();
+        std::fs::write(
+            root.join("conf/main.cf"),
+            format!(
+                "compatibility_level = 3.6\nqueue_directory = {d}/queue\ndata_directory = {d}/data\n\
+                 mail_owner = postfix\nsetgid_group = postdrop\nmyhostname = relay.test\n\
+                 inet_interfaces = 127.0.0.1\ninet_protocols = ipv4\nmydestination =\n\
+                 mynetworks = 127.0.0.0/8\nrelayhost = [127.0.0.1]:{relay_port}\n\
+                 smtpd_relay_restrictions = permit_mynetworks, reject\n\
+                 maillog_file = {d}/maillog\nmaillog_file_prefixes = {d}\nalias_maps =\nalias_database =\n"
+            ),
+        )
+        .expect("main.cf");
+        let services = [
+            format!("{port} inet n - n - - smtpd"),
+            "pickup unix n - n 60 1 pickup".into(),
+            "cleanup unix n - n - 0 cleanup".into(),
+            "qmgr unix n - n 300 1 qmgr".into(),
+            "rewrite unix - - n - - trivial-rewrite".into(),
+            "bounce unix - - n - 0 bounce".into(),
+            "defer unix - - n - 0 bounce".into(),
+            "trace unix - - n - 0 bounce".into(),
+            "verify unix - - n - 1 verify".into(),
+            "flush unix n - n 1000? 0 flush".into(),
+            "proxymap unix - - n - - proxymap".into(),
+            "smtp unix - - n - - smtp".into(),
+            "relay unix - - n - - smtp".into(),
+            "showq unix n - n - - showq".into(),
+            "error unix - - n - - error".into(),
+            "retry unix - - n - - error".into(),
+            "discard unix - - n - - discard".into(),
+            "anvil unix - - n - 1 anvil".into(),
+            "scache unix - - n - 1 scache".into(),
+            "postlog unix-dgram n - n - 1 postlogd".into(),
+        ];
+        std::fs::write(root.join("conf/master.cf"), services.join("\n") + "\n").expect("master.cf");
+        // Postfix wants its data directory its own.
+        let postfix = std::ffi::CString::new("postfix").expect("no NUL");
+        #[allow(unsafe_code)]
+        let entry = unsafe { libc::getpwnam(postfix.as_ptr()) };
+        assert!(
+            !entry.is_null(),
+            "the postfix user exists (Debian package postfix)"
+        );
+        #[allow(unsafe_code)]
+        let (uid, gid) = unsafe { ((*entry).pw_uid, (*entry).pw_gid) };
+        std::os::unix::fs::chown(root.join("data"), Some(uid), Some(gid)).expect("chown data");
+        let status = Command::new("postfix")
+            .arg("-c")
+            .arg(root.join("conf"))
+            .arg("start")
+            .status()
+            .expect("postfix runs");
+        assert!(
+            status.success() && wait_for_port(port, Duration::from_secs(20)),
+            "postfix starts: {}",
+            std::fs::read_to_string(root.join("maillog")).unwrap_or_default()
+        );
+        Some(Postfix { port, dir })
+    }
+}
+
+impl Drop for Postfix {
+    fn drop(&mut self) {
+        let _ = Command::new("postfix")
+            .arg("-c")
+            .arg(self.dir.path().join("conf"))
+            .arg("stop")
+            .status();
+    }
+}

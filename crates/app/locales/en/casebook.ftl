@@ -530,6 +530,7 @@ web-composer-add-note = Add note
 web-composer-templates = Template
 web-composer-collision = { "{names}" } is also writing on this case.
 web-outbox-queued = queued
+web-outbox-sending = being sent
 web-outbox-sent = sent
 web-outbox-failed = sending failed
 web-notice-saved = Saved.

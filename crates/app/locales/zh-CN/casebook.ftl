@@ -509,6 +509,7 @@ web-composer-add-note = 添加备注
 web-composer-templates = 模板
 web-composer-collision = { "{names}" } 也正在此案例上撰写。
 web-outbox-queued = 等待发送
+web-outbox-sending = 正在发送
 web-outbox-sent = 已发送
 web-outbox-failed = 发送失败
 web-notice-saved = 已保存。

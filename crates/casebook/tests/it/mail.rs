@@ -871,8 +871,70 @@ async fn a_bounce_fails_the_reply_and_marks_the_contact(db: TestDb) {
     drop(server);
 }
 
+async fn a_reply_goes_through_a_real_postfix(db: TestDb) {
+    let sink = SmtpSink::start();
+    let Some(postfix) = testkit::mail::Postfix::start(sink.port) else {
+        eprintln!("skipped: Postfix starts only as root (CI runs this test as root)");
+        return;
+    };
+    add_org(&db, "CMGOS", "cmgos.com", true);
+    add_org(&db, "Acer", "acer.com", false);
+    let dns = testkit::dns::DnsStub::start();
+    let dns_address = dns.address.to_string();
+    let relay = format!("smtp://127.0.0.1:{}", postfix.port);
+    let server = Server::start(
+        &db,
+        &[
+            ("CASEBOOK_SMTP_URL", &relay),
+            ("CASEBOOK_DNS_SERVER", &dns_address),
+            ("CASEBOOK_AUTO_MAIL_LIMIT", "1"),
+        ],
+    );
+    let first = message(
+        &[
+            ("From", "gaomeng@acer.com"),
+            ("To", "support@cmgos.com"),
+            ("Subject", "重置失败"),
+            ("Message-ID", "<pf-1@acer.com>"),
+        ],
+        "x",
+    );
+    let answers = deliver(
+        server.lmtp,
+        true,
+        "gaomeng@acer.com",
+        &["support@cmgos.com"],
+        &first,
+    )
+    .unwrap();
+    let number = stored_on(&answers[0]);
+    let reply = json(
+        &db,
+        &["case", "reply", &number, "--text", "请收集日志。", "--json"],
+    );
+    let message_id = reply["outbox"]["message_id"].as_str().unwrap().to_string();
+    assert!(
+        wait_until(Duration::from_secs(60), || !with_id(
+            &sink.messages(),
+            &message_id
+        )
+        .is_empty()),
+        "the reply reaches the sink through Postfix"
+    );
+    let relayed = sink.messages();
+    let relayed = with_id(&relayed, &message_id)[0];
+    let raw = String::from_utf8_lossy(&relayed.raw);
+    assert!(
+        raw.contains("by relay.test (Postfix)"),
+        "Postfix's Received line: {raw}"
+    );
+    assert_eq!(relayed.recipients, vec!["gaomeng@acer.com".to_string()]);
+    drop(server);
+}
+
 testkit::backend_tests!(
     a_partner_mail_round_trip,
+    a_reply_goes_through_a_real_postfix,
     a_bounce_fails_the_reply_and_marks_the_contact,
     a_killed_server_loses_and_doubles_nothing,
     forged_mail_is_quarantined,
