@@ -82,6 +82,50 @@ pub struct Arrival {
     pub linked_from: Option<i64>,
     /// It landed on a cancelled case.
     pub flagged: bool,
+    /// What the follow-up needs of the message, read once here (`None`: unreadable).
+    pub facts: Option<ArrivalFacts>,
+}
+
+/// What the ingest path read of a live message, for its follow-up (so that it need not read the
+/// message again).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ArrivalFacts {
+    /// The sender's address.
+    pub sender: Option<String>,
+    /// Its Message-ID.
+    pub message_id: Option<String>,
+    /// Its subject.
+    pub subject: String,
+    /// An automatic reply, a list message or a bounce: never answered.
+    pub automatic: bool,
+    /// A delivery failure report: the follow-up reads it.
+    pub bounce: bool,
+    /// Written mostly in Chinese (the acknowledgement answers in Chinese).
+    pub chinese: bool,
+}
+
+/// Whether a text is mostly written in Chinese.
+fn reads_chinese(text: &str) -> bool {
+    text.chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .take(2)
+        .count()
+        >= 2
+}
+
+fn facts_of(item: &Prepared) -> Option<ArrivalFacts> {
+    let mail = item.parsed.as_ref().ok()?;
+    Some(ArrivalFacts {
+        sender: crate::decide::sender_address(mail).map(|address| address.to_string()),
+        message_id: mail.message_id.clone(),
+        subject: mail.subject.clone(),
+        automatic: mail.auto_submitted.is_some(),
+        bounce: mail
+            .bounce
+            .as_ref()
+            .is_some_and(|b| b.kind == mail::bounce::BounceKind::DeliveryFailure),
+        chinese: reads_chinese(&mail.subject) || reads_chinese(&mail.body_text),
+    })
 }
 
 /// Takes delivered messages in: the one ingest path, with the envelope and status by mail.
@@ -182,6 +226,7 @@ pub(crate) async fn follow_up(
                 _ => None,
             },
             flagged: placed.effect == LiveEffect::Flagged,
+            facts: facts_of(item),
         },
         (Outcome::Quarantined { id, .. }, _) => Arrival {
             sha256: item.sha256.clone(),
@@ -192,6 +237,7 @@ pub(crate) async fn follow_up(
             moved: None,
             linked_from: None,
             flagged: false,
+            facts: facts_of(item),
         },
         // A duplicate was followed up when it first came.
         _ => return Ok(()),
@@ -211,4 +257,16 @@ pub(crate) async fn follow_up(
     )
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_chinese_in_chinese() {
+        assert!(reads_chinese("系统重置失败 reset"));
+        assert!(!reads_chinese("System reset fails"));
+        assert!(!reads_chinese("一"));
+    }
 }

@@ -19,15 +19,6 @@ fn job_error(error: impl std::fmt::Display) -> jobs::JobError {
     jobs::JobError::Retry(error.to_string())
 }
 
-/// Whether a text is mostly written in Chinese (the language to answer it in).
-fn reads_chinese(text: &str) -> bool {
-    let han = text
-        .chars()
-        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
-        .count();
-    han >= 2
-}
-
 /// Every `<id@domain>` a bounce quotes: the Message-ID of the message it returns is among them.
 fn quoted_message_ids(raw: &[u8]) -> Vec<String> {
     let text = String::from_utf8_lossy(raw);
@@ -52,30 +43,28 @@ fn quoted_message_ids(raw: &[u8]) -> Vec<String> {
 impl App {
     /// Follows one live arrival up (idempotent: the mail it queues is keyed by what it is for).
     pub async fn follow_up_arrival(&self, arrival: &Arrival) -> Result<(), AppError> {
-        let raw = self
-            .store
-            .read_blob(store::blob::BlobKind::Raw, &arrival.sha256)
-            .await?;
-        let Ok(mail) = mail::normalise(&raw, &self.intake.limits) else {
+        let Some(facts) = &arrival.facts else {
+            // Unreadable: quarantined, nobody to answer.
             return Ok(());
         };
         let now = self.now().timestamp_micros();
-        if let Some(bounce) = mail
-            .bounce
-            .as_ref()
-            .filter(|b| b.kind == mail::bounce::BounceKind::DeliveryFailure)
-        {
-            return self.record_bounce(&raw, bounce, now).await;
-        }
-        let sender = mail
-            .from
-            .as_ref()
-            .and_then(|from| from.address.as_deref())
-            .and_then(|address| address.parse::<case::Address>().ok())
-            .map(|address| address.to_string());
-        if mail.auto_submitted.is_some() {
+        if facts.bounce {
+            let raw = self
+                .store
+                .read_blob(store::blob::BlobKind::Raw, &arrival.sha256)
+                .await?;
+            let Ok(mail) = mail::normalise(&raw, &self.intake.limits) else {
+                return Ok(());
+            };
+            if let Some(bounce) = &mail.bounce {
+                return self.record_bounce(&raw, bounce, now).await;
+            }
             return Ok(());
         }
+        if facts.automatic {
+            return Ok(());
+        }
+        let sender = facts.sender.clone();
         if let Some(sender) = &sender {
             if self.store.clear_bouncing(sender).await? {
                 tracing::info!(address = %sender, "mail arrived from a bouncing address: it no longer bounces");
@@ -87,19 +76,15 @@ impl App {
         let record = self.store.case_by_id(case_id).await?;
         if arrival.new_case {
             if let Some(sender) = &sender {
-                let lang = if reads_chinese(&format!("{} {}", mail.subject, mail.body_text)) {
-                    Lang::ZhCn
-                } else {
-                    Lang::En
-                };
+                let lang = if facts.chinese { Lang::ZhCn } else { Lang::En };
                 let ack = self
-                    .acknowledgement(&record, sender, mail.message_id.as_deref(), lang)
+                    .acknowledgement(&record, sender, facts.message_id.as_deref(), lang)
                     .await?;
                 self.queue_automatic(&ack, "ack", case_id, &format!("ack:{case_id}"), now)
                     .await?;
             }
         }
-        self.notify_owner(&record, arrival, sender.as_deref(), &mail.subject, now)
+        self.notify_owner(&record, arrival, sender.as_deref(), &facts.subject, now)
             .await
     }
 
@@ -428,11 +413,5 @@ mod tests {
                 "3f2a@vendor.example".to_string()
             ]
         );
-    }
-
-    #[test]
-    fn answers_chinese_in_chinese() {
-        assert!(reads_chinese("系统重置失败 reset"));
-        assert!(!reads_chinese("System reset fails"));
     }
 }
