@@ -42,6 +42,8 @@ if [ ! -f crates/web/tests/browser/js/node_modules/axe-core/axe.min.js ]; then
     (cd crates/web/tests/browser/js && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# A run from scratch gains nothing from incremental state, which would double the build on disk.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked

@@ -48,7 +48,8 @@ pub async fn run(
     app.refresh_planner_statistics().await?;
     let listener = bind(listen.web).await?;
     let bound = listener.local_addr()?;
-    // Mail delivered by a mail server: bound before the web, so that a busy port fails the start.
+    // Mail delivered by a mail server: bound before the web application serves, so that a busy
+    // port fails the start.
     for (address, protocol) in [
         (listen.lmtp, inbound::lmtp::Protocol::Lmtp),
         (listen.smtp, inbound::lmtp::Protocol::Smtp),
