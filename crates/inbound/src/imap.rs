@@ -247,8 +247,29 @@ async fn connect(config: &MailboxConfig) -> Result<Session<Box<dyn Stream>>, Pol
         .map_err(|(error, _)| PollError::Imap(format!("login as {}: {error}", config.user)))
 }
 
-/// Messages fetched per batch.
+/// Messages fetched per batch, at most.
 const BATCH: u32 = 200;
+
+/// Bytes fetched per batch, at most (a larger message comes alone): a batch is held in memory
+/// until it is stored.
+const BATCH_BYTES: u64 = 64 << 20;
+
+/// The UIDs of a batch: in order, up to `BATCH_BYTES` by the sizes the server gave (at least one).
+fn within_budget(mut sizes: Vec<(u32, u32)>, last_uid: i64) -> Vec<u32> {
+    sizes.retain(|(uid, _)| i64::from(*uid) > last_uid);
+    sizes.sort_unstable();
+    sizes.dedup_by_key(|(uid, _)| *uid);
+    let mut total = 0u64;
+    let mut chosen = Vec::new();
+    for (uid, size) in sizes {
+        total += u64::from(size);
+        if !chosen.is_empty() && total > BATCH_BYTES {
+            break;
+        }
+        chosen.push(uid);
+    }
+    chosen
+}
 
 /// One session: takes in everything new, then waits (IDLE or a pause) once. Returns how many
 /// messages it took in.
@@ -293,18 +314,19 @@ async fn poll_once(
         }
         let from = u32::try_from(last_uid + 1).unwrap_or(u32::MAX);
         let range = format!("{from}:{}", from.saturating_add(BATCH - 1));
-        let fetched: Vec<async_imap::types::Fetch> = session
-            .uid_fetch(&range, "(UID BODY.PEEK[])")
+        let sizes: Vec<async_imap::types::Fetch> = session
+            .uid_fetch(&range, "(UID RFC822.SIZE)")
             .await?
             .try_collect()
             .await?;
-        let mut batch: Vec<(u32, Vec<u8>)> = fetched
-            .iter()
-            .filter_map(|fetch| Some((fetch.uid?, fetch.body()?.to_vec())))
-            .filter(|(uid, _)| i64::from(*uid) > last_uid)
-            .collect();
-        batch.sort_by_key(|(uid, _)| *uid);
-        if batch.is_empty() {
+        let chosen = within_budget(
+            sizes
+                .iter()
+                .filter_map(|fetch| Some((fetch.uid?, fetch.size.unwrap_or(0))))
+                .collect(),
+            last_uid,
+        );
+        if chosen.is_empty() {
             // Nothing in this range: is anything above it?
             let search = session
                 .uid_search(format!("UID {}:*", from.saturating_add(BATCH)))
@@ -321,6 +343,39 @@ async fn poll_once(
                 None => break,
             }
         }
+        let set = chosen
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let fetched: Vec<async_imap::types::Fetch> = session
+            .uid_fetch(&set, "(UID BODY.PEEK[])")
+            .await?
+            .try_collect()
+            .await?;
+        let mut bodies: std::collections::HashMap<u32, &[u8]> = fetched
+            .iter()
+            .filter_map(|fetch| Some((fetch.uid?, fetch.body()?)))
+            .collect();
+        // In UID order up to the first message the server did not return (expunged meanwhile,
+        // or a server fault): the rest wait for the next round, so that none is passed over.
+        let batch: Vec<(u32, Vec<u8>)> = chosen
+            .iter()
+            .map_while(|uid| bodies.remove(uid).map(|body| (*uid, body.to_vec())))
+            .collect();
+        if batch.is_empty() {
+            let still_there = session.uid_search(format!("UID {}", chosen[0])).await?;
+            if still_there.contains(&chosen[0]) {
+                return Err(PollError::Imap(format!(
+                    "the server lists message UID {} but does not return its content; Casebook tries again, and reads nothing after it until it can",
+                    chosen[0]
+                )));
+            }
+            // Expunged between the two fetches: nothing to keep.
+            last_uid = i64::from(chosen[0]);
+            continue;
+        }
+        drop(bodies);
         let uids: Vec<u32> = batch.iter().map(|(uid, _)| *uid).collect();
         // Senders are checked side by side: each check waits on DNS.
         let deliveries: Vec<Delivery> = futures::stream::iter(batch)
@@ -425,6 +480,21 @@ pub async fn run(app: Arc<app::App>, config: MailboxConfig, holder: String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_stays_within_its_bytes_and_takes_at_least_one() {
+        let mb = 1 << 20;
+        assert_eq!(
+            within_budget(vec![(5, 10), (3, 10), (4, 10)], 3),
+            vec![4, 5]
+        );
+        assert_eq!(
+            within_budget(vec![(1, 40 * mb), (2, 20 * mb), (3, 10 * mb)], 0),
+            vec![1, 2]
+        );
+        assert_eq!(within_budget(vec![(7, 500 * mb), (8, 1)], 0), vec![7]);
+        assert!(within_budget(vec![(2, 1)], 2).is_empty());
+    }
 
     #[test]
     fn mailbox_addresses_are_read_and_passwords_kept_out_of_names() {

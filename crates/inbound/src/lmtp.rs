@@ -19,7 +19,7 @@ use smtp_proto::{
 };
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore};
 
 /// Which dialogue the listener speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +54,9 @@ pub struct Limits {
     pub idle: Duration,
     /// Deliveries committed in one batch at most.
     pub batch: usize,
+    /// Bytes of messages held in memory at once over all sessions (each is held until it is
+    /// stored); a message that would pass it is answered `452`, and its sender tries again later.
+    pub max_in_flight: usize,
 }
 
 impl Default for Limits {
@@ -65,6 +68,7 @@ impl Default for Limits {
             max_connections: 200,
             idle: Duration::from_secs(300),
             batch: 256,
+            max_in_flight: 1 << 30,
         }
     }
 }
@@ -100,7 +104,21 @@ async fn committer(app: Arc<app::App>, mut queue: mpsc::Receiver<Pending>, batch
             .into_iter()
             .map(|pending| (pending.delivery, pending.answer))
             .unzip();
-        match app.deliver(deliveries).await {
+        // A panic in the store is answered like any failure (451, the server retries), and the
+        // committer goes on with the next batch.
+        let Ok(delivered) =
+            futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(app.deliver(deliveries)))
+                .await
+        else {
+            tracing::error!(
+                "storing delivered mail failed unexpectedly; the mail server will retry"
+            );
+            for answer in answers {
+                let _ = answer.send(Err("storing failed unexpectedly".into()));
+            }
+            continue;
+        };
+        match delivered {
             Ok(outcomes) if outcomes.len() == answers.len() => {
                 for (answer, outcome) in answers.into_iter().zip(outcomes) {
                     // The session may have gone; its message is stored all the same.
@@ -129,6 +147,7 @@ pub async fn serve(app: Arc<app::App>, listener: TcpListener, config: ListenerCo
     let (queue, receiver) = mpsc::channel(config.limits.batch * 4);
     tokio::spawn(committer(app.clone(), receiver, config.limits.batch));
     let connections = Arc::new(Semaphore::new(config.limits.max_connections));
+    let budget = budget_of(&config.limits);
     let config = Arc::new(config);
     loop {
         let (stream, peer) = match listener.accept().await {
@@ -142,6 +161,7 @@ pub async fn serve(app: Arc<app::App>, listener: TcpListener, config: ListenerCo
         let queue = queue.clone();
         let config = config.clone();
         let app = app.clone();
+        let budget = budget.clone();
         let permit = connections.clone().try_acquire_owned();
         tokio::spawn(async move {
             let Ok(_permit) = permit else {
@@ -151,7 +171,7 @@ pub async fn serve(app: Arc<app::App>, listener: TcpListener, config: ListenerCo
                     .await;
                 return;
             };
-            if let Err(error) = session(&app, stream, peer, &config, &queue).await {
+            if let Err(error) = session(&app, stream, peer, &config, &queue, &budget).await {
                 tracing::debug!(%error, %peer, "mail session ended");
             }
         });
@@ -208,17 +228,27 @@ async fn read_line<R: AsyncBufRead + Unpin>(reader: &mut R, max: usize) -> std::
     }
 }
 
-/// The message's data, or that it was too large (read to its end all the same).
+/// The message's data (with its share of the memory budget), or that it was too large or the
+/// budget spent (read to its end all the same).
 enum Data {
-    Message(Vec<u8>),
+    Message(Vec<u8>, Option<OwnedSemaphorePermit>),
     TooLarge,
+    NoRoom,
     Closed,
+}
+
+/// The memory budget of the messages in sessions, counted in KiB.
+fn budget_of(limits: &Limits) -> Arc<Semaphore> {
+    Arc::new(Semaphore::new(
+        (limits.max_in_flight / 1024).clamp(1, Semaphore::MAX_PERMITS),
+    ))
 }
 
 async fn read_data<R: AsyncBufRead + Unpin>(
     reader: &mut R,
     max: usize,
     idle: Duration,
+    budget: &Arc<Semaphore>,
 ) -> std::io::Result<Data> {
     let mut receiver = DataReceiver::new();
     // The data begins after the DATA line's CRLF: a first line "." ends it, ".." is unstuffed.
@@ -226,6 +256,8 @@ async fn read_data<R: AsyncBufRead + Unpin>(
     receiver.ingest(&mut b"\r\n".iter(), &mut scratch);
     let mut message = Vec::new();
     let mut too_large = false;
+    let mut no_room = false;
+    let mut held: Option<OwnedSemaphorePermit> = None;
     loop {
         let buffer = match tokio::time::timeout(idle, reader.fill_buf()).await {
             Ok(read) => read?,
@@ -242,11 +274,34 @@ async fn read_data<R: AsyncBufRead + Unpin>(
             too_large = true;
             message.clear();
         }
+        // The budget is taken as the message grows, never waited for: sessions waiting on each
+        // other's shares could wait for ever.
+        let need = message.len() / 1024 + 1;
+        let have = held.as_ref().map_or(0, OwnedSemaphorePermit::num_permits);
+        if !too_large && !no_room && need > have {
+            let more = u32::try_from(need - have).unwrap_or(u32::MAX);
+            match budget.clone().try_acquire_many_owned(more) {
+                Ok(permit) => match &mut held {
+                    Some(held) => held.merge(permit),
+                    None => held = Some(permit),
+                },
+                Err(_) => {
+                    no_room = true;
+                    held = None;
+                    message = Vec::new();
+                }
+            }
+        }
+        if no_room {
+            message.clear();
+        }
         if done {
             return Ok(if too_large {
                 Data::TooLarge
+            } else if no_room {
+                Data::NoRoom
             } else {
-                Data::Message(message)
+                Data::Message(message, held)
             });
         }
     }
@@ -264,6 +319,7 @@ async fn session(
     peer: std::net::SocketAddr,
     config: &ListenerConfig,
     queue: &mpsc::Sender<Pending>,
+    budget: &Arc<Semaphore>,
 ) -> std::io::Result<()> {
     let _ = stream.set_nodelay(true);
     let (read, mut writer) = stream.into_split();
@@ -387,13 +443,18 @@ async fn session(
                 }
                 reply(&mut writer, "354 End data with <CR><LF>.<CR><LF>").await?;
                 writer.flush().await?;
-                let answer = match read_data(&mut reader, limits.max_message, limits.idle).await? {
+                let data = read_data(&mut reader, limits.max_message, limits.idle, budget).await?;
+                let answer = match data {
                     Data::Closed => return Ok(()),
+                    Data::NoRoom => {
+                        tracing::warn!(%peer, "mail in progress fills the memory budget: a message is deferred");
+                        "452 4.3.1 Too much mail in progress; try again later".to_string()
+                    }
                     Data::TooLarge => format!(
                         "552 5.3.4 Message too large: the limit is {} bytes",
                         limits.max_message
                     ),
-                    Data::Message(bytes) => {
+                    Data::Message(bytes, _held) => {
                         let (answer, outcome) = oneshot::channel();
                         // Checked here, in the session: sessions check their senders side by side.
                         let evidence = app::mailroom::auth::Evidence {
@@ -495,19 +556,38 @@ mod tests {
     #[tokio::test]
     async fn data_is_unstuffed_and_its_size_limited() {
         let mut reader = BufReader::new(&b"..dot\r\nline\r\n.\r\nQUIT\r\n"[..]);
-        let data = read_data(&mut reader, 100, Duration::from_secs(1))
+        let budget = Arc::new(Semaphore::new(1024));
+        let data = read_data(&mut reader, 100, Duration::from_secs(1), &budget)
             .await
             .expect("in memory");
-        assert!(matches!(data, Data::Message(m) if m == b".dot\r\nline\r\n"));
+        assert!(matches!(&data, Data::Message(m, Some(_)) if m == b".dot\r\nline\r\n"));
+        assert_eq!(budget.available_permits(), 1023, "its share is held");
+        drop(data);
+        assert_eq!(budget.available_permits(), 1024, "and given back");
         let mut rest = String::new();
         tokio::io::AsyncReadExt::read_to_string(&mut reader, &mut rest)
             .await
             .expect("rest");
         assert_eq!(rest, "QUIT\r\n");
         let mut reader = BufReader::new(&b"0123456789\r\n.\r\n"[..]);
-        let data = read_data(&mut reader, 5, Duration::from_secs(1))
+        let data = read_data(&mut reader, 5, Duration::from_secs(1), &budget)
             .await
             .expect("in memory");
         assert!(matches!(data, Data::TooLarge));
+        // 3 KiB with 2 KiB of room: deferred, read to its end, and the room is still there.
+        let mut big = vec![b'x'; 3 * 1024];
+        big.extend_from_slice(b"\r\n.\r\nQUIT\r\n");
+        let small = Arc::new(Semaphore::new(2));
+        let mut reader = BufReader::new(&big[..]);
+        let data = read_data(&mut reader, 1 << 20, Duration::from_secs(1), &small)
+            .await
+            .expect("in memory");
+        assert!(matches!(data, Data::NoRoom));
+        assert_eq!(small.available_permits(), 2);
+        let mut rest = String::new();
+        tokio::io::AsyncReadExt::read_to_string(&mut reader, &mut rest)
+            .await
+            .expect("rest");
+        assert_eq!(rest, "QUIT\r\n");
     }
 }

@@ -232,7 +232,14 @@ pub(crate) async fn place(
             reason: format!("{reason}; release it only if you know the sender wrote it"),
         });
     }
-    if let (Some(live), Placement::Existing { case, .. }) = (&mode.live, &placement) {
+    let mut linked_by = None;
+    if let (
+        Some(live),
+        Placement::Existing {
+            case, matched_by, ..
+        },
+    ) = (&mode.live, &placement)
+    {
         if mail.auto_submitted.is_none() && !sender_is_staff {
             let (status, changed_at) = tx.case_status(*case).await?;
             match case::status::on_partner_mail(
@@ -243,6 +250,7 @@ pub(crate) async fn place(
             ) {
                 MailEffect::NewLinkedCase => {
                     effect = LiveEffect::NewLinked(*case);
+                    linked_by = Some(*matched_by);
                     placement = Placement::NewCase;
                 }
                 MailEffect::Move(to) => status_before = Some((status, to)),
@@ -281,30 +289,18 @@ pub(crate) async fn place(
             new_token_alias,
         } => {
             if mode.apply_guard && !export {
-                let facts = tx.guard_facts(case).await?;
-                let participants: Vec<Address> = facts
-                    .participants
-                    .iter()
-                    .filter_map(|a| a.parse().ok())
-                    .collect();
-                let refused = authors.iter().find_map(|(author, facts_of_author)| {
-                    let context = GuardContext {
-                        participants: &participants,
-                        case_org_domains: &facts.org_domains,
-                        staff_domains: &staff_domains,
-                        sender_is_staff_member: facts_of_author.is_staff_member,
-                        intake_addresses: &config.intake_addresses,
-                    };
-                    guard::check(author.as_ref(), &context).err()
-                });
-                if let Some(refusal) = refused {
-                    let number = tx.case_number(case).await?;
-                    return Ok(Placed::Refused {
-                        code: refusal_code(&refusal),
-                        reason: format!(
-                            "the message names case {number} (by {matched_by}) but {several}{refusal}; attach it to the case if the sender belongs, or leave it"
-                        ),
-                    });
+                if let Some(refused) = guard_existing(
+                    tx,
+                    config,
+                    case,
+                    matched_by,
+                    &authors,
+                    &staff_domains,
+                    &several,
+                )
+                .await?
+                {
+                    return Ok(refused);
                 }
             }
             for alias in new_number_alias
@@ -325,6 +321,25 @@ pub(crate) async fn place(
             )
         }
         placement @ (Placement::Adopt { .. } | Placement::NewCase) => {
+            // A reply to a case resolved long ago opens a new one in its name: only those the
+            // old case's guard lets in may do that.
+            if let (LiveEffect::NewLinked(old), Some(matched_by), true) =
+                (&effect, linked_by, mode.apply_guard)
+            {
+                if let Some(refused) = guard_existing(
+                    tx,
+                    config,
+                    *old,
+                    matched_by,
+                    &authors,
+                    &staff_domains,
+                    &several,
+                )
+                .await?
+                {
+                    return Ok(refused);
+                }
+            }
             if mode.apply_guard && !export {
                 let refused = authors.iter().find_map(|(author, facts_of_author)| {
                     let standing = SenderStanding {
@@ -593,6 +608,45 @@ pub(crate) async fn place(
         staff,
         effect,
     })
+}
+
+/// The takeover guard for mail onto an existing case: every author must be allowed there.
+/// `Some` is the refusal to quarantine with.
+async fn guard_existing(
+    tx: &mut IngestTx<'_>,
+    config: &IntakeConfig,
+    case: i64,
+    matched_by: MatchedBy,
+    authors: &[(Option<Address>, SenderFacts)],
+    staff_domains: &[String],
+    several: &str,
+) -> Result<Option<Placed>, store::Error> {
+    let facts = tx.guard_facts(case).await?;
+    let participants: Vec<Address> = facts
+        .participants
+        .iter()
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let refused = authors.iter().find_map(|(author, facts_of_author)| {
+        let context = GuardContext {
+            participants: &participants,
+            case_org_domains: &facts.org_domains,
+            staff_domains,
+            sender_is_staff_member: facts_of_author.is_staff_member,
+            intake_addresses: &config.intake_addresses,
+        };
+        guard::check(author.as_ref(), &context).err()
+    });
+    let Some(refusal) = refused else {
+        return Ok(None);
+    };
+    let number = tx.case_number(case).await?;
+    Ok(Some(Placed::Refused {
+        code: refusal_code(&refusal),
+        reason: format!(
+            "the message names case {number} (by {matched_by}) but {several}{refusal}; attach it to the case if the sender belongs, or leave it"
+        ),
+    }))
 }
 
 fn tx_staff_domain(staff_domains: &[String], sender: &Address) -> bool {

@@ -20,8 +20,9 @@ use store::Store;
 pub use store::jobs::{JobState, NewJob};
 
 /// How long a claimed job is leased to its runner (microseconds): a runner that dies holds its
-/// job this long at most. A handler that may run longer keeps its own guard against a second
-/// runner (the SLA sweep its lease, a send its outbox row's lease).
+/// job this long at most. The lease is renewed while the job runs; a handler still keeps its own
+/// guard against a second runner where a double run would matter (the SLA sweep its lease, a send
+/// its outbox row's lease), since a runner that stalls past its lease is taken over.
 pub const LEASE_MICROS: i64 = 60 * 1_000_000;
 
 /// The first retry's wait (microseconds); each later one doubles, up to [`MAX_BACKOFF_MICROS`].
@@ -72,6 +73,7 @@ pub struct Runner {
     holder: String,
     handlers: BTreeMap<String, Handler>,
     concurrency: usize,
+    lease_micros: i64,
 }
 
 impl Runner {
@@ -82,7 +84,15 @@ impl Runner {
             holder: holder.into(),
             handlers: BTreeMap::new(),
             concurrency: 1,
+            lease_micros: LEASE_MICROS,
         }
+    }
+
+    /// Leases jobs for this long (microseconds) instead of [`LEASE_MICROS`]; renewed every third
+    /// of it while a job runs.
+    pub fn with_lease(mut self, micros: i64) -> Runner {
+        self.lease_micros = micros.max(3_000);
+        self
     }
 
     /// Adds the handler of a kind of job.
@@ -122,14 +132,14 @@ impl Runner {
                 let at = clock();
                 match self
                     .store
-                    .claim_jobs(&kinds, &self.holder, at, at + LEASE_MICROS, 1)
+                    .claim_jobs(&kinds, &self.holder, at, at + self.lease_micros, 1)
                     .await?
                     .pop()
                 {
                     Some(job) => {
                         claimed += 1;
                         let runner = self.clone();
-                        running.spawn(async move { runner.run_one(job, now).await });
+                        running.spawn(async move { runner.run_one(job, now, at).await });
                     }
                     None => exhausted = true,
                 }
@@ -160,14 +170,40 @@ impl Runner {
         Ok(report)
     }
 
-    /// Runs one claimed job; `now` is the round's (retries wait from it, as the caller's clock says).
-    async fn run_one(&self, job: JobRecord, now: i64) -> Result<Ran, store::Error> {
+    /// Runs one claimed job; `now` is the round's (retries wait from it, as the caller's clock
+    /// says), `claimed_at` the moment its lease began on that clock.
+    async fn run_one(
+        &self,
+        job: JobRecord,
+        now: i64,
+        claimed_at: i64,
+    ) -> Result<Ran, store::Error> {
         let Some(handler) = self.handlers.get(&job.kind) else {
             return Ok(Ran::Skipped);
         };
         let (id, name, attempts, max_attempts) =
             (job.id, job.name.clone(), job.attempts, job.max_attempts);
-        let (ran, kept) = match handler(job).await {
+        // The lease is renewed while the job runs, so a long job stays this runner's; one whose
+        // lease was taken over (this runner stalled past it) stops: another runs it now.
+        let started = std::time::Instant::now();
+        let renew_every =
+            std::time::Duration::from_micros(u64::try_from(self.lease_micros / 3).unwrap_or(1));
+        let work = handler(job);
+        tokio::pin!(work);
+        let result = loop {
+            tokio::select! {
+                result = &mut work => break result,
+                () = tokio::time::sleep(renew_every) => {
+                    let elapsed = i64::try_from(started.elapsed().as_micros()).unwrap_or(0);
+                    let until = claimed_at + elapsed + self.lease_micros;
+                    if !self.store.renew_job(id, &self.holder, until).await? {
+                        tracing::warn!(job = %name, "the job's lease was taken over: it stops here");
+                        return Ok(Ran::Lost);
+                    }
+                }
+            }
+        };
+        let (ran, kept) = match result {
             Ok(()) => (
                 Ran::Done,
                 self.store.finish_job(id, &self.holder, now).await?,

@@ -170,6 +170,19 @@ impl Store {
         Ok(jobs)
     }
 
+    /// Extends the lease of a job `holder` runs; `false` when it no longer holds it.
+    pub async fn renew_job(&self, id: i64, holder: &str, lease_until: i64) -> Result<bool> {
+        let renewed = sqlx::query(
+            "UPDATE jobs SET lease_until = $3 WHERE id = $1 AND lease_holder = $2 AND state = 'running'",
+        )
+        .bind(id)
+        .bind(holder)
+        .bind(lease_until)
+        .execute(&self.pool)
+        .await?;
+        Ok(renewed.rows_affected() == 1)
+    }
+
     /// Marks a claimed job done; `false` when `holder` no longer holds it (its lease expired and
     /// another runner took it).
     pub async fn finish_job(&self, id: i64, holder: &str, now: i64) -> Result<bool> {

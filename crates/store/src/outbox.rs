@@ -226,17 +226,20 @@ impl Store {
     }
 
     /// Extends a sending row's lease (its sender is still at work); `false` when the row is no
-    /// longer this sender's to send.
-    pub async fn outbox_renew(&self, id: i64, lease_until: i64) -> Result<bool> {
-        Ok(
-            sqlx::query("UPDATE outbox SET lease_until = $2 WHERE id = $1 AND state = 'sending'")
-                .bind(id)
-                .bind(lease_until)
-                .execute(&self.pool)
-                .await?
-                .rows_affected()
-                == 1,
+    /// longer this sender's to send. `attempt` is the row's attempt count `outbox_take` returned:
+    /// the sender's fencing token, so that a sender whose lease ran out and was taken over can
+    /// record nothing.
+    pub async fn outbox_renew(&self, id: i64, attempt: i64, lease_until: i64) -> Result<bool> {
+        Ok(sqlx::query(
+            "UPDATE outbox SET lease_until = $3 WHERE id = $1 AND attempts = $2 AND state = 'sending'",
         )
+        .bind(id)
+        .bind(attempt)
+        .bind(lease_until)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1)
     }
 
     /// Records the Message-ID a message carries (read from its raw bytes), once.
@@ -249,45 +252,95 @@ impl Store {
         Ok(())
     }
 
-    /// The server took the message.
-    pub async fn outbox_sent(&self, id: i64, response: &str, now: i64) -> Result<()> {
-        sqlx::query(
-            "UPDATE outbox SET lease_until = NULL, state = 'sent', sent_at = $2, response = $3, last_error = NULL \
-             WHERE id = $1 AND state = 'sending'",
+    /// The server took the message (`attempt`: the sender's token, as for `outbox_renew`);
+    /// `false` when the row was no longer this sender's.
+    pub async fn outbox_sent(
+        &self,
+        id: i64,
+        attempt: i64,
+        response: &str,
+        now: i64,
+    ) -> Result<bool> {
+        Ok(sqlx::query(
+            "UPDATE outbox SET lease_until = NULL, state = 'sent', sent_at = $3, response = $4, last_error = NULL \
+             WHERE id = $1 AND attempts = $2 AND state = 'sending'",
         )
         .bind(id)
+        .bind(attempt)
         .bind(now)
         .bind(response)
         .execute(&self.pool)
-        .await?;
-        Ok(())
+        .await?
+        .rows_affected()
+            == 1)
     }
 
     /// A temporary failure: queued again, to be tried at `retry_at`.
-    pub async fn outbox_deferred(&self, id: i64, error: &str, retry_at: i64) -> Result<()> {
-        sqlx::query(
-            "UPDATE outbox SET lease_until = NULL, state = 'queued', last_error = $2, next_attempt_at = $3 \
-             WHERE id = $1 AND state = 'sending'",
+    pub async fn outbox_deferred(
+        &self,
+        id: i64,
+        attempt: i64,
+        error: &str,
+        retry_at: i64,
+    ) -> Result<bool> {
+        Ok(sqlx::query(
+            "UPDATE outbox SET lease_until = NULL, state = 'queued', last_error = $3, next_attempt_at = $4 \
+             WHERE id = $1 AND attempts = $2 AND state = 'sending'",
         )
         .bind(id)
+        .bind(attempt)
         .bind(error)
         .bind(retry_at)
         .execute(&self.pool)
-        .await?;
-        Ok(())
+        .await?
+        .rows_affected()
+            == 1)
     }
 
-    /// Given up on: refused by the server, out of attempts, or bounced (`recipient` named).
-    /// A bounce can come after the message was sent; the row is failed whatever its state.
+    /// Given up on by its sender: refused by the server, or out of attempts. `attempt: None`
+    /// (the send job gave up): failed if it waits, or was left `sending` by a sender whose lease
+    /// ran out; one a live sender holds is that sender's to record.
     pub async fn outbox_failed(
         &self,
         id: i64,
+        attempt: Option<i64>,
         error: &str,
-        recipient: Option<&str>,
+        now: i64,
+    ) -> Result<bool> {
+        // Without a sender's token the attempt value cannot match (attempts are never negative).
+        let (fence, token) = match attempt {
+            Some(attempt) => ("attempts = $4 AND state = 'sending'", attempt),
+            None => (
+                "attempts <> $4 AND (state = 'queued' OR (state = 'sending' AND \
+                 (lease_until IS NULL OR lease_until < $3)))",
+                -1,
+            ),
+        };
+        Ok(sqlx::query(&format!(
+            "UPDATE outbox SET lease_until = NULL, state = 'failed', last_error = $2, next_attempt_at = $3 \
+             WHERE id = $1 AND {fence}"
+        ))
+        .bind(id)
+        .bind(error)
+        .bind(now)
+        .bind(token)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1)
+    }
+
+    /// A bounce names the row's `recipient`: failed, whatever its state (a bounce comes after the
+    /// message was sent).
+    pub async fn outbox_bounced(
+        &self,
+        id: i64,
+        error: &str,
+        recipient: &str,
         now: i64,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE outbox SET lease_until = NULL, state = 'failed', last_error = $2, failed_recipient = COALESCE($3, failed_recipient), \
+            "UPDATE outbox SET lease_until = NULL, state = 'failed', last_error = $2, failed_recipient = $3, \
              next_attempt_at = $4 WHERE id = $1",
         )
         .bind(id)

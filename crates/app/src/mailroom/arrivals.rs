@@ -126,7 +126,7 @@ impl App {
                     .any(|r| r.eq_ignore_ascii_case(address))
             }) {
                 self.store
-                    .outbox_failed(row.id, &format!("bounced: {reason}"), Some(address), now)
+                    .outbox_bounced(row.id, &format!("bounced: {reason}"), address, now)
                     .await?;
             }
             tracing::info!(%address, %reason, "a message Casebook sent bounced");

@@ -188,35 +188,70 @@ fn received_hops(raw: &[u8]) -> Vec<(Option<IpAddr>, Option<String>)> {
             let after_from = value
                 .strip_prefix("from ")
                 .or_else(|| value.split_once(" from ").map(|(_, rest)| rest));
-            let helo = after_from
-                .and_then(|rest| rest.split_whitespace().next())
-                .map(|helo| helo.trim_matches(['(', ')', '[', ']', ';']).to_string());
-            // The client's address is the first bracketed literal in the from clause.
             let from_clause = after_from
                 .map(|rest| rest.split(" by ").next().unwrap_or(rest))
                 .unwrap_or("");
-            let ip = from_clause
-                .split('[')
-                .skip(1)
-                .filter_map(|piece| piece.split(']').next())
-                .find_map(|literal| literal.trim_start_matches("IPv6:").parse::<IpAddr>().ok());
-            (ip, helo)
+            received_client(from_clause)
         })
         .collect()
 }
 
-/// The results our own authserv-id's Authentication-Results header gives, if there is one.
+/// The client a Received line's from clause names, as the receiving server saw it.
+///
+/// The first word is the client's own HELO name in Postfix's and Sendmail's form
+/// (`from helo (rdns [ip])`) and the reverse name or address in Exim's (`from rdns ([ip]
+/// helo=helo)`, `from [ip] (helo=helo)`): what the client chose never gives the address. The
+/// address is the literal the server wrote in the comment, not after `helo=`; only when the comment
+/// holds none is a literal first word the address (Exim without a reverse name).
+fn received_client(from_clause: &str) -> (Option<IpAddr>, Option<String>) {
+    let literal = |text: &str| -> Option<IpAddr> {
+        let inner = text.strip_prefix('[')?.split(']').next()?;
+        inner.trim_start_matches("IPv6:").parse().ok()
+    };
+    let first = from_clause.split_whitespace().next().unwrap_or("");
+    let comment = from_clause
+        .split_once('(')
+        .map(|(_, rest)| rest.rsplit_once(')').map_or(rest, |(inside, _)| inside))
+        .unwrap_or("");
+    let mut helo = None;
+    let mut ip = None;
+    for word in comment.split_whitespace() {
+        let word = word.trim_matches(['(', ')', ';']);
+        if let Some(name) = word
+            .strip_prefix("helo=")
+            .or_else(|| word.strip_prefix("HELO="))
+        {
+            helo = Some(name.to_string());
+        } else if ip.is_none() {
+            ip = literal(word);
+        }
+    }
+    if ip.is_none() && helo.is_some() {
+        ip = literal(first);
+    }
+    let helo = helo.or_else(|| {
+        Some(first.trim_matches(['(', ')', '[', ']', ';']).to_string()).filter(|h| !h.is_empty())
+    });
+    (ip, helo)
+}
+
+/// The results of the topmost Authentication-Results header, when it is our own authserv-id's:
+/// our server adds its header above everything the message brought (and removes any with its id,
+/// RFC 8601 section 5), so a header of ours further down was written by someone else.
 fn our_results(raw: &[u8], authserv_id: &str) -> Option<Verdict> {
     let message = mail_parser::MessageParser::default().parse_headers(raw)?;
     let header = message
         .header_values("Authentication-Results")
-        .filter_map(|value| value.as_text())
-        .find(|text| {
-            text.split(';')
-                .next()
-                .is_some_and(|id| id.trim().eq_ignore_ascii_case(authserv_id))
-        })?
+        .find_map(|value| value.as_text())?
         .to_string();
+    let ours = header.split(';').next().is_some_and(|id| {
+        id.split_whitespace()
+            .next()
+            .is_some_and(|id| id.eq_ignore_ascii_case(authserv_id))
+    });
+    if !ours {
+        return None;
+    }
     let mut verdict = Verdict {
         source: "authentication_results".into(),
         ..Verdict::default()
@@ -293,7 +328,8 @@ fn our_results(raw: &[u8], authserv_id: &str) -> Option<Verdict> {
 
 impl crate::App {
     /// Checks the sender of one live message. `evidence`: the LMTP/SMTP session's; `None` for
-    /// mail fetched from a mailbox. `None` back: no check was possible (turned off, no resolver).
+    /// mail fetched from a mailbox. `None` back: checks are turned off. When a check cannot run (no
+    /// resolver, a message `mail-auth` cannot read), its result says so and nothing is believed.
     pub async fn verify_sender(&self, raw: &[u8], evidence: Option<&Evidence>) -> Option<Verdict> {
         if !self.sender_auth.enabled {
             return None;
@@ -325,11 +361,6 @@ async fn verify(
     evidence: Option<&Evidence>,
 ) -> Option<Verdict> {
     {
-        if let Some(id) = &settings.authserv_id {
-            if let Some(verdict) = our_results(raw, id) {
-                return Some(verdict);
-            }
-        }
         let trusted = |ip: Option<IpAddr>| {
             ip.is_some_and(|ip| {
                 settings
@@ -338,6 +369,15 @@ async fn verify(
                     .any(|range| range.contains(ip))
             })
         };
+        // Our servers' header is believed when one of them handed the message over: over IMAP the
+        // mailbox server is ours; over LMTP/SMTP only a trusted relay's session counts, since
+        // anyone else can write any header.
+        let handed_by_ours = evidence.is_none_or(|evidence| trusted(Some(evidence.client_ip)));
+        if let (Some(id), true) = (&settings.authserv_id, handed_by_ours) {
+            if let Some(verdict) = our_results(raw, id) {
+                return Some(verdict);
+            }
+        }
         let hops = received_hops(raw);
         let mut hop = hops.iter();
         // The first hop: the session's client, or (IMAP) whoever handed it to the mailbox server.
@@ -387,8 +427,18 @@ async fn verify(
         if trusted_only {
             return Some(verdict);
         }
-        let authenticator = authenticator?;
-        let message = AuthenticatedMessage::parse(raw)?;
+        // Checks that cannot run fail closed: a claim to a staff address is then not believed.
+        let Some(authenticator) = authenticator else {
+            verdict.spf = Check::TempError;
+            verdict.dkim = Check::TempError;
+            verdict.dmarc = Check::TempError;
+            return Some(verdict);
+        };
+        let Some(message) = AuthenticatedMessage::parse(raw) else {
+            verdict.dkim = Check::PermError;
+            verdict.dmarc = Check::PermError;
+            return Some(verdict);
+        };
         let helo = helo.unwrap_or_default();
         let spf = match ip {
             Some(ip) => {
@@ -486,8 +536,27 @@ mod tests {
     }
 
     #[test]
-    fn only_our_authserv_id_counts() {
-        let raw = b"Authentication-Results: evil.example; dmarc=pass header.from=cmgos.example\r\nAuthentication-Results: mx.cmgos.example; spf=fail smtp.mailfrom=x@cmgos.example; dkim=none; dmarc=fail policy.dmarc=reject header.from=cmgos.example\r\nFrom: boss@cmgos.example\r\n\r\nbody";
+    fn a_client_chosen_helo_never_gives_the_address() {
+        // Postfix: `from HELO (RDNS [IP])`; the client said `EHLO [10.0.0.1]` to look trusted.
+        let (ip, helo) = received_client("[10.0.0.1] (unknown [203.0.113.9])");
+        assert_eq!(ip, Some("203.0.113.9".parse().expect("ip")));
+        assert_eq!(helo.as_deref(), Some("10.0.0.1"));
+        // Exim with a reverse name, and without one.
+        let (ip, helo) = received_client("mx.acer.example ([198.51.100.7] helo=[10.0.0.1])");
+        assert_eq!(ip, Some("198.51.100.7".parse().expect("ip")));
+        assert_eq!(helo.as_deref(), Some("[10.0.0.1]"));
+        let (ip, _) = received_client("[198.51.100.8] (helo=[10.0.0.1])");
+        assert_eq!(ip, Some("198.51.100.8".parse().expect("ip")));
+        // IPv6, and a hop that names no address at all.
+        let (ip, _) = received_client("mx.example (mx.example [IPv6:2001:db8::25])");
+        assert_eq!(ip, Some("2001:db8::25".parse().expect("ip")));
+        assert_eq!(received_client("[10.0.0.1]").0, None);
+        assert_eq!(received_client("").0, None);
+    }
+
+    #[test]
+    fn only_our_authserv_id_on_top_counts() {
+        let raw = b"Authentication-Results: mx.cmgos.example; spf=fail smtp.mailfrom=x@cmgos.example; dkim=none; dmarc=fail policy.dmarc=reject header.from=cmgos.example\r\nAuthentication-Results: evil.example; dmarc=pass header.from=cmgos.example\r\nFrom: boss@cmgos.example\r\n\r\nbody";
         let verdict = our_results(raw, "mx.cmgos.example").expect("our header");
         assert_eq!(verdict.dmarc, Check::Fail);
         assert_eq!(verdict.dmarc_policy.as_deref(), Some("reject"));
@@ -496,5 +565,65 @@ mod tests {
         let signed = b"Authentication-Results: mx.cmgos.example; dkim=pass header.d=cmgos.example; dmarc=pass\r\nFrom: boss@cmgos.example\r\n\r\nbody";
         let verdict = our_results(signed, "mx.cmgos.example").expect("our header");
         assert!(verdict.dkim_aligned);
+        // A header with our id below another server's was written by whoever sent the message.
+        let planted = b"Authentication-Results: mx.acer.example; dkim=none\r\nAuthentication-Results: mx.cmgos.example; dkim=pass header.d=cmgos.example; dmarc=pass\r\nFrom: boss@cmgos.example\r\n\r\nbody";
+        assert!(our_results(planted, "mx.cmgos.example").is_none());
+    }
+
+    fn settings(trusted: &[&str]) -> SenderAuthSettings {
+        SenderAuthSettings {
+            enabled: true,
+            dns_server: None,
+            trusted_relays: trusted
+                .iter()
+                .map(|r| IpRange::parse(r).expect("range"))
+                .collect(),
+            authserv_id: Some("mx.cmgos.example".into()),
+            hostname: "casebook.example".into(),
+        }
+    }
+
+    fn evidence(ip: &str) -> Evidence {
+        Evidence {
+            client_ip: ip.parse().expect("ip"),
+            helo: "client.example".into(),
+            mail_from: "boss@cmgos.example".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_planted_header_or_helo_earns_no_trust() {
+        let settings = settings(&["10.0.0.0/8"]);
+        // Straight from an outside client: our id's header is not believed, and with no resolver
+        // every check is a temporary error, so a staff claim fails.
+        let raw = b"Authentication-Results: mx.cmgos.example; dkim=pass header.d=cmgos.example; dmarc=pass\r\nFrom: boss@cmgos.example\r\n\r\nbody";
+        let verdict = verify(&settings, None, raw, Some(&evidence("203.0.113.9")))
+            .await
+            .expect("a verdict");
+        assert_eq!(verdict.source, "session");
+        assert_eq!(verdict.dkim, Check::TempError);
+        assert!(!verdict.trusted_relays_only);
+        assert!(matches!(
+            case::auth::judge(Some(&verdict), true),
+            case::auth::Standing::Failed { .. }
+        ));
+        // Handed over by our relay: its header is believed.
+        let verdict = verify(&settings, None, raw, Some(&evidence("10.1.2.3")))
+            .await
+            .expect("a verdict");
+        assert_eq!(verdict.source, "authentication_results");
+        // Our relay received it from a client that said `EHLO [10.0.0.1]`: the address our relay
+        // wrote is the outside one, so the chain of trust stops there.
+        let raw = b"Received: from [10.0.0.1] (unknown [203.0.113.9])\r\n\tby relay.cmgos.example with ESMTP; Mon, 9 Nov 2026 10:00:00 +0800\r\nFrom: boss@cmgos.example\r\n\r\nbody";
+        let verdict = verify(&settings, None, raw, Some(&evidence("10.1.2.3")))
+            .await
+            .expect("a verdict");
+        assert!(!verdict.trusted_relays_only);
+        assert_eq!(verdict.client_ip.as_deref(), Some("203.0.113.9"));
+        let inside = b"Received: from laptop.cmgos.example (laptop.cmgos.example [10.0.0.5])\r\n\tby relay.cmgos.example with ESMTP; Mon, 9 Nov 2026 10:00:00 +0800\r\nFrom: boss@cmgos.example\r\n\r\nbody";
+        let verdict = verify(&settings, None, inside, Some(&evidence("10.1.2.3")))
+            .await
+            .expect("a verdict");
+        assert!(verdict.trusted_relays_only);
     }
 }

@@ -137,6 +137,7 @@ impl App {
             .map_err(store_error)?
         {
             store::outbox::Take::Send(sendable) => *sendable,
+            // Another sender holds it: its result stands, and this job only checks back later.
             store::outbox::Take::Busy => {
                 return Err(jobs::JobError::Retry(
                     "another instance is sending it".into(),
@@ -145,6 +146,8 @@ impl App {
             // Sent, failed or gone: a job run twice does nothing the second time.
             store::outbox::Take::Done => return Ok(()),
         };
+        // The attempt count the take wrote is this sender's token: every later write checks it.
+        let token = sendable.record.attempts;
         let (message_id, from) = outbound::headers_of(&sendable.raw);
         if let (None, Some(message_id)) = (&sendable.record.message_id, &message_id) {
             self.store
@@ -166,7 +169,7 @@ impl App {
             .collect();
         if recipients.is_empty() {
             self.store
-                .outbox_failed(id, "every recipient's mail bounces", None, now)
+                .outbox_failed(id, Some(token), "every recipient's mail bounces", now)
                 .await
                 .map_err(store_error)?;
             return Ok(());
@@ -179,7 +182,8 @@ impl App {
             .map(ToString::to_string)
             .or(from);
         // The row's lease is renewed while the server takes its time; a sender that dies stops
-        // renewing, and another sends the message again once the lease has run out.
+        // renewing, and another sends the message again once the lease has run out. A sender
+        // that finds its lease taken over stops sending: the other's send is the one that counts.
         let send = sender.send(return_path.as_deref(), &recipients, &sendable.raw);
         tokio::pin!(send);
         let result = loop {
@@ -187,43 +191,56 @@ impl App {
                 result = &mut send => break result,
                 () = tokio::time::sleep(std::time::Duration::from_micros(SEND_LEASE_MICROS as u64 / 3)) => {
                     let until = self.now().timestamp_micros() + SEND_LEASE_MICROS;
-                    self.store.outbox_renew(id, until).await.map_err(store_error)?;
+                    if !self.store.outbox_renew(id, token, until).await.map_err(store_error)? {
+                        tracing::warn!(outbox.id = id, "another sender took the message over: this one stops");
+                        return Ok(());
+                    }
                 }
             }
         };
-        match result {
+        let now = self.now().timestamp_micros();
+        let recorded = match result {
             Ok(response) => {
-                self.store
-                    .outbox_sent(id, &response, self.now().timestamp_micros())
+                let recorded = self
+                    .store
+                    .outbox_sent(id, token, &response, now)
                     .await
                     .map_err(store_error)?;
                 tracing::info!(outbox.id = id, message_id = ?message_id, "message sent");
-                Ok(())
+                recorded
             }
             Err(outbound::SendError::Permanent(error)) => {
                 tracing::warn!(outbox.id = id, %error, "message refused by the mail server");
                 self.store
-                    .outbox_failed(id, &error, None, self.now().timestamp_micros())
+                    .outbox_failed(id, Some(token), &error, now)
                     .await
-                    .map_err(store_error)?;
-                Ok(())
+                    .map_err(store_error)?
             }
             Err(outbound::SendError::Transient(error)) => {
-                let now = self.now().timestamp_micros();
-                if attempt >= max_attempts {
+                let recorded = if attempt >= max_attempts {
                     self.store
-                        .outbox_failed(id, &error, None, now)
+                        .outbox_failed(id, Some(token), &error, now)
                         .await
-                        .map_err(store_error)?;
+                        .map_err(store_error)?
                 } else {
                     self.store
-                        .outbox_deferred(id, &error, now + jobs::backoff(attempt))
+                        .outbox_deferred(id, token, &error, now + jobs::backoff(attempt))
                         .await
-                        .map_err(store_error)?;
+                        .map_err(store_error)?
+                };
+                if recorded {
+                    return Err(jobs::JobError::Retry(error));
                 }
-                Err(jobs::JobError::Retry(error))
+                false
             }
+        };
+        if !recorded {
+            tracing::warn!(
+                outbox.id = id,
+                "the message was taken over while it was sent: the other sender's result stands"
+            );
         }
+        Ok(())
     }
 }
 
@@ -238,8 +255,24 @@ pub(crate) fn outbox_handler(app: Arc<App>, sender: outbound::Sender) -> jobs::H
                 .trim()
                 .parse()
                 .map_err(|_| jobs::JobError::Fatal(format!("outbox id '{}'", job.payload)))?;
-            app.outbox_send(&sender, id, job.attempts, job.max_attempts)
-                .await
+            let result = app
+                .outbox_send(&sender, id, job.attempts, job.max_attempts)
+                .await;
+            // The job's last attempt: a row it leaves unsent would wait for a job that never
+            // comes, so it is failed (and shows in the outbox, where it can be retried).
+            if let (Err(jobs::JobError::Retry(error)), true) =
+                (&result, job.attempts >= job.max_attempts)
+            {
+                let now = app.now().timestamp_micros();
+                if let Err(failure) = app
+                    .store
+                    .outbox_failed(id, None, &format!("gave up: {error}"), now)
+                    .await
+                {
+                    tracing::error!(outbox.id = id, error = %failure, "the message could not be marked failed");
+                }
+            }
+            result
         })
     })
 }

@@ -142,7 +142,61 @@ async fn mail_moves_a_waiting_case_and_reopens_an_archived_one(db: TestDb) {
     );
 }
 
+async fn a_case_resolved_long_ago_opens_a_new_one_only_for_those_it_admits(db: TestDb) {
+    let store = open(&db).await;
+    organizations(&store).await;
+    store
+        .add_org("Dell", &["dell.com".into()], false, 0)
+        .await
+        .unwrap();
+    let opening = mail("xuda@acer.com", "BSOD", Some("r1@acer.com"), "", "x");
+    let (number, _, _) =
+        on_case(&deliver(&store, vec![delivery(opening, &["support@cmgos.com"])]).await[0]);
+    let record = store.find_case(&number).await.unwrap().unwrap();
+    // Resolved at the start of 1970: far beyond any reopening window.
+    store
+        .set_status(
+            record.id,
+            case::Status::New,
+            case::Status::Resolved,
+            None,
+            None,
+            1,
+        )
+        .await
+        .unwrap();
+    // Another customer's contact answering the old thread may not open a case in its name.
+    let outsider = mail(
+        "bob@dell.com",
+        "RE: BSOD",
+        Some("r2@dell.com"),
+        "In-Reply-To: <r1@acer.com>\r\n",
+        "我们也有这个问题",
+    );
+    let outcome = deliver(&store, vec![delivery(outsider, &["support@cmgos.com"])]).await;
+    assert_eq!(crate::quarantined(&outcome[0]).1, "not_a_participant");
+    // The case's own participant opens a new case linked to the old one; the old stays resolved.
+    let again = mail(
+        "xuda@acer.com",
+        "RE: BSOD",
+        Some("r3@acer.com"),
+        "In-Reply-To: <r1@acer.com>\r\n",
+        "又出现了",
+    );
+    let outcome = deliver(&store, vec![delivery(again, &["support@cmgos.com"])]).await;
+    let (new_number, _, new_case) = on_case(&outcome[0]);
+    assert!(new_case);
+    assert_ne!(new_number, number);
+    let linked = store.find_case(&new_number).await.unwrap().unwrap();
+    assert_eq!(linked.split_from.as_deref(), Some(number.as_str()));
+    assert_eq!(
+        store.case_by_id(record.id).await.unwrap().status,
+        case::Status::Resolved
+    );
+}
+
 testkit::backend_tests!(
     a_new_case_and_its_answer_in_one_batch,
-    mail_moves_a_waiting_case_and_reopens_an_archived_one
+    mail_moves_a_waiting_case_and_reopens_an_archived_one,
+    a_case_resolved_long_ago_opens_a_new_one_only_for_those_it_admits
 );

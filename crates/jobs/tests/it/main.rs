@@ -154,7 +154,79 @@ async fn two_runners_never_run_the_same_job_at_once(db: TestDb) {
     assert_eq!(calls.load(Ordering::SeqCst), 40, "each job ran once");
 }
 
+/// A handler that takes `millis` and counts its calls.
+fn slow(millis: u64, calls: Arc<AtomicU32>) -> jobs::Handler {
+    Arc::new(move |_job| {
+        let calls = calls.clone();
+        Box::pin(async move {
+            calls.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+            Ok(())
+        })
+    })
+}
+
+async fn a_job_running_past_its_lease_keeps_it_and_a_taken_lease_stops_it(db: TestDb) {
+    let store = open(&db).await;
+    let calls = Arc::new(AtomicU32::new(0));
+    // Leases of 600 ms, renewed every 200 ms; the job takes 1.5 s.
+    let mut one = Runner::new(store.clone(), "one").with_lease(600_000);
+    let mut two = Runner::new(store.clone(), "two").with_lease(600_000);
+    one.register("long", slow(1_500, calls.clone()));
+    two.register("long", slow(1_500, calls.clone()));
+    store
+        .enqueue_job(
+            &NewJob {
+                name: "long:1",
+                kind: "long",
+                payload: "{}",
+                run_at: 0,
+                max_attempts: 3,
+            },
+            0,
+        )
+        .await
+        .unwrap();
+    let first = tokio::spawn(async move { one.run_due(1, 10).await });
+    // Past the first lease, on the same clock: the renewed lease still holds the job.
+    tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+    let meanwhile = two.run_due(1 + 900_000, 10).await.unwrap();
+    assert_eq!(meanwhile, jobs::RunReport::default(), "nothing to claim");
+    let report = first.await.unwrap().unwrap();
+    assert_eq!(report.done, 1);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+    // A runner whose lease is taken over (its clock says the lease ran out long ago) stops.
+    store
+        .enqueue_job(
+            &NewJob {
+                name: "long:2",
+                kind: "long",
+                payload: "{}",
+                run_at: 0,
+                max_attempts: 3,
+            },
+            0,
+        )
+        .await
+        .unwrap();
+    let mut three = Runner::new(store.clone(), "three").with_lease(600_000);
+    three.register("long", slow(1_500, calls.clone()));
+    let stalled = tokio::spawn(async move { three.run_due(1, 10).await });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let mut four = Runner::new(store.clone(), "four").with_lease(600_000);
+    four.register("long", slow(10, calls.clone()));
+    // Four's clock is a minute on: three's lease has run out there.
+    let took = four.run_due(60_000_000, 10).await.unwrap();
+    assert_eq!(took.done, 1);
+    let stopped = stalled.await.unwrap().unwrap();
+    assert_eq!((stopped.done, stopped.lost), (0, 1));
+    let job = store.job_by_name("long:2").await.unwrap().unwrap();
+    assert_eq!(job.state, JobState::Done);
+}
+
 testkit::backend_tests!(
+    a_job_running_past_its_lease_keeps_it_and_a_taken_lease_stops_it,
     a_failing_job_is_retried_with_backoff_and_then_done,
     a_job_fails_for_good_after_its_last_attempt_or_a_fatal_error,
     two_runners_never_run_the_same_job_at_once,

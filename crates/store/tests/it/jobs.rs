@@ -118,7 +118,89 @@ async fn a_lease_has_one_holder_until_it_expires(db: TestDb) {
         .expect("lease"));
 }
 
+async fn a_sender_taken_over_records_nothing(db: TestDb) {
+    use store::outbox::{OutboxState, Take};
+    let store = open(&db).await;
+    let mail = store::accounts::AccountMail {
+        raw: b"Message-ID: <m1@cmgos.example>\r\nSubject: hi\r\n\r\nbody\r\n".to_vec(),
+        recipients: vec!["xuda@acer.example".into()],
+    };
+    assert!(store
+        .queue_mail(&mail, "notify", None, "notify:1", 10)
+        .await
+        .expect("queue"));
+    let id = store.outbox(None, 10).await.expect("outbox")[0].id;
+    let Take::Send(first) = store.outbox_take(id, 100, 200).await.expect("take") else {
+        panic!("a queued row is taken");
+    };
+    let first = first.record.attempts;
+    assert!(matches!(
+        store.outbox_take(id, 150, 250).await.expect("take"),
+        Take::Busy
+    ));
+    assert!(store.outbox_renew(id, first, 300).await.expect("renew"));
+    // The first sender stalls past its lease; a second takes the row over.
+    let Take::Send(second) = store.outbox_take(id, 301, 400).await.expect("take") else {
+        panic!("a row whose lease ran out is taken again");
+    };
+    let second = second.record.attempts;
+    assert_ne!(first, second);
+    assert!(!store.outbox_renew(id, first, 500).await.expect("renew"));
+    assert!(!store
+        .outbox_deferred(id, first, "timeout", 600)
+        .await
+        .expect("defer"));
+    assert!(!store
+        .outbox_failed(id, Some(first), "refused", 350)
+        .await
+        .expect("fail"));
+    // Nor can the job's give-up fail a row a live sender holds.
+    assert!(!store
+        .outbox_failed(id, None, "gave up", 350)
+        .await
+        .expect("fail"));
+    assert!(store
+        .outbox_sent(id, second, "250 ok", 360)
+        .await
+        .expect("sent"));
+    assert!(!store
+        .outbox_sent(id, first, "250 ok", 370)
+        .await
+        .expect("sent"));
+    let record = store.outbox_record(id).await.expect("record").expect("row");
+    assert_eq!(record.state, OutboxState::Sent);
+    assert_eq!(record.response.as_deref(), Some("250 ok"));
+    assert!(matches!(
+        store.outbox_take(id, 1_000, 2_000).await.expect("take"),
+        Take::Done
+    ));
+    // A row left queued when its job gives up is failed, so that it shows.
+    assert!(store
+        .queue_mail(&mail, "notify", None, "notify:2", 10)
+        .await
+        .expect("queue"));
+    let waiting = store
+        .outbox(Some(OutboxState::Queued), 10)
+        .await
+        .expect("outbox")[0]
+        .id;
+    assert!(store
+        .outbox_failed(waiting, None, "gave up", 400)
+        .await
+        .expect("fail"));
+    assert_eq!(
+        store
+            .outbox_record(waiting)
+            .await
+            .expect("record")
+            .expect("row")
+            .state,
+        OutboxState::Failed
+    );
+}
+
 testkit::backend_tests!(
+    a_sender_taken_over_records_nothing,
     a_job_is_claimed_once_and_again_only_after_its_lease_expires,
     a_lease_has_one_holder_until_it_expires,
 );
