@@ -464,10 +464,17 @@ async fn imap_intake_takes_every_message_once(db: TestDb) {
     assert!(wait_until(Duration::from_secs(30), || dovecot
         .inbox_count("support")
         == 0));
-    let status = json(&db, &["mail", "status", "--json"]);
-    let mailbox = &status["mailboxes"][0];
-    assert_eq!(mailbox["last_uid"], COUNT as u64, "{status}");
-    assert!(mailbox["last_error"].is_null(), "{status}");
+    // The progress is written after the server moved them: wait for it too.
+    let status = |db: &TestDb| json(db, &["mail", "status", "--json"]);
+    assert!(
+        wait_until(Duration::from_secs(30), || status(&db)["mailboxes"][0]
+            ["last_uid"]
+            == COUNT as u64),
+        "{}",
+        status(&db)
+    );
+    let status = status(&db);
+    assert!(status["mailboxes"][0]["last_error"].is_null(), "{status}");
     // A message arriving later is picked up too.
     dovecot.deliver("support", &partner_mail(COUNT));
     assert!(wait_until(Duration::from_secs(60), || {
