@@ -105,6 +105,12 @@ pub async fn run(app: Arc<App>, holder: String) {
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "SLA sweep failed"),
         }
+        // Mail queued while the send job was finishing would wait for the next mail otherwise.
+        if app.mail_settings.smtp.is_some() {
+            if let Err(error) = app.store.outbox_poke(app.now().timestamp_micros()).await {
+                tracing::warn!(%error, "looking for mail to send failed");
+            }
+        }
         match runner
             .run_due(app.now().timestamp_micros(), JOBS_PER_ROUND)
             .await

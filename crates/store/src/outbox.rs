@@ -1,16 +1,17 @@
 //! The outbox: every message Casebook writes, queued in the transaction that stored it.
 //!
 //! A reply is stored raw and recorded on its case first; its outbox row is written in the same
-//! transaction, so a crash leaves either both or neither. Every row queued gets a send job
-//! (`outbox:ID`, by a trigger in the same transaction); the job moves it queued -> sending -> sent,
-//! or back to queued after a temporary failure, or to failed. A row found in `sending` was being
-//! sent when its sender stopped: it is sent again, with the same bytes and so the same Message-ID.
+//! transaction, so a crash leaves either both or neither. Queuing a row queues the send job
+//! (`outbox:send`, by a trigger in the same transaction); the job takes the due rows in batches
+//! and moves each queued -> sending -> sent, or back to queued after a temporary failure, or to
+//! failed. A row found in `sending` with its lease run out was being sent when its sender stopped:
+//! it is sent again, with the same bytes and so the same Message-ID.
 //! Account mail (invitations, password resets) and automatic mail wait here too, with no message
 //! row (see [`crate::accounts`]).
 
 use sqlx::Row;
 
-use crate::{Error, Result, Store};
+use crate::{Backend, Error, Result, Store};
 
 /// Where an outgoing message stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -83,15 +84,61 @@ pub struct OutboxRecord {
     pub sent_at: Option<i64>,
 }
 
-/// What taking a message for sending found.
-#[derive(Debug)]
-pub enum Take {
-    /// It is this sender's to send now.
-    Send(Box<Sendable>),
-    /// Another sender is sending it (its lease runs).
-    Busy,
-    /// Sent, failed or gone: nothing to do.
-    Done,
+/// The name of the job that sends the outbox (queued by the outbox's trigger).
+pub const SEND_JOB_NAME: &str = "outbox:send";
+
+/// What became of one message a batch took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settled {
+    /// The outbox row.
+    pub id: i64,
+    /// What happened.
+    pub outcome: Outcome,
+}
+
+/// What happened to one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The server took it.
+    Sent {
+        /// Its answer.
+        response: String,
+        /// The Message-ID read from the bytes, for a row that did not know it.
+        message_id: Option<String>,
+    },
+    /// A temporary failure: tried again at `retry_at`.
+    Deferred {
+        /// What failed.
+        error: String,
+        /// When to try again (microseconds).
+        retry_at: i64,
+    },
+    /// Refused, or out of attempts.
+    Failed {
+        /// Why.
+        error: String,
+    },
+}
+
+/// Queues the send job unless it is queued (due) or running already.
+async fn queue_send_job(connection: &mut sqlx::AnyConnection, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO jobs (name, kind, payload, state, run_at, attempts, max_attempts, created_at) \
+         VALUES ($1, 'outbox_send', '', 'queued', $2, 0, 100, $2) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(SEND_JOB_NAME)
+    .bind(now)
+    .execute(&mut *connection)
+    .await?;
+    sqlx::query(
+        "UPDATE jobs SET state = 'queued', run_at = $2, attempts = 0, last_error = NULL, finished_at = NULL \
+         WHERE name = $1 AND (state IN ('done', 'failed') OR (state = 'queued' AND run_at > $2))",
+    )
+    .bind(SEND_JOB_NAME)
+    .bind(now)
+    .execute(&mut *connection)
+    .await?;
+    Ok(())
 }
 
 /// A message taken for sending: its row and its raw bytes.
@@ -194,140 +241,136 @@ impl Store {
         rows.iter().map(outbox_from).collect()
     }
 
-    /// Takes a message for sending until `lease_until`: a `queued` row (or one left `sending` by
-    /// a sender whose lease ran out) becomes `sending`, with one attempt more.
-    pub async fn outbox_take(&self, id: i64, now: i64, lease_until: i64) -> Result<Take> {
-        let row = sqlx::query(&format!(
-            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, next_attempt_at = $2, \
-             lease_until = $3 WHERE id = $1 AND (state = 'queued' OR (state = 'sending' AND \
-             (lease_until IS NULL OR lease_until < $2))) RETURNING {OUTBOX_COLUMNS}"
-        ))
-        .bind(id)
-        .bind(now)
+    /// Takes up to `limit` due messages for sending until `lease_until`, as the batch `token`:
+    /// `queued` rows whose time has come, and rows left `sending` by a sender whose lease ran out.
+    /// Each becomes `sending` with one attempt more. Several instances take disjoint batches.
+    pub async fn outbox_take_due(
+        &self,
+        now: i64,
+        lease_until: i64,
+        token: i64,
+        limit: u32,
+    ) -> Result<Vec<Sendable>> {
+        let due = "(state = 'queued' AND next_attempt_at <= $1) OR \
+                   (state = 'sending' AND (lease_until IS NULL OR lease_until < $1))";
+        let rows = match self.backend {
+            Backend::Postgres => {
+                sqlx::query(&format!(
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_until = $2, \
+                     lease_token = $3 WHERE id IN (SELECT id FROM outbox WHERE {due} ORDER BY id \
+                     LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING {OUTBOX_COLUMNS}"
+            ))
+                .bind(now)
+                .bind(lease_until)
+                .bind(token)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?
+            }
+            Backend::Sqlite => {
+                let mut tx = self.write_tx().await?;
+                let rows = sqlx::query(&format!(
+                    "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_until = $2, \
+                     lease_token = $3 WHERE id IN (SELECT id FROM outbox WHERE {due} ORDER BY id \
+                     LIMIT $4) RETURNING {OUTBOX_COLUMNS}"
+                ))
+                .bind(now)
+                .bind(lease_until)
+                .bind(token)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                rows
+            }
+        };
+        let mut taken = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let record = outbox_from(row)?;
+            let raw = self
+                .read_blob(crate::blob::BlobKind::Raw, &record.raw_sha256)
+                .await?;
+            taken.push(Sendable { record, raw });
+        }
+        taken.sort_by_key(|sendable| sendable.record.id);
+        Ok(taken)
+    }
+
+    /// Extends the lease of the rows the batch `token` still holds; how many it holds.
+    pub async fn outbox_renew(&self, token: i64, lease_until: i64) -> Result<u64> {
+        Ok(sqlx::query(
+            "UPDATE outbox SET lease_until = $2 WHERE lease_token = $1 AND state = 'sending'",
+        )
+        .bind(token)
         .bind(lease_until)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    /// Records what became of messages of the batch `token`, in one transaction. A row the batch
+    /// no longer holds (taken over after its lease ran out) is left as it is: the other sender's
+    /// result stands. Returns how many were recorded.
+    pub async fn outbox_settle(&self, token: i64, results: &[Settled], now: i64) -> Result<u64> {
+        let mut tx = self.write_tx().await?;
+        let mut recorded = 0;
+        for settled in results {
+            let query = match &settled.outcome {
+                Outcome::Sent {
+                    response,
+                    message_id,
+                } => sqlx::query(
+                    "UPDATE outbox SET lease_until = NULL, lease_token = NULL, state = 'sent', sent_at = $3, \
+                     response = $4, last_error = NULL, message_id = COALESCE(message_id, $5) \
+                     WHERE id = $1 AND lease_token = $2 AND state = 'sending'",
+                )
+                .bind(settled.id)
+                .bind(token)
+                .bind(now)
+                .bind(response.clone())
+                .bind(message_id.clone()),
+                Outcome::Deferred { error, retry_at } => sqlx::query(
+                    "UPDATE outbox SET lease_until = NULL, lease_token = NULL, state = 'queued', \
+                     last_error = $3, next_attempt_at = $4 \
+                     WHERE id = $1 AND lease_token = $2 AND state = 'sending'",
+                )
+                .bind(settled.id)
+                .bind(token)
+                .bind(error.clone())
+                .bind(*retry_at),
+                Outcome::Failed { error } => sqlx::query(
+                    "UPDATE outbox SET lease_until = NULL, lease_token = NULL, state = 'failed', \
+                     last_error = $3, next_attempt_at = $4 \
+                     WHERE id = $1 AND lease_token = $2 AND state = 'sending'",
+                )
+                .bind(settled.id)
+                .bind(token)
+                .bind(error.clone())
+                .bind(now),
+            };
+            recorded += query.execute(&mut *tx).await?.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(recorded)
+    }
+
+    /// Whether any message is due (queued and its time come, or left by a sender that stopped);
+    /// if so, the send job is queued unless it is queued or running already. The background round
+    /// calls this, so that mail queued while the job was finishing is never left waiting.
+    pub async fn outbox_poke(&self, now: i64) -> Result<bool> {
+        let due: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM outbox WHERE (state = 'queued' AND next_attempt_at <= $1) OR \
+             (state = 'sending' AND (lease_until IS NULL OR lease_until < $1)) LIMIT 1",
+        )
+        .bind(now)
         .fetch_optional(&self.pool)
         .await?;
-        let Some(row) = row else {
-            let state: Option<String> =
-                sqlx::query_scalar("SELECT state FROM outbox WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await?;
-            return Ok(match state.as_deref() {
-                Some("sending") => Take::Busy,
-                _ => Take::Done,
-            });
-        };
-        let record = outbox_from(&row)?;
-        let raw = self
-            .read_blob(crate::blob::BlobKind::Raw, &record.raw_sha256)
-            .await?;
-        Ok(Take::Send(Box::new(Sendable { record, raw })))
-    }
-
-    /// Extends a sending row's lease (its sender is still at work); `false` when the row is no
-    /// longer this sender's to send. `attempt` is the row's attempt count `outbox_take` returned:
-    /// the sender's fencing token, so that a sender whose lease ran out and was taken over can
-    /// record nothing.
-    pub async fn outbox_renew(&self, id: i64, attempt: i64, lease_until: i64) -> Result<bool> {
-        Ok(sqlx::query(
-            "UPDATE outbox SET lease_until = $3 WHERE id = $1 AND attempts = $2 AND state = 'sending'",
-        )
-        .bind(id)
-        .bind(attempt)
-        .bind(lease_until)
-        .execute(&self.pool)
-        .await?
-        .rows_affected()
-            == 1)
-    }
-
-    /// Records the Message-ID a message carries (read from its raw bytes), once.
-    pub async fn outbox_set_message_id(&self, id: i64, message_id: &str) -> Result<()> {
-        sqlx::query("UPDATE outbox SET message_id = $2 WHERE id = $1 AND message_id IS NULL")
-            .bind(id)
-            .bind(message_id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// The server took the message (`attempt`: the sender's token, as for `outbox_renew`);
-    /// `false` when the row was no longer this sender's.
-    pub async fn outbox_sent(
-        &self,
-        id: i64,
-        attempt: i64,
-        response: &str,
-        now: i64,
-    ) -> Result<bool> {
-        Ok(sqlx::query(
-            "UPDATE outbox SET lease_until = NULL, state = 'sent', sent_at = $3, response = $4, last_error = NULL \
-             WHERE id = $1 AND attempts = $2 AND state = 'sending'",
-        )
-        .bind(id)
-        .bind(attempt)
-        .bind(now)
-        .bind(response)
-        .execute(&self.pool)
-        .await?
-        .rows_affected()
-            == 1)
-    }
-
-    /// A temporary failure: queued again, to be tried at `retry_at`.
-    pub async fn outbox_deferred(
-        &self,
-        id: i64,
-        attempt: i64,
-        error: &str,
-        retry_at: i64,
-    ) -> Result<bool> {
-        Ok(sqlx::query(
-            "UPDATE outbox SET lease_until = NULL, state = 'queued', last_error = $3, next_attempt_at = $4 \
-             WHERE id = $1 AND attempts = $2 AND state = 'sending'",
-        )
-        .bind(id)
-        .bind(attempt)
-        .bind(error)
-        .bind(retry_at)
-        .execute(&self.pool)
-        .await?
-        .rows_affected()
-            == 1)
-    }
-
-    /// Given up on by its sender: refused by the server, or out of attempts. `attempt: None`
-    /// (the send job gave up): failed if it waits, or was left `sending` by a sender whose lease
-    /// ran out; one a live sender holds is that sender's to record.
-    pub async fn outbox_failed(
-        &self,
-        id: i64,
-        attempt: Option<i64>,
-        error: &str,
-        now: i64,
-    ) -> Result<bool> {
-        // Without a sender's token the attempt value cannot match (attempts are never negative).
-        let (fence, token) = match attempt {
-            Some(attempt) => ("attempts = $4 AND state = 'sending'", attempt),
-            None => (
-                "attempts <> $4 AND (state = 'queued' OR (state = 'sending' AND \
-                 (lease_until IS NULL OR lease_until < $3)))",
-                -1,
-            ),
-        };
-        Ok(sqlx::query(&format!(
-            "UPDATE outbox SET lease_until = NULL, state = 'failed', last_error = $2, next_attempt_at = $3 \
-             WHERE id = $1 AND {fence}"
-        ))
-        .bind(id)
-        .bind(error)
-        .bind(now)
-        .bind(token)
-        .execute(&self.pool)
-        .await?
-        .rows_affected()
-            == 1)
+        if due.is_none() {
+            return Ok(false);
+        }
+        let mut connection = self.pool.acquire().await?;
+        queue_send_job(&mut connection, now).await?;
+        Ok(true)
     }
 
     /// A bounce names the row's `recipient`: failed, whatever its state (a bounce comes after the
@@ -352,11 +395,12 @@ impl Store {
         Ok(())
     }
 
-    /// Queues a failed message again, with its job, at once; `false` when it is not failed.
+    /// Queues a failed message again, at once, with its attempts counted afresh; `false` when it
+    /// is not failed.
     pub async fn outbox_retry(&self, id: i64, now: i64) -> Result<bool> {
         let mut tx = self.write_tx().await?;
         let changed = sqlx::query(
-            "UPDATE outbox SET state = 'queued', next_attempt_at = $2, failed_recipient = NULL \
+            "UPDATE outbox SET state = 'queued', attempts = 0, next_attempt_at = $2, failed_recipient = NULL \
              WHERE id = $1 AND state = 'failed'",
         )
         .bind(id)
@@ -365,20 +409,13 @@ impl Store {
         .await?
         .rows_affected();
         if changed == 1 {
-            sqlx::query(
-                "UPDATE jobs SET state = 'queued', run_at = $2, attempts = 0, lease_holder = NULL, \
-                 lease_until = NULL, finished_at = NULL WHERE name = $1",
-            )
-            .bind(format!("outbox:{id}"))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            queue_send_job(&mut tx, now).await?;
         }
         tx.commit().await?;
         Ok(changed == 1)
     }
 
-    /// The outbox row of a message Casebook sent, by its Message-ID (a bounce names it).
+    /// The message carrying this Message-ID (what a bounce names).
     pub async fn outbox_by_message_id(&self, message_id: &str) -> Result<Option<OutboxRecord>> {
         let row = sqlx::query(&format!(
             "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE message_id = $1 ORDER BY id LIMIT 1"

@@ -1,9 +1,9 @@
 //! Real mail: the outbox's sender, and (in `deliver`) what live intake does beyond placing a
 //! message: status by mail, acknowledgements, notifications, bounces.
 //!
-//! Every message Casebook writes waits in the one outbox (`store::outbox`); a trigger gives each
-//! row a send job, and [`outbox::OUTBOX_JOB`]'s handler hands it to the SMTP server
-//! (`outbound::Sender`) under the job's lease.
+//! Every message Casebook writes waits in the one outbox (`store::outbox`); a trigger queues the
+//! send job with each row, and [`outbox::OUTBOX_JOB`]'s handler hands the due rows to the SMTP
+//! server (`outbound::Sender`) in batches, under the rows' lease.
 
 pub mod arrivals;
 pub mod auth;

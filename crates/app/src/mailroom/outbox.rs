@@ -1,25 +1,32 @@
 //! Sending what waits in the outbox, listing it, and trying a failed message again.
 //!
-//! A send job takes its row (`queued` or left `sending` by a sender that stopped) to `sending`,
-//! hands the stored bytes to the server, and records `sent`, or `queued` again after a temporary
-//! failure (the job runner's backoff), or `failed` after a refusal or the last attempt. A crash
-//! between the server's acceptance and the commit sends the same bytes again: the same
-//! Message-ID, which the recipient's client shows once.
+//! The send job takes the due rows (`queued`, or left `sending` by a sender that stopped) to
+//! `sending` in batches, hands the stored bytes to the server, and records `sent`, or `queued`
+//! again after a temporary failure (with backoff), or `failed` after a refusal or the last
+//! attempt. A crash between the server's acceptance and the commit sends the same bytes again:
+//! the same Message-ID, which the recipient's client shows once.
 
 use std::sync::Arc;
 
+use rand::Rng;
 use serde::Serialize;
 use serde_json::json;
-use store::outbox::{OutboxRecord, OutboxState};
+use store::outbox::{OutboxRecord, OutboxState, Outcome, Settled};
 
 use crate::{Action, Actor, App, AppError};
 
-/// The job kind that sends one outbox row (its payload is the row's id). The outbox's trigger
-/// enqueues it; the name is `outbox:ID`.
+/// The job kind that sends the outbox. The outbox's trigger queues it (the name is
+/// `outbox:send`), and so does the background round when mail is due.
 pub const OUTBOX_JOB: &str = "outbox_send";
 
-/// How long a sender holds a message it is sending without renewing (microseconds).
+/// How long a sender holds the messages it is sending without renewing (microseconds).
 const SEND_LEASE_MICROS: i64 = 30_000_000;
+
+/// Messages taken per batch.
+const BATCH: u32 = 256;
+
+/// Attempts before a message that keeps failing for a while is given up on.
+const MAX_ATTEMPTS: i64 = 10;
 
 /// One outgoing message as people see it in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -120,125 +127,156 @@ impl App {
         Ok(self.outbox_view(record, case))
     }
 
-    /// Sends one outbox row: the send job's work. `attempt` and `max_attempts` are the job's.
-    pub async fn outbox_send(
+    /// Sends what is due in the outbox, in batches, until nothing is: the send job's work.
+    ///
+    /// A batch is taken in one transaction and sent over the sender's pooled connections side by
+    /// side; results are recorded as they come, whatever finished during the last write in one
+    /// transaction, so that a crash resends as little as possible. The batch's rows are leased
+    /// to it (renewed while it works) under a token every write checks.
+    pub async fn outbox_drain(&self, sender: &outbound::Sender) -> Result<(), jobs::JobError> {
+        let store_error = |error: store::Error| jobs::JobError::Retry(error.to_string());
+        loop {
+            let now = self.now().timestamp_micros();
+            let token: i64 = self.rng().random_range(1..i64::MAX);
+            let batch = self
+                .store
+                .outbox_take_due(now, now + SEND_LEASE_MICROS, token, BATCH)
+                .await
+                .map_err(store_error)?;
+            if batch.is_empty() {
+                return Ok(());
+            }
+            self.send_batch(sender, token, batch)
+                .await
+                .map_err(store_error)?;
+        }
+    }
+
+    async fn send_batch(
         &self,
         sender: &outbound::Sender,
-        id: i64,
-        attempt: i64,
-        max_attempts: i64,
-    ) -> Result<(), jobs::JobError> {
-        let store_error = |error: store::Error| jobs::JobError::Retry(error.to_string());
-        let now = self.now().timestamp_micros();
-        let sendable = match self
-            .store
-            .outbox_take(id, now, now + SEND_LEASE_MICROS)
-            .await
-            .map_err(store_error)?
-        {
-            store::outbox::Take::Send(sendable) => *sendable,
-            // Another sender holds it: its result stands, and this job only checks back later.
-            store::outbox::Take::Busy => {
-                return Err(jobs::JobError::Retry(
-                    "another instance is sending it".into(),
-                ))
-            }
-            // Sent, failed or gone: a job run twice does nothing the second time.
-            store::outbox::Take::Done => return Ok(()),
-        };
-        // The attempt count the take wrote is this sender's token: every later write checks it.
-        let token = sendable.record.attempts;
-        let (message_id, from) = outbound::headers_of(&sendable.raw);
-        if let (None, Some(message_id)) = (&sendable.record.message_id, &message_id) {
-            self.store
-                .outbox_set_message_id(id, message_id)
-                .await
-                .map_err(store_error)?;
-        }
-        let bouncing = self
-            .store
-            .bouncing_among(&sendable.record.recipients)
-            .await
-            .map_err(store_error)?;
-        let recipients: Vec<String> = sendable
-            .record
-            .recipients
+        token: i64,
+        batch: Vec<store::outbox::Sendable>,
+    ) -> Result<(), store::Error> {
+        let mut everyone: Vec<String> = batch
             .iter()
-            .filter(|address| !bouncing.contains(address))
-            .cloned()
+            .flat_map(|sendable| sendable.record.recipients.iter().cloned())
             .collect();
-        if recipients.is_empty() {
-            self.store
-                .outbox_failed(id, Some(token), "every recipient's mail bounces", now)
-                .await
-                .map_err(store_error)?;
-            return Ok(());
-        }
+        everyone.sort();
+        everyone.dedup();
+        let bouncing = self.store.bouncing_among(&everyone).await?;
         // Bounces come back to an intake address, where they are read; else to the sender.
-        let return_path = self
+        let intake_return = self
             .intake
             .intake_addresses
             .first()
-            .map(ToString::to_string)
-            .or(from);
-        // The row's lease is renewed while the server takes its time; a sender that dies stops
-        // renewing, and another sends the message again once the lease has run out. A sender
-        // that finds its lease taken over stops sending: the other's send is the one that counts.
-        let send = sender.send(return_path.as_deref(), &recipients, &sendable.raw);
-        tokio::pin!(send);
-        let result = loop {
+            .map(ToString::to_string);
+        let (results, mut incoming) = tokio::sync::mpsc::unbounded_channel();
+        let mut pending = 0usize;
+        let mut settled = Vec::new();
+        // Dropped on return, which ends any send still running (a batch taken over stops).
+        let mut sends = tokio::task::JoinSet::new();
+        for sendable in batch {
+            let id = sendable.record.id;
+            let attempt = sendable.record.attempts;
+            let recipients: Vec<String> = sendable
+                .record
+                .recipients
+                .iter()
+                .filter(|address| !bouncing.contains(address))
+                .cloned()
+                .collect();
+            if recipients.is_empty() {
+                settled.push(Settled {
+                    id,
+                    outcome: Outcome::Failed {
+                        error: "every recipient's mail bounces".into(),
+                    },
+                });
+                continue;
+            }
+            let (message_id, from) = outbound::headers_of(&sendable.raw);
+            let message_id = message_id.filter(|_| sendable.record.message_id.is_none());
+            let return_path = intake_return.clone().or(from);
+            let sender = sender.clone();
+            let results = results.clone();
+            pending += 1;
+            // Each send is a task: it goes on while results are written.
+            sends.spawn(async move {
+                let result = sender
+                    .send(return_path.as_deref(), &recipients, &sendable.raw)
+                    .await;
+                let outcome = match result {
+                    Ok(response) => Outcome::Sent {
+                        response,
+                        message_id,
+                    },
+                    Err(outbound::SendError::Permanent(error)) => {
+                        tracing::warn!(outbox.id = id, %error, "message refused by the mail server");
+                        Outcome::Failed { error }
+                    }
+                    Err(outbound::SendError::Transient(error)) if attempt >= MAX_ATTEMPTS => {
+                        tracing::warn!(outbox.id = id, %error, "message given up after its last attempt");
+                        Outcome::Failed {
+                            error: format!("{error} (after {attempt} attempts)"),
+                        }
+                    }
+                    Err(outbound::SendError::Transient(error)) => Outcome::Deferred {
+                        error,
+                        retry_at: 0,
+                    },
+                };
+                let _ = results.send((Settled { id, outcome }, attempt));
+            });
+        }
+        drop(results);
+        if !settled.is_empty() {
+            self.store
+                .outbox_settle(token, &settled, self.now().timestamp_micros())
+                .await?;
+        }
+        let renew_every = std::time::Duration::from_micros(SEND_LEASE_MICROS as u64 / 3);
+        let mut renewal =
+            tokio::time::interval_at(tokio::time::Instant::now() + renew_every, renew_every);
+        let mut buffer = Vec::new();
+        while pending > 0 {
             tokio::select! {
-                result = &mut send => break result,
-                () = tokio::time::sleep(std::time::Duration::from_micros(SEND_LEASE_MICROS as u64 / 3)) => {
+                received = incoming.recv_many(&mut buffer, BATCH as usize) => {
+                    if received == 0 {
+                        break;
+                    }
+                    pending -= received;
+                    let now = self.now().timestamp_micros();
+                    let results: Vec<Settled> = buffer
+                        .drain(..)
+                        .map(|(mut settled, attempt): (Settled, i64)| {
+                            if let Outcome::Deferred { retry_at, .. } = &mut settled.outcome {
+                                *retry_at = now + jobs::backoff(attempt);
+                            }
+                            settled
+                        })
+                        .collect();
+                    let recorded = self.store.outbox_settle(token, &results, now).await?;
+                    let sent = results
+                        .iter()
+                        .filter(|settled| matches!(settled.outcome, Outcome::Sent { .. }))
+                        .count();
+                    tracing::debug!(sent, recorded, "outbox results recorded");
+                    if recorded < results.len() as u64 {
+                        tracing::warn!(
+                            lost = results.len() as u64 - recorded,
+                            "messages were taken over while they were sent: the other sender's result stands"
+                        );
+                    }
+                }
+                _ = renewal.tick() => {
                     let until = self.now().timestamp_micros() + SEND_LEASE_MICROS;
-                    if !self.store.outbox_renew(id, token, until).await.map_err(store_error)? {
-                        tracing::warn!(outbox.id = id, "another sender took the message over: this one stops");
+                    if self.store.outbox_renew(token, until).await? == 0 {
+                        tracing::warn!("another sender took the batch over: this one stops");
                         return Ok(());
                     }
                 }
             }
-        };
-        let now = self.now().timestamp_micros();
-        let recorded = match result {
-            Ok(response) => {
-                let recorded = self
-                    .store
-                    .outbox_sent(id, token, &response, now)
-                    .await
-                    .map_err(store_error)?;
-                tracing::info!(outbox.id = id, message_id = ?message_id, "message sent");
-                recorded
-            }
-            Err(outbound::SendError::Permanent(error)) => {
-                tracing::warn!(outbox.id = id, %error, "message refused by the mail server");
-                self.store
-                    .outbox_failed(id, Some(token), &error, now)
-                    .await
-                    .map_err(store_error)?
-            }
-            Err(outbound::SendError::Transient(error)) => {
-                let recorded = if attempt >= max_attempts {
-                    self.store
-                        .outbox_failed(id, Some(token), &error, now)
-                        .await
-                        .map_err(store_error)?
-                } else {
-                    self.store
-                        .outbox_deferred(id, token, &error, now + jobs::backoff(attempt))
-                        .await
-                        .map_err(store_error)?
-                };
-                if recorded {
-                    return Err(jobs::JobError::Retry(error));
-                }
-                false
-            }
-        };
-        if !recorded {
-            tracing::warn!(
-                outbox.id = id,
-                "the message was taken over while it was sent: the other sender's result stands"
-            );
         }
         Ok(())
     }
@@ -246,33 +284,9 @@ impl App {
 
 /// The send job's handler.
 pub(crate) fn outbox_handler(app: Arc<App>, sender: outbound::Sender) -> jobs::Handler {
-    Arc::new(move |job| {
+    Arc::new(move |_job| {
         let app = app.clone();
         let sender = sender.clone();
-        Box::pin(async move {
-            let id: i64 = job
-                .payload
-                .trim()
-                .parse()
-                .map_err(|_| jobs::JobError::Fatal(format!("outbox id '{}'", job.payload)))?;
-            let result = app
-                .outbox_send(&sender, id, job.attempts, job.max_attempts)
-                .await;
-            // The job's last attempt: a row it leaves unsent would wait for a job that never
-            // comes, so it is failed (and shows in the outbox, where it can be retried).
-            if let (Err(jobs::JobError::Retry(error)), true) =
-                (&result, job.attempts >= job.max_attempts)
-            {
-                let now = app.now().timestamp_micros();
-                if let Err(failure) = app
-                    .store
-                    .outbox_failed(id, None, &format!("gave up: {error}"), now)
-                    .await
-                {
-                    tracing::error!(outbox.id = id, error = %failure, "the message could not be marked failed");
-                }
-            }
-            result
-        })
+        Box::pin(async move { app.outbox_drain(&sender).await })
     })
 }

@@ -1,16 +1,20 @@
 -- Real mail in and out. Keep in step with migrations/sqlite/0012_mail.sql.
 
--- The outbox is sent by the job runner: every row gets a job `outbox:ID` in the transaction that
--- queues it (the trigger below), so a message queued is a message that will be tried. A row moves
--- queued -> sending -> sent (or failed); `message_id` is the one it keeps from the moment it is
--- queued, `envelope_from` the return path (unused so far: the sender's configuration decides it), `response` the server's last answer.
+-- The outbox is sent by the job runner: the transaction that queues a row also queues the send
+-- job `outbox:send` (the trigger below), so a message queued is a message that will be tried. The
+-- job takes the due rows in batches and sends them. A row moves queued -> sending -> sent (or
+-- failed); `message_id` is the one it keeps from the moment it is queued, `envelope_from` the
+-- return path (unused so far: the sender's configuration decides it), `response` the server's
+-- last answer.
 ALTER TABLE outbox ADD COLUMN message_id TEXT;
 ALTER TABLE outbox ADD COLUMN envelope_from TEXT;
 ALTER TABLE outbox ADD COLUMN response TEXT;
 ALTER TABLE outbox ADD COLUMN failed_recipient TEXT;
 -- While a row is `sending`, its sender renews this; a row whose lease ran out was left by a
--- sender that stopped, and is sent again.
+-- sender that stopped, and is sent again. `lease_token` names the batch that took it: a sender
+-- taken over can record nothing.
 ALTER TABLE outbox ADD COLUMN lease_until BIGINT;
+ALTER TABLE outbox ADD COLUMN lease_token BIGINT;
 -- Automatic mail names what it is for (`ack:CASE`, `notify:ENTRY:USER`), so that a follow-up job
 -- run twice queues it once.
 ALTER TABLE outbox ADD COLUMN dedupe_key TEXT;
@@ -18,11 +22,27 @@ CREATE INDEX outbox_message_id ON outbox (message_id);
 CREATE UNIQUE INDEX outbox_dedupe ON outbox (dedupe_key);
 
 CREATE FUNCTION outbox_send_job() RETURNS trigger AS $$
+DECLARE
+    due BIGINT;
+    made BIGINT;
 BEGIN
+    SELECT MIN(next_attempt_at), MIN(created_at) INTO due, made FROM new_rows
+        WHERE state IN ('queued', 'sending');
+    IF due IS NULL THEN
+        RETURN NULL;
+    END IF;
+    -- Read first, without a lock: most of the time the job is already queued or running, and a
+    -- transaction that queues mail then leaves the job's row alone (no hot row to wait on). One
+    -- that finishes meanwhile is queued again by the background round, which looks for due rows.
+    IF EXISTS (SELECT 1 FROM jobs WHERE name = 'outbox:send'
+               AND (state = 'running' OR (state = 'queued' AND run_at <= due))) THEN
+        RETURN NULL;
+    END IF;
     INSERT INTO jobs (name, kind, payload, state, run_at, attempts, max_attempts, created_at)
-        SELECT 'outbox:' || id, 'outbox_send', id::text, 'queued', next_attempt_at, 0, 10, created_at
-        FROM new_rows WHERE state IN ('queued', 'sending')
-        ON CONFLICT (name) DO NOTHING;
+        VALUES ('outbox:send', 'outbox_send', '', 'queued', due, 0, 100, made)
+        ON CONFLICT (name) DO UPDATE SET state = 'queued', run_at = LEAST(jobs.run_at, due),
+            attempts = 0, last_error = NULL, finished_at = NULL
+        WHERE jobs.state IN ('queued', 'done', 'failed');
     RETURN NULL;
 END
 $$ LANGUAGE plpgsql;
@@ -31,8 +51,8 @@ CREATE TRIGGER outbox_send_job AFTER INSERT ON outbox
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION outbox_send_job();
 
 INSERT INTO jobs (name, kind, payload, state, run_at, attempts, max_attempts, created_at)
-    SELECT 'outbox:' || id, 'outbox_send', id::text, 'queued', next_attempt_at, 0, 10, created_at
-    FROM outbox WHERE state = 'queued'
+    SELECT 'outbox:send', 'outbox_send', '', 'queued', MIN(next_attempt_at), 0, 100, MIN(created_at)
+    FROM outbox WHERE state = 'queued' HAVING COUNT(*) > 0
     ON CONFLICT (name) DO NOTHING;
 
 -- Contacts whose mail bounces: not written to until mail from them arrives again.

@@ -1,16 +1,20 @@
 -- Real mail in and out. Keep in step with migrations/postgres/0012_mail.sql.
 
--- The outbox is sent by the job runner: every row gets a job `outbox:ID` in the transaction that
--- queues it (the trigger below), so a message queued is a message that will be tried. A row moves
--- queued -> sending -> sent (or failed); `message_id` is the one it keeps from the moment it is
--- queued, `envelope_from` the return path (unused so far: the sender's configuration decides it), `response` the server's last answer.
+-- The outbox is sent by the job runner: the transaction that queues a row also queues the send
+-- job `outbox:send` (the trigger below), so a message queued is a message that will be tried. The
+-- job takes the due rows in batches and sends them. A row moves queued -> sending -> sent (or
+-- failed); `message_id` is the one it keeps from the moment it is queued, `envelope_from` the
+-- return path (unused so far: the sender's configuration decides it), `response` the server's
+-- last answer.
 ALTER TABLE outbox ADD COLUMN message_id TEXT;
 ALTER TABLE outbox ADD COLUMN envelope_from TEXT;
 ALTER TABLE outbox ADD COLUMN response TEXT;
 ALTER TABLE outbox ADD COLUMN failed_recipient TEXT;
 -- While a row is `sending`, its sender renews this; a row whose lease ran out was left by a
--- sender that stopped, and is sent again.
+-- sender that stopped, and is sent again. `lease_token` names the batch that took it: a sender
+-- taken over can record nothing.
 ALTER TABLE outbox ADD COLUMN lease_until INTEGER;
+ALTER TABLE outbox ADD COLUMN lease_token INTEGER;
 -- Automatic mail names what it is for (`ack:CASE`, `notify:ENTRY:USER`), so that a follow-up job
 -- run twice queues it once.
 ALTER TABLE outbox ADD COLUMN dedupe_key TEXT;
@@ -20,13 +24,15 @@ CREATE UNIQUE INDEX outbox_dedupe ON outbox (dedupe_key);
 CREATE TRIGGER outbox_send_job AFTER INSERT ON outbox WHEN NEW.state IN ('queued', 'sending')
 BEGIN
     INSERT OR IGNORE INTO jobs (name, kind, payload, state, run_at, attempts, max_attempts, created_at)
-    VALUES ('outbox:' || NEW.id, 'outbox_send', CAST(NEW.id AS TEXT), 'queued',
-            NEW.next_attempt_at, 0, 10, NEW.created_at);
+    VALUES ('outbox:send', 'outbox_send', '', 'queued', NEW.next_attempt_at, 0, 100, NEW.created_at);
+    UPDATE jobs SET state = 'queued', run_at = MIN(run_at, NEW.next_attempt_at), attempts = 0,
+        last_error = NULL, finished_at = NULL
+        WHERE name = 'outbox:send' AND state IN ('queued', 'done', 'failed');
 END;
 
 INSERT OR IGNORE INTO jobs (name, kind, payload, state, run_at, attempts, max_attempts, created_at)
-    SELECT 'outbox:' || id, 'outbox_send', CAST(id AS TEXT), 'queued', next_attempt_at, 0, 10, created_at
-    FROM outbox WHERE state = 'queued';
+    SELECT 'outbox:send', 'outbox_send', '', 'queued', MIN(next_attempt_at), 0, 100, MIN(created_at)
+    FROM outbox WHERE state = 'queued' HAVING COUNT(*) > 0;
 
 -- Contacts whose mail bounces: not written to until mail from them arrives again.
 CREATE TABLE bouncing_addresses (

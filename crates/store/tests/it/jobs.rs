@@ -118,89 +118,125 @@ async fn a_lease_has_one_holder_until_it_expires(db: TestDb) {
         .expect("lease"));
 }
 
-async fn a_sender_taken_over_records_nothing(db: TestDb) {
-    use store::outbox::{OutboxState, Take};
+async fn outbox_batches_are_taken_once_and_a_sender_taken_over_records_nothing(db: TestDb) {
+    use store::outbox::{OutboxState, Outcome, Settled};
     let store = open(&db).await;
-    let mail = store::accounts::AccountMail {
-        raw: b"Message-ID: <m1@cmgos.example>\r\nSubject: hi\r\n\r\nbody\r\n".to_vec(),
+    let mail = |n: u32| store::accounts::AccountMail {
+        raw: format!("Message-ID: <m{n}@cmgos.example>\r\nSubject: hi\r\n\r\nbody {n}\r\n")
+            .into_bytes(),
         recipients: vec!["xuda@acer.example".into()],
     };
-    assert!(store
-        .queue_mail(&mail, "notify", None, "notify:1", 10)
+    for n in 0..3 {
+        assert!(store
+            .queue_mail(&mail(n), "notify", None, &format!("notify:{n}"), 10)
+            .await
+            .expect("queue"));
+    }
+    // Queuing queued the send job.
+    let job = store
+        .job_by_name(store::outbox::SEND_JOB_NAME)
         .await
-        .expect("queue"));
-    let id = store.outbox(None, 10).await.expect("outbox")[0].id;
-    let Take::Send(first) = store.outbox_take(id, 100, 200).await.expect("take") else {
-        panic!("a queued row is taken");
+        .expect("job")
+        .expect("the send job");
+    assert_eq!(job.state, JobState::Queued);
+    let first = store.outbox_take_due(100, 200, 1, 2).await.expect("take");
+    assert_eq!(first.len(), 2);
+    assert!(first[0].raw.starts_with(b"Message-ID: <m0@"));
+    // A second sender takes what is left, never the first batch's rows.
+    let second = store
+        .outbox_take_due(150, 1_000, 2, 10)
+        .await
+        .expect("take");
+    assert_eq!(second.len(), 1);
+    assert!(store
+        .outbox_take_due(160, 260, 3, 10)
+        .await
+        .expect("take")
+        .is_empty());
+    assert_eq!(store.outbox_renew(1, 300).await.expect("renew"), 2);
+    // The first sender stalls past its lease; a third takes its rows over.
+    let third = store.outbox_take_due(301, 400, 4, 10).await.expect("take");
+    assert_eq!(third.len(), 2);
+    assert_eq!(store.outbox_renew(1, 500).await.expect("renew"), 0);
+    let (a, b) = (first[0].record.id, first[1].record.id);
+    let sent = |id| Settled {
+        id,
+        outcome: Outcome::Sent {
+            response: "250 ok".into(),
+            message_id: None,
+        },
     };
-    let first = first.record.attempts;
-    assert!(matches!(
-        store.outbox_take(id, 150, 250).await.expect("take"),
-        Take::Busy
-    ));
-    assert!(store.outbox_renew(id, first, 300).await.expect("renew"));
-    // The first sender stalls past its lease; a second takes the row over.
-    let Take::Send(second) = store.outbox_take(id, 301, 400).await.expect("take") else {
-        panic!("a row whose lease ran out is taken again");
-    };
-    let second = second.record.attempts;
-    assert_ne!(first, second);
-    assert!(!store.outbox_renew(id, first, 500).await.expect("renew"));
-    assert!(!store
-        .outbox_deferred(id, first, "timeout", 600)
-        .await
-        .expect("defer"));
-    assert!(!store
-        .outbox_failed(id, Some(first), "refused", 350)
-        .await
-        .expect("fail"));
-    // Nor can the job's give-up fail a row a live sender holds.
-    assert!(!store
-        .outbox_failed(id, None, "gave up", 350)
-        .await
-        .expect("fail"));
-    assert!(store
-        .outbox_sent(id, second, "250 ok", 360)
-        .await
-        .expect("sent"));
-    assert!(!store
-        .outbox_sent(id, first, "250 ok", 370)
-        .await
-        .expect("sent"));
-    let record = store.outbox_record(id).await.expect("record").expect("row");
-    assert_eq!(record.state, OutboxState::Sent);
-    assert_eq!(record.response.as_deref(), Some("250 ok"));
-    assert!(matches!(
-        store.outbox_take(id, 1_000, 2_000).await.expect("take"),
-        Take::Done
-    ));
-    // A row left queued when its job gives up is failed, so that it shows.
-    assert!(store
-        .queue_mail(&mail, "notify", None, "notify:2", 10)
-        .await
-        .expect("queue"));
-    let waiting = store
-        .outbox(Some(OutboxState::Queued), 10)
-        .await
-        .expect("outbox")[0]
-        .id;
-    assert!(store
-        .outbox_failed(waiting, None, "gave up", 400)
-        .await
-        .expect("fail"));
     assert_eq!(
         store
-            .outbox_record(waiting)
+            .outbox_settle(1, &[sent(a), sent(b)], 350)
+            .await
+            .expect("settle"),
+        0,
+        "the stalled sender records nothing"
+    );
+    let results = [
+        sent(a),
+        Settled {
+            id: b,
+            outcome: Outcome::Deferred {
+                error: "421 busy".into(),
+                retry_at: 10_000,
+            },
+        },
+    ];
+    assert_eq!(
+        store.outbox_settle(4, &results, 360).await.expect("settle"),
+        2
+    );
+    let record = store.outbox_record(a).await.expect("record").expect("row");
+    assert_eq!(record.state, OutboxState::Sent);
+    assert_eq!(record.response.as_deref(), Some("250 ok"));
+    assert_eq!(
+        store
+            .outbox_record(b)
             .await
             .expect("record")
             .expect("row")
             .state,
-        OutboxState::Failed
+        OutboxState::Queued
     );
+    assert_eq!(
+        store
+            .outbox_settle(2, &[sent(second[0].record.id)], 370)
+            .await
+            .expect("settle"),
+        1
+    );
+    // Deferred: not due before its time, due after it.
+    assert!(store
+        .outbox_take_due(9_999, 20_000, 5, 10)
+        .await
+        .expect("take")
+        .is_empty());
+    assert!(store.outbox_poke(10_000).await.expect("poke"));
+    let again = store
+        .outbox_take_due(10_000, 20_000, 6, 10)
+        .await
+        .expect("take");
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].record.attempts, 3);
+    let failed = Settled {
+        id: b,
+        outcome: Outcome::Failed {
+            error: "550 no such user".into(),
+        },
+    };
+    store
+        .outbox_settle(6, &[failed], 10_001)
+        .await
+        .expect("settle");
+    assert!(store.outbox_retry(b, 11_000).await.expect("retry"));
+    let retried = store.outbox_record(b).await.expect("record").expect("row");
+    assert_eq!((retried.state, retried.attempts), (OutboxState::Queued, 0));
 }
 
 testkit::backend_tests!(
-    a_sender_taken_over_records_nothing,
+    outbox_batches_are_taken_once_and_a_sender_taken_over_records_nothing,
     a_job_is_claimed_once_and_again_only_after_its_lease_expires,
     a_lease_has_one_holder_until_it_expires,
 );
