@@ -322,7 +322,8 @@ async fn poll_once(
         let chosen = within_budget(
             sizes
                 .iter()
-                .filter_map(|fetch| Some((fetch.uid?, fetch.size.unwrap_or(0))))
+                // A server that gives no size: counted as 1 MiB each, which still bounds a batch.
+                .filter_map(|fetch| Some((fetch.uid?, fetch.size.unwrap_or(1 << 20))))
                 .collect(),
             last_uid,
         );

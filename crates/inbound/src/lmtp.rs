@@ -88,6 +88,9 @@ pub struct ListenerConfig {
 struct Pending {
     delivery: Delivery,
     answer: oneshot::Sender<Result<intake::Outcome, String>>,
+    /// The message's share of the memory budget, given back once it is stored (not when its
+    /// session ends).
+    held: Option<OwnedSemaphorePermit>,
 }
 
 /// Takes deliveries in, in batches of whatever is waiting.
@@ -100,9 +103,14 @@ async fn committer(app: Arc<app::App>, mut queue: mpsc::Receiver<Pending>, batch
                 Err(_) => break,
             }
         }
+        // The budget's shares are given back when this batch is done with.
+        let mut held = Vec::with_capacity(pending.len());
         let (deliveries, answers): (Vec<Delivery>, Vec<_>) = pending
             .into_iter()
-            .map(|pending| (pending.delivery, pending.answer))
+            .map(|pending| {
+                held.push(pending.held);
+                (pending.delivery, pending.answer)
+            })
             .unzip();
         // A panic in the store is answered like any failure (451, the server retries), and the
         // committer goes on with the next batch.
@@ -454,7 +462,7 @@ async fn session(
                         "552 5.3.4 Message too large: the limit is {} bytes",
                         limits.max_message
                     ),
-                    Data::Message(bytes, _held) => {
+                    Data::Message(bytes, held) => {
                         let (answer, outcome) = oneshot::channel();
                         // Checked here, in the session: sessions check their senders side by side.
                         let evidence = app::mailroom::auth::Evidence {
@@ -469,7 +477,14 @@ async fn session(
                             recipients: recipients.clone(),
                             auth,
                         };
-                        let sent = queue.send(Pending { delivery, answer }).await.is_ok();
+                        let sent = queue
+                            .send(Pending {
+                                delivery,
+                                answer,
+                                held,
+                            })
+                            .await
+                            .is_ok();
                         match (sent, outcome.await) {
                             (true, Ok(Ok(outcome))) => accepted(&outcome),
                             _ => "451 4.3.0 Cannot store the message now; try again later"

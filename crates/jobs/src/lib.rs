@@ -170,8 +170,8 @@ impl Runner {
         Ok(report)
     }
 
-    /// Runs one claimed job; `now` is the round's (retries wait from it, as the caller's clock
-    /// says), `claimed_at` the moment its lease began on that clock.
+    /// Runs one claimed job; `now` is the round's clock, `claimed_at` the moment its lease began
+    /// on that clock (retries wait from the job's end on it).
     async fn run_one(
         &self,
         job: JobRecord,
@@ -203,6 +203,8 @@ impl Runner {
                 }
             }
         };
+        // Results are dated when the job ends, on the caller's clock: a retry waits from then.
+        let now = now.max(claimed_at + i64::try_from(started.elapsed().as_micros()).unwrap_or(0));
         let (ran, kept) = match result {
             Ok(()) => (
                 Ran::Done,

@@ -120,7 +120,8 @@ pub enum Outcome {
     },
 }
 
-/// Queues the send job unless it is queued (due) or running already.
+/// Queues the send job unless it is queued or running already (a job queued for later, after a
+/// failed round, keeps its backoff).
 async fn queue_send_job(connection: &mut sqlx::AnyConnection, now: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO jobs (name, kind, payload, state, run_at, attempts, max_attempts, created_at) \
@@ -132,7 +133,7 @@ async fn queue_send_job(connection: &mut sqlx::AnyConnection, now: i64) -> Resul
     .await?;
     sqlx::query(
         "UPDATE jobs SET state = 'queued', run_at = $2, attempts = 0, last_error = NULL, finished_at = NULL \
-         WHERE name = $1 AND (state IN ('done', 'failed') OR (state = 'queued' AND run_at > $2))",
+         WHERE name = $1 AND state IN ('done', 'failed')",
     )
     .bind(SEND_JOB_NAME)
     .bind(now)
@@ -241,56 +242,93 @@ impl Store {
         rows.iter().map(outbox_from).collect()
     }
 
-    /// Takes up to `limit` due messages for sending until `lease_until`, as the batch `token`:
-    /// `queued` rows whose time has come, and rows left `sending` by a sender whose lease ran out.
-    /// Each becomes `sending` with one attempt more. Several instances take disjoint batches.
+    /// Takes due messages for sending until `lease_until`, as the batch `token`: `queued` rows
+    /// whose time has come, and rows left `sending` by a sender whose lease ran out, oldest first,
+    /// up to `limit` rows and `max_bytes` (at least one). Each becomes `sending` with one attempt
+    /// more. Several instances take disjoint batches. A row past `max_attempts` (its senders kept
+    /// stopping while they sent it) and a row whose bytes cannot be read are failed here, so that
+    /// one bad row never holds the others up.
+    #[allow(clippy::too_many_arguments)]
     pub async fn outbox_take_due(
         &self,
         now: i64,
         lease_until: i64,
         token: i64,
         limit: u32,
+        max_bytes: u64,
+        max_attempts: i64,
     ) -> Result<Vec<Sendable>> {
-        let due = "(state = 'queued' AND next_attempt_at <= $1) OR \
-                   (state = 'sending' AND (lease_until IS NULL OR lease_until < $1))";
-        let rows = match self.backend {
-            Backend::Postgres => {
-                sqlx::query(&format!(
-                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_until = $2, \
-                     lease_token = $3 WHERE id IN (SELECT id FROM outbox WHERE {due} ORDER BY id \
-                     LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING {OUTBOX_COLUMNS}"
-            ))
-                .bind(now)
-                .bind(lease_until)
-                .bind(token)
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await?
-            }
-            Backend::Sqlite => {
-                let mut tx = self.write_tx().await?;
-                let rows = sqlx::query(&format!(
-                    "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_until = $2, \
-                     lease_token = $3 WHERE id IN (SELECT id FROM outbox WHERE {due} ORDER BY id \
-                     LIMIT $4) RETURNING {OUTBOX_COLUMNS}"
-                ))
-                .bind(now)
-                .bind(lease_until)
-                .bind(token)
-                .bind(i64::from(limit))
-                .fetch_all(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                rows
-            }
+        let due = "((o.state = 'queued' AND o.next_attempt_at <= $1) OR \
+                   (o.state = 'sending' AND (o.lease_until IS NULL OR o.lease_until < $1)))";
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE OF o SKIP LOCKED",
+            Backend::Sqlite => "",
         };
+        let mut tx = self.write_tx().await?;
+        let candidates = sqlx::query(&format!(
+            "SELECT o.id, COALESCE(r.size, 0) AS size FROM outbox o \
+             LEFT JOIN raw_messages r ON r.sha256 = o.raw_sha256 WHERE {due} ORDER BY o.id LIMIT $2{lock}"
+        ))
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut chosen = Vec::new();
+        let mut total = 0u64;
+        for row in &candidates {
+            let id: i64 = row.try_get("id")?;
+            let size: i64 = row.try_get("size")?;
+            total += u64::try_from(size).unwrap_or(0);
+            if !chosen.is_empty() && total > max_bytes {
+                break;
+            }
+            chosen.push(id);
+        }
+        if chosen.is_empty() {
+            tx.commit().await?;
+            return Ok(Vec::new());
+        }
+        let ids = serde_json::to_string(&chosen).map_err(|e| Error::Corrupt(e.to_string()))?;
+        let in_ids = match self.backend {
+            Backend::Postgres => "SELECT value::bigint FROM json_array_elements_text($3::json)",
+            Backend::Sqlite => "SELECT value FROM json_each($3)",
+        };
+        let rows = sqlx::query(&format!(
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, lease_until = $1, \
+             lease_token = $2 WHERE id IN ({in_ids}) RETURNING {OUTBOX_COLUMNS}"
+        ))
+        .bind(lease_until)
+        .bind(token)
+        .bind(ids)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
         let mut taken = Vec::with_capacity(rows.len());
         for row in &rows {
-            let record = outbox_from(row)?;
-            let raw = self
-                .read_blob(crate::blob::BlobKind::Raw, &record.raw_sha256)
-                .await?;
-            taken.push(Sendable { record, raw });
+            let id: i64 = row.try_get("id")?;
+            let read = match outbox_from(row) {
+                Ok(record) if record.attempts > max_attempts => Err(format!(
+                    "given up after {} attempts: its sender stopped each time it sent it",
+                    record.attempts - 1
+                )),
+                Ok(record) => self
+                    .read_blob(crate::blob::BlobKind::Raw, &record.raw_sha256)
+                    .await
+                    .map(|raw| Sendable { record, raw })
+                    .map_err(|error| format!("its stored bytes cannot be read: {error}")),
+                Err(error) => Err(format!("its row cannot be read: {error}")),
+            };
+            match read {
+                Ok(sendable) => taken.push(sendable),
+                Err(error) => {
+                    tracing::error!(outbox.id = id, %error, "a message cannot be sent");
+                    let failed = Settled {
+                        id,
+                        outcome: Outcome::Failed { error },
+                    };
+                    self.outbox_settle(token, &[failed], now).await?;
+                }
+            }
         }
         taken.sort_by_key(|sendable| sendable.record.id);
         Ok(taken)

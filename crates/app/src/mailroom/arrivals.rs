@@ -108,7 +108,10 @@ impl App {
                 .diagnostic
                 .clone()
                 .unwrap_or_else(|| format!("{:?}", recipient.reason).to_lowercase());
-            // Only a recipient Casebook wrote to is marked: a bounce can name anyone.
+            // Only a recipient of a message the bounce quotes is marked: a bounce can name
+            // anyone, and a Message-ID is 128 random bits, so only someone who received the
+            // message can name it. (Such a person could still mark a fellow recipient as
+            // bouncing; the mark shows in `mail status` and ends with that contact's next mail.)
             let ours = rows.iter().any(|row| {
                 row.recipients
                     .iter()

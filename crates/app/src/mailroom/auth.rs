@@ -200,34 +200,27 @@ fn received_hops(raw: &[u8]) -> Vec<(Option<IpAddr>, Option<String>)> {
 ///
 /// The first word is the client's own HELO name in Postfix's and Sendmail's form
 /// (`from helo (rdns [ip])`) and the reverse name or address in Exim's (`from rdns ([ip]
-/// helo=helo)`, `from [ip] (helo=helo)`): what the client chose never gives the address. The
-/// address is the literal the server wrote in the comment, not after `helo=`; only when the comment
-/// holds none is a literal first word the address (Exim without a reverse name).
+/// helo=helo)`, `from [ip] (helo=helo)`). What the client chose comes first and may hold anything
+/// (`EHLO x([10.0.0.1]`), so the address is the last literal of the clause that is not a
+/// `helo=` word: the one the server wrote after it.
 fn received_client(from_clause: &str) -> (Option<IpAddr>, Option<String>) {
     let literal = |text: &str| -> Option<IpAddr> {
-        let inner = text.strip_prefix('[')?.split(']').next()?;
+        let inner = text.rsplit_once('[')?.1.split(']').next()?;
         inner.trim_start_matches("IPv6:").parse().ok()
     };
     let first = from_clause.split_whitespace().next().unwrap_or("");
-    let comment = from_clause
-        .split_once('(')
-        .map(|(_, rest)| rest.rsplit_once(')').map_or(rest, |(inside, _)| inside))
-        .unwrap_or("");
     let mut helo = None;
     let mut ip = None;
-    for word in comment.split_whitespace() {
+    for word in from_clause.split_whitespace() {
         let word = word.trim_matches(['(', ')', ';']);
         if let Some(name) = word
             .strip_prefix("helo=")
             .or_else(|| word.strip_prefix("HELO="))
         {
             helo = Some(name.to_string());
-        } else if ip.is_none() {
-            ip = literal(word);
+        } else if let Some(address) = literal(word) {
+            ip = Some(address);
         }
-    }
-    if ip.is_none() && helo.is_some() {
-        ip = literal(first);
     }
     let helo = helo.or_else(|| {
         Some(first.trim_matches(['(', ')', '[', ']', ';']).to_string()).filter(|h| !h.is_empty())
@@ -547,10 +540,15 @@ mod tests {
         assert_eq!(helo.as_deref(), Some("[10.0.0.1]"));
         let (ip, _) = received_client("[198.51.100.8] (helo=[10.0.0.1])");
         assert_eq!(ip, Some("198.51.100.8".parse().expect("ip")));
+        // A HELO written to look like the server's comment.
+        let (ip, _) = received_client("x([10.0.0.1] (unknown [203.0.113.9])");
+        assert_eq!(ip, Some("203.0.113.9".parse().expect("ip")));
+        let (ip, _) = received_client("[10.0.0.1]([10.0.0.2] (unknown [203.0.113.9])");
+        assert_eq!(ip, Some("203.0.113.9".parse().expect("ip")));
         // IPv6, and a hop that names no address at all.
         let (ip, _) = received_client("mx.example (mx.example [IPv6:2001:db8::25])");
         assert_eq!(ip, Some("2001:db8::25".parse().expect("ip")));
-        assert_eq!(received_client("[10.0.0.1]").0, None);
+        assert_eq!(received_client("mx.example (mx.example)").0, None);
         assert_eq!(received_client("").0, None);
     }
 

@@ -22,8 +22,17 @@ pub const OUTBOX_JOB: &str = "outbox_send";
 /// How long a sender holds the messages it is sending without renewing (microseconds).
 const SEND_LEASE_MICROS: i64 = 30_000_000;
 
-/// Messages taken per batch.
+/// Messages taken per batch, at most.
 const BATCH: u32 = 256;
+
+/// Bytes taken per batch, at most (a larger message goes alone): a batch is held in memory.
+const BATCH_BYTES: u64 = 64 << 20;
+
+/// Sends at once: each holds one connection to the mail server, which limits its clients'.
+const SENDS_AT_ONCE: usize = 8;
+
+/// How long one run of the send job goes on taking batches.
+const DRAIN_FOR: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Attempts before a message that keeps failing for a while is given up on.
 const MAX_ATTEMPTS: i64 = 10;
@@ -135,12 +144,22 @@ impl App {
     /// to it (renewed while it works) under a token every write checks.
     pub async fn outbox_drain(&self, sender: &outbound::Sender) -> Result<(), jobs::JobError> {
         let store_error = |error: store::Error| jobs::JobError::Retry(error.to_string());
-        loop {
+        let started = std::time::Instant::now();
+        // A while at most, so that the round it runs in goes on to the rest of its work; the next
+        // round queues the job again when mail is still due.
+        while started.elapsed() < DRAIN_FOR {
             let now = self.now().timestamp_micros();
             let token: i64 = self.rng().random_range(1..i64::MAX);
             let batch = self
                 .store
-                .outbox_take_due(now, now + SEND_LEASE_MICROS, token, BATCH)
+                .outbox_take_due(
+                    now,
+                    now + SEND_LEASE_MICROS,
+                    token,
+                    BATCH,
+                    BATCH_BYTES,
+                    MAX_ATTEMPTS,
+                )
                 .await
                 .map_err(store_error)?;
             if batch.is_empty() {
@@ -150,6 +169,7 @@ impl App {
                 .await
                 .map_err(store_error)?;
         }
+        Ok(())
     }
 
     async fn send_batch(
@@ -174,8 +194,9 @@ impl App {
         let (results, mut incoming) = tokio::sync::mpsc::unbounded_channel();
         let mut pending = 0usize;
         let mut settled = Vec::new();
-        // Dropped on return, which ends any send still running (a batch taken over stops).
-        let mut sends = tokio::task::JoinSet::new();
+        // Sends are tasks of their own that always run to their end: one cut off in the middle
+        // of an SMTP dialogue would leave its pooled connection in an unknown state.
+        let at_once = Arc::new(tokio::sync::Semaphore::new(SENDS_AT_ONCE));
         for sendable in batch {
             let id = sendable.record.id;
             let attempt = sendable.record.attempts;
@@ -201,8 +222,12 @@ impl App {
             let sender = sender.clone();
             let results = results.clone();
             pending += 1;
+            let at_once = at_once.clone();
             // Each send is a task: it goes on while results are written.
-            sends.spawn(async move {
+            tokio::spawn(async move {
+                let Ok(_turn) = at_once.acquire_owned().await else {
+                    return;
+                };
                 let result = sender
                     .send(return_path.as_deref(), &recipients, &sendable.raw)
                     .await;
@@ -221,18 +246,16 @@ impl App {
                             error: format!("{error} (after {attempt} attempts)"),
                         }
                     }
-                    Err(outbound::SendError::Transient(error)) => Outcome::Deferred {
-                        error,
-                        retry_at: 0,
-                    },
+                    Err(outbound::SendError::Transient(error)) => {
+                        Outcome::Deferred { error, retry_at: 0 }
+                    }
                 };
                 let _ = results.send((Settled { id, outcome }, attempt));
             });
         }
         drop(results);
         if !settled.is_empty() {
-            self.store
-                .outbox_settle(token, &settled, self.now().timestamp_micros())
+            self.settle(token, &settled, self.now().timestamp_micros())
                 .await?;
         }
         let renew_every = std::time::Duration::from_micros(SEND_LEASE_MICROS as u64 / 3);
@@ -256,7 +279,7 @@ impl App {
                             settled
                         })
                         .collect();
-                    let recorded = self.store.outbox_settle(token, &results, now).await?;
+                    let recorded = self.settle(token, &results, now).await?;
                     let sent = results
                         .iter()
                         .filter(|settled| matches!(settled.outcome, Outcome::Sent { .. }))
@@ -279,6 +302,25 @@ impl App {
             }
         }
         Ok(())
+    }
+}
+
+impl App {
+    /// Records results, trying again a few times: what was sent and is not recorded is sent
+    /// again once its lease runs out.
+    async fn settle(&self, token: i64, results: &[Settled], now: i64) -> Result<u64, store::Error> {
+        let mut tries = 0;
+        loop {
+            match self.store.outbox_settle(token, results, now).await {
+                Ok(recorded) => return Ok(recorded),
+                Err(error) if tries < 3 => {
+                    tries += 1;
+                    tracing::warn!(%error, "recording sent mail failed; trying again");
+                    tokio::time::sleep(std::time::Duration::from_millis(200 * tries)).await;
+                }
+                Err(error) => return Err(error),
+            }
+        }
     }
 }
 

@@ -31,18 +31,27 @@ BEGIN
     IF due IS NULL THEN
         RETURN NULL;
     END IF;
-    -- Read first, without a lock: most of the time the job is already queued or running, and a
-    -- transaction that queues mail then leaves the job's row alone (no hot row to wait on). One
-    -- that finishes meanwhile is queued again by the background round, which looks for due rows.
-    IF EXISTS (SELECT 1 FROM jobs WHERE name = 'outbox:send'
-               AND (state = 'running' OR (state = 'queued' AND run_at <= due))) THEN
+    -- Read first, without a lock: most of the time the job is queued or running already, and a
+    -- transaction that queues mail leaves the job's row alone.
+    IF EXISTS (SELECT 1 FROM jobs WHERE name = 'outbox:send' AND state IN ('queued', 'running')) THEN
         RETURN NULL;
     END IF;
-    INSERT INTO jobs (name, kind, payload, state, run_at, attempts, max_attempts, created_at)
-        VALUES ('outbox:send', 'outbox_send', '', 'queued', due, 0, 100, made)
-        ON CONFLICT (name) DO UPDATE SET state = 'queued', run_at = LEAST(jobs.run_at, due),
-            attempts = 0, last_error = NULL, finished_at = NULL
-        WHERE jobs.state IN ('queued', 'done', 'failed');
+    -- Never wait for the row: a transaction holding it queues the job anyway, and mail left
+    -- behind by a race is found by the background round, which looks for due rows.
+    PERFORM 1 FROM jobs WHERE name = 'outbox:send' FOR UPDATE SKIP LOCKED;
+    IF FOUND THEN
+        UPDATE jobs SET state = 'queued', run_at = due, attempts = 0, last_error = NULL,
+            finished_at = NULL
+            WHERE name = 'outbox:send' AND state IN ('done', 'failed');
+        RETURN NULL;
+    END IF;
+    -- Held by another transaction (one queuing mail, which queues the job, or the runner finishing
+    -- it, and then the background round finds this mail). Missing: the first mail ever queued.
+    IF NOT EXISTS (SELECT 1 FROM jobs WHERE name = 'outbox:send') THEN
+        INSERT INTO jobs (name, kind, payload, state, run_at, attempts, max_attempts, created_at)
+            VALUES ('outbox:send', 'outbox_send', '', 'queued', due, 0, 100, made)
+            ON CONFLICT (name) DO NOTHING;
+    END IF;
     RETURN NULL;
 END
 $$ LANGUAGE plpgsql;

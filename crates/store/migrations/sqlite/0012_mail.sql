@@ -25,9 +25,9 @@ CREATE TRIGGER outbox_send_job AFTER INSERT ON outbox WHEN NEW.state IN ('queued
 BEGIN
     INSERT OR IGNORE INTO jobs (name, kind, payload, state, run_at, attempts, max_attempts, created_at)
     VALUES ('outbox:send', 'outbox_send', '', 'queued', NEW.next_attempt_at, 0, 100, NEW.created_at);
-    UPDATE jobs SET state = 'queued', run_at = MIN(run_at, NEW.next_attempt_at), attempts = 0,
+    UPDATE jobs SET state = 'queued', run_at = NEW.next_attempt_at, attempts = 0,
         last_error = NULL, finished_at = NULL
-        WHERE name = 'outbox:send' AND state IN ('queued', 'done', 'failed');
+        WHERE name = 'outbox:send' AND state IN ('done', 'failed');
 END;
 
 INSERT OR IGNORE INTO jobs (name, kind, payload, state, run_at, attempts, max_attempts, created_at)

@@ -139,23 +139,29 @@ async fn outbox_batches_are_taken_once_and_a_sender_taken_over_records_nothing(d
         .expect("job")
         .expect("the send job");
     assert_eq!(job.state, JobState::Queued);
-    let first = store.outbox_take_due(100, 200, 1, 2).await.expect("take");
+    let first = store
+        .outbox_take_due(100, 200, 1, 2, 1 << 30, 10)
+        .await
+        .expect("take");
     assert_eq!(first.len(), 2);
     assert!(first[0].raw.starts_with(b"Message-ID: <m0@"));
     // A second sender takes what is left, never the first batch's rows.
     let second = store
-        .outbox_take_due(150, 1_000, 2, 10)
+        .outbox_take_due(150, 1_000, 2, 10, 1 << 30, 10)
         .await
         .expect("take");
     assert_eq!(second.len(), 1);
     assert!(store
-        .outbox_take_due(160, 260, 3, 10)
+        .outbox_take_due(160, 260, 3, 10, 1 << 30, 10)
         .await
         .expect("take")
         .is_empty());
     assert_eq!(store.outbox_renew(1, 300).await.expect("renew"), 2);
     // The first sender stalls past its lease; a third takes its rows over.
-    let third = store.outbox_take_due(301, 400, 4, 10).await.expect("take");
+    let third = store
+        .outbox_take_due(301, 400, 4, 10, 1 << 30, 10)
+        .await
+        .expect("take");
     assert_eq!(third.len(), 2);
     assert_eq!(store.outbox_renew(1, 500).await.expect("renew"), 0);
     let (a, b) = (first[0].record.id, first[1].record.id);
@@ -209,13 +215,13 @@ async fn outbox_batches_are_taken_once_and_a_sender_taken_over_records_nothing(d
     );
     // Deferred: not due before its time, due after it.
     assert!(store
-        .outbox_take_due(9_999, 20_000, 5, 10)
+        .outbox_take_due(9_999, 20_000, 5, 10, 1 << 30, 10)
         .await
         .expect("take")
         .is_empty());
     assert!(store.outbox_poke(10_000).await.expect("poke"));
     let again = store
-        .outbox_take_due(10_000, 20_000, 6, 10)
+        .outbox_take_due(10_000, 20_000, 6, 10, 1 << 30, 10)
         .await
         .expect("take");
     assert_eq!(again.len(), 1);
@@ -233,6 +239,37 @@ async fn outbox_batches_are_taken_once_and_a_sender_taken_over_records_nothing(d
     assert!(store.outbox_retry(b, 11_000).await.expect("retry"));
     let retried = store.outbox_record(b).await.expect("record").expect("row");
     assert_eq!((retried.state, retried.attempts), (OutboxState::Queued, 0));
+    // A batch stays within its bytes, but takes one message however large.
+    for n in 10..12 {
+        assert!(store
+            .queue_mail(&mail(n), "notify", None, &format!("notify:{n}"), 11_000)
+            .await
+            .expect("queue"));
+    }
+    let one = store
+        .outbox_take_due(12_000, 13_000, 7, 10, 1, 10)
+        .await
+        .expect("take");
+    assert_eq!(one.len(), 1);
+    // A row whose senders kept stopping is given up at the take, and shows as failed.
+    let none = store
+        .outbox_take_due(12_000, 13_000, 8, 10, 1 << 30, 0)
+        .await
+        .expect("take");
+    assert!(none.is_empty());
+    let failed = store
+        .outbox(Some(OutboxState::Failed), 10)
+        .await
+        .expect("outbox");
+    assert_eq!(
+        failed.len(),
+        2,
+        "both new ones: {failed:?}"
+    );
+    assert!(failed.iter().all(|row| row
+        .last_error
+        .as_deref()
+        .is_some_and(|e| e.contains("given up after"))));
 }
 
 testkit::backend_tests!(
