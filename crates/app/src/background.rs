@@ -41,7 +41,10 @@ impl App {
             match outbound::Sender::new(smtp) {
                 Ok(sender) => runner.register(
                     crate::mailroom::outbox::OUTBOX_JOB,
-                    crate::mailroom::outbox::outbox_handler(self.clone(), sender),
+                    crate::mailroom::outbox::outbox_handler(
+                        self.clone(),
+                        sender.with_dkim(self.mail_settings.dkim.clone()),
+                    ),
                 ),
                 Err(error) => tracing::error!(%error, "the SMTP server cannot be used"),
             }

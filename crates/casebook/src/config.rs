@@ -226,6 +226,28 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
             ));
         }
     }
+    // DKIM: the key file, its selector, and the signing domain (the Message-ID domain by default).
+    let dkim = match var("CASEBOOK_DKIM_KEY") {
+        None => None,
+        Some(path) => {
+            let selector = var("CASEBOOK_DKIM_SELECTOR").unwrap_or_else(|| "casebook".to_string());
+            match var("CASEBOOK_DKIM_DOMAIN").or_else(|| mail_domain.clone()) {
+                None => {
+                    problems.push(
+                        "CASEBOOK_DKIM_KEY is set but no signing domain: set CASEBOOK_DKIM_DOMAIN (or CASEBOOK_MAIL_DOMAIN) to the domain of your From addresses".to_string(),
+                    );
+                    None
+                }
+                Some(domain) => match app::mailroom::Dkim::load(&path, &domain, &selector) {
+                    Ok(dkim) => Some(dkim),
+                    Err(error) => {
+                        problems.push(format!("CASEBOOK_DKIM_KEY: {error}"));
+                        None
+                    }
+                },
+            }
+        }
+    };
     let mail_defaults = app::mailroom::MailSettings::default();
     let auto_mail_limit = positive("CASEBOOK_AUTO_MAIL_LIMIT", &mut problems)
         .unwrap_or(mail_defaults.auto_mail_limit);
@@ -331,6 +353,7 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
     };
     let mail = app::mailroom::MailSettings {
         smtp,
+        dkim,
         domain: mail_domain,
         auto_mail_limit,
         reopen_days,

@@ -299,12 +299,24 @@ fn our_results(raw: &[u8], authserv_id: &str) -> Option<Verdict> {
             _ => {}
         }
     }
-    let from_domain = message
-        .from()
-        .and_then(|from| from.first())
-        .and_then(|mailbox| mailbox.address())
-        .and_then(|address| address.rsplit_once('@'))
-        .map(|(_, domain)| domain.to_ascii_lowercase());
+    align(&mut verdict, raw);
+    Some(verdict)
+}
+
+/// Sets the verdict's alignment: whether SPF's domain and DKIM's passing `d=` domains are the
+/// From domain or share it (relaxed alignment, RFC 7489 section 3.1), whatever DMARC said: a
+/// domain without a DMARC record is aligned all the same.
+fn align(verdict: &mut Verdict, raw: &[u8]) {
+    let from_domain = mail_parser::MessageParser::default()
+        .parse_headers(raw)
+        .and_then(|message| {
+            message
+                .from()
+                .and_then(|from| from.first())
+                .and_then(|mailbox| mailbox.address())
+                .and_then(|address| address.rsplit_once('@'))
+                .map(|(_, domain)| domain.to_ascii_lowercase())
+        });
     let aligned = |domain: &str| {
         from_domain.as_deref().is_some_and(|from| {
             let domain = domain.to_ascii_lowercase();
@@ -315,8 +327,8 @@ fn our_results(raw: &[u8], authserv_id: &str) -> Option<Verdict> {
     };
     verdict.spf_aligned =
         verdict.spf == Check::Pass && verdict.spf_domain.as_deref().is_some_and(aligned);
-    verdict.dkim_aligned = verdict.dkim_domains.iter().any(|d| aligned(d));
-    Some(verdict)
+    verdict.dkim_aligned =
+        verdict.dkim == Check::Pass && verdict.dkim_domains.iter().any(|d| aligned(d));
 }
 
 impl crate::App {
@@ -492,9 +504,8 @@ async fn verify(
                 mail_auth::dmarc::Policy::Reject => Some("reject".into()),
                 mail_auth::dmarc::Policy::Unspecified => None,
             };
-            verdict.spf_aligned = dmarc.spf_result() == &DmarcResult::Pass;
-            verdict.dkim_aligned = dmarc.dkim_result() == &DmarcResult::Pass;
         }
+        align(&mut verdict, raw);
         Some(verdict)
     }
 }

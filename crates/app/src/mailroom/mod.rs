@@ -9,6 +9,7 @@ pub mod arrivals;
 pub mod auth;
 pub mod outbox;
 
+pub use outbound::dkim::Dkim;
 pub use outbound::SmtpConfig;
 
 /// What mail needs from the configuration.
@@ -16,6 +17,8 @@ pub use outbound::SmtpConfig;
 pub struct MailSettings {
     /// The SMTP server (`CASEBOOK_SMTP_URL`); without one, mail waits in the outbox.
     pub smtp: Option<outbound::SmtpConfig>,
+    /// The DKIM key outgoing mail is signed with (`CASEBOOK_DKIM_KEY`), if any.
+    pub dkim: Option<outbound::dkim::Dkim>,
     /// The domain of the Message-IDs Casebook writes (`CASEBOOK_MAIL_DOMAIN`); else the sender's.
     pub domain: Option<String>,
     /// Automatic messages to one address per hour before they are held (`CASEBOOK_AUTO_MAIL_LIMIT`).
@@ -28,6 +31,7 @@ impl Default for MailSettings {
     fn default() -> Self {
         MailSettings {
             smtp: None,
+            dkim: None,
             domain: None,
             auto_mail_limit: 10,
             reopen_days: 14,

@@ -111,6 +111,28 @@ fn stored_on(answer: &str) -> String {
         .to_string()
 }
 
+/// Gao Meng of Acer writes to support over LMTP; the number of the case it opened.
+fn partner_opens_case(lmtp: u16, subject: &str, message_id: &str) -> String {
+    let first = message(
+        &[
+            ("From", "gaomeng@acer.com"),
+            ("To", "support@cmgos.com"),
+            ("Subject", subject),
+            ("Message-ID", message_id),
+        ],
+        "x",
+    );
+    let answers = deliver(
+        lmtp,
+        true,
+        "gaomeng@acer.com",
+        &["support@cmgos.com"],
+        &first,
+    )
+    .unwrap();
+    stored_on(&answers[0])
+}
+
 fn wait_until(within: Duration, mut done: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + within;
     while Instant::now() < deadline {
@@ -773,24 +795,7 @@ async fn a_bounce_fails_the_reply_and_marks_the_contact(db: TestDb) {
             ("CASEBOOK_DNS_SERVER", &dns_address),
         ],
     );
-    let first = message(
-        &[
-            ("From", "gaomeng@acer.com"),
-            ("To", "support@cmgos.com"),
-            ("Subject", "BSOD"),
-            ("Message-ID", "<bounce-1@acer.com>"),
-        ],
-        "x",
-    );
-    let answers = deliver(
-        server.lmtp,
-        true,
-        "gaomeng@acer.com",
-        &["support@cmgos.com"],
-        &first,
-    )
-    .unwrap();
-    let number = stored_on(&answers[0]);
+    let number = partner_opens_case(server.lmtp, "BSOD", "<bounce-1@acer.com>");
     let reply = json(
         &db,
         &["case", "reply", &number, "--text", "请上传日志。", "--json"],
@@ -889,32 +894,23 @@ async fn a_reply_goes_through_a_real_postfix(db: TestDb) {
     let dns = testkit::dns::DnsStub::start();
     let dns_address = dns.address.to_string();
     let relay = format!("smtp://127.0.0.1:{}", postfix.port);
+    // Replies are signed with DKIM; the public key is published where the partner looks for it.
+    let (key_dir, key_file, public_key) = dkim_key();
+    dns.txt(
+        "casebook._domainkey.cmgos.com",
+        &format!("v=DKIM1; k=ed25519; p={public_key}"),
+    );
     let server = Server::start(
         &db,
         &[
             ("CASEBOOK_SMTP_URL", &relay),
             ("CASEBOOK_DNS_SERVER", &dns_address),
             ("CASEBOOK_AUTO_MAIL_LIMIT", "1"),
+            ("CASEBOOK_DKIM_KEY", path(&key_file)),
+            ("CASEBOOK_DKIM_DOMAIN", "cmgos.com"),
         ],
     );
-    let first = message(
-        &[
-            ("From", "gaomeng@acer.com"),
-            ("To", "support@cmgos.com"),
-            ("Subject", "重置失败"),
-            ("Message-ID", "<pf-1@acer.com>"),
-        ],
-        "x",
-    );
-    let answers = deliver(
-        server.lmtp,
-        true,
-        "gaomeng@acer.com",
-        &["support@cmgos.com"],
-        &first,
-    )
-    .unwrap();
-    let number = stored_on(&answers[0]);
+    let number = partner_opens_case(server.lmtp, "重置失败", "<pf-1@acer.com>");
     let reply = json(
         &db,
         &["case", "reply", &number, "--text", "请收集日志。", "--json"],
@@ -936,7 +932,51 @@ async fn a_reply_goes_through_a_real_postfix(db: TestDb) {
         "Postfix's Received line: {raw}"
     );
     assert_eq!(relayed.recipients, vec!["gaomeng@acer.com".to_string()]);
+    // The partner's server checks the signature after the relay: DKIM passes, aligned with From.
+    let received = key_dir.path().join("received.eml");
+    std::fs::write(&received, &relayed.raw).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_casebook"))
+        .args(["mail", "parse", path(&received), "--json"])
+        .args(["--received-from", "127.0.0.1", "--helo", "relay.test"])
+        .args(["--mail-from", "support@cmgos.com"])
+        .env("CASEBOOK_DNS_SERVER", dns.address.to_string())
+        .env("LANG", "C")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let parsed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let verdict = &parsed["authentication"]["verdict"];
+    assert_eq!(verdict["dkim"], "pass", "{parsed}");
+    assert_eq!(verdict["dkim_domains"][0], "cmgos.com", "{parsed}");
+    assert_eq!(verdict["dkim_aligned"], true, "{parsed}");
+    // Aligned without any DMARC record for the domain: a staff claim would be believed.
+    assert_eq!(parsed["authentication"]["standing"], "authenticated");
     drop(server);
+}
+
+/// A fresh Ed25519 key: its directory, the PEM file, and the public key in base64 (for DNS).
+fn dkim_key() -> (tempfile::TempDir, PathBuf, String) {
+    use base64::Engine;
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = ring::signature::Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+    let pair = ring::signature::Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dkim.pem");
+    std::fs::write(
+        &file,
+        format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+            b64.encode(pkcs8.as_ref())
+        ),
+    )
+    .unwrap();
+    let public = b64.encode(ring::signature::KeyPair::public_key(&pair).as_ref());
+    (dir, file, public)
 }
 
 testkit::backend_tests!(

@@ -261,11 +261,7 @@ async fn outbox_batches_are_taken_once_and_a_sender_taken_over_records_nothing(d
         .outbox(Some(OutboxState::Failed), 10)
         .await
         .expect("outbox");
-    assert_eq!(
-        failed.len(),
-        2,
-        "both new ones: {failed:?}"
-    );
+    assert_eq!(failed.len(), 2, "both new ones: {failed:?}");
     assert!(failed.iter().all(|row| row
         .last_error
         .as_deref()
