@@ -29,7 +29,7 @@ const SIGNED: [&str; 11] = [
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DkimError {
     /// The file does not hold a private key in PEM form.
-    #[error("the DKIM key '{path}' cannot be read: {detail} (give a PEM file with an RSA or Ed25519 private key, e.g. from `openssl genpkey -algorithm ed25519`)")]
+    #[error("the DKIM key '{path}' cannot be read: {detail} (give a PEM file with an RSA or Ed25519 private key, e.g. from `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048`)")]
     Key {
         /// The file.
         path: String,
