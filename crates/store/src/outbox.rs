@@ -211,7 +211,8 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<OutboxRecord>> {
         let rows = sqlx::query(&format!(
-            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE ($1 = '' OR state = $1) ORDER BY id LIMIT $2"
+            "SELECT {OUTBOX_COLUMNS} FROM (SELECT {OUTBOX_COLUMNS} FROM outbox \
+             WHERE ($1 = '' OR state = $1) ORDER BY id DESC LIMIT $2) AS latest ORDER BY id"
         ))
         .bind(state.map_or("", OutboxState::as_str))
         .bind(i64::from(limit))

@@ -544,6 +544,65 @@ pub async fn contacts(State(web): State<Web>, signed: Signed) -> ApiResult {
     ok(StatusCode::OK, &contacts)
 }
 
+/// `GET /api/v1/outbox`: outgoing messages, oldest first.
+#[utoipa::path(get, path = "/api/v1/outbox", tag = "mail",
+    params(
+        ("status" = Option<String>, Query, description = "Only this state: queued, sending, sent or failed"),
+        ("limit" = Option<u32>, Query, description = "At most this many (default 500)")
+    ),
+    responses((status = 200, description = "Outgoing messages"), (status = 400, description = "An unknown state")))]
+pub async fn outbox_list(
+    State(web): State<Web>,
+    signed: Signed,
+    RawQuery(query): RawQuery,
+) -> ApiResult {
+    let fields = Fields::query(query);
+    let state = match fields.get("status") {
+        None => None,
+        Some(text) => Some(app::OutboxState::parse(text).ok_or_else(|| {
+            Failure::bad_request(
+                format!("'{text}' is not an outbox state (queued, sending, sent, failed)"),
+                signed.lang,
+                Scope::Api,
+            )
+        })?),
+    };
+    let limit = match fields.get("limit") {
+        None => 500,
+        Some(text) => text.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
+            Failure::bad_request(
+                format!("limit '{text}' is not a positive number"),
+                signed.lang,
+                Scope::Api,
+            )
+        })?,
+    };
+    let list = web
+        .app
+        .outbox_list(&signed.actor(), state, limit)
+        .await
+        .map_err(fail(&signed))?;
+    ok(StatusCode::OK, &json!({ "messages": list }))
+}
+
+/// `POST /api/v1/outbox/{id}/retry`: a failed message is queued again, with the same bytes.
+#[utoipa::path(post, path = "/api/v1/outbox/{id}/retry", tag = "mail",
+    params(("id" = i64, Path, description = "The outbox id")),
+    responses((status = 200, description = "The message, queued again"), (status = 400, description = "Not a failed message")))]
+pub async fn outbox_retry(
+    State(web): State<Web>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let id = parse_id(&id, signed.lang)?;
+    let message = web
+        .app
+        .outbox_retry(&signed.actor(), id)
+        .await
+        .map_err(fail(&signed))?;
+    ok(StatusCode::OK, &message)
+}
+
 /// `GET /api/v1/quarantine`.
 #[utoipa::path(get, path = "/api/v1/quarantine", tag = "quarantine",
     params(("all" = Option<bool>, Query, description = "Include decided entries")),
@@ -861,6 +920,8 @@ pub async fn token_revoke(
         sla_status,
         orgs,
         contacts,
+        outbox_list,
+        outbox_retry,
         quarantine_list,
         quarantine_attach,
         quarantine_release,

@@ -435,6 +435,43 @@ pub struct NewCasePage {
     pub priorities: Vec<&'static str>,
 }
 
+/// The outbox: what Casebook sends, and what failed.
+#[derive(Template, WebTemplate)]
+#[template(path = "outbox.html")]
+pub struct OutboxPage {
+    /// Frame.
+    pub c: Chrome,
+    /// Messages, newest first.
+    pub rows: Vec<OutboxRow>,
+    /// The state shown (`""`: all).
+    pub status: String,
+}
+
+/// One outgoing message.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    /// Outbox id.
+    pub id: i64,
+    /// `queued`, `sending`, `sent`, `failed`.
+    pub state: String,
+    /// The state in words.
+    pub state_label: String,
+    /// What it is, in words.
+    pub purpose: String,
+    /// The case's number, if any.
+    pub case: Option<String>,
+    /// Recipients.
+    pub recipients: String,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// Queued, local.
+    pub queued: String,
+    /// Sent, local.
+    pub sent: String,
+    /// The error or the bounce, with the recipient it named.
+    pub error: String,
+}
+
 /// The quarantine list.
 #[derive(Template, WebTemplate)]
 #[template(path = "quarantine.html")]

@@ -124,6 +124,8 @@ pub fn table() -> Vec<Route> {
         POST "/quarantine/{id}/attach" Staff Page => pages::directory::quarantine_attach;
         POST "/quarantine/{id}/release" Staff Page => pages::directory::quarantine_release;
         POST "/quarantine/{id}/dismiss" Staff Page => pages::directory::quarantine_dismiss;
+        GET "/outbox" Staff Page => pages::directory::outbox_list;
+        POST "/outbox/{id}/retry" Staff Page => pages::directory::outbox_retry;
         GET "/organizations" Staff Page => pages::directory::org_list;
         GET "/organizations/{id}" Staff Page => pages::directory::org_show;
         GET "/contacts" Staff Page => pages::directory::contact_list;
@@ -159,6 +161,8 @@ pub fn table() -> Vec<Route> {
         GET "/api/v1/sla" Staff Api => api::sla_status;
         GET "/api/v1/organizations" Staff Api => api::orgs;
         GET "/api/v1/contacts" Staff Api => api::contacts;
+        GET "/api/v1/outbox" Staff Api => api::outbox_list;
+        POST "/api/v1/outbox/{id}/retry" Staff Api => api::outbox_retry;
         GET "/api/v1/quarantine" Staff Api => api::quarantine_list;
         POST "/api/v1/quarantine/{id}/attach" Staff Api => api::quarantine_attach;
         POST "/api/v1/quarantine/{id}/release" Staff Api => api::quarantine_release;

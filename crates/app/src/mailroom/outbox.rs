@@ -89,7 +89,7 @@ impl App {
         }
     }
 
-    /// The outbox, oldest first: every message, or those in one state.
+    /// The latest `limit` messages of the outbox (every one, or those in one state), oldest first.
     pub async fn outbox_list(
         &self,
         actor: &Actor,

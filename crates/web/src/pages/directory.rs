@@ -9,7 +9,8 @@ use axum::response::IntoResponse;
 use super::{back, fail, Fields, PageResult};
 use crate::guard::Signed;
 use crate::html::{
-    Chrome, DirectoryPage, OrgPage, QuarantinePage, QuarantineRow, QuarantineShowPage,
+    Chrome, DirectoryPage, OrgPage, OutboxPage, OutboxRow, QuarantinePage, QuarantineRow,
+    QuarantineShowPage,
 };
 use crate::problem::Failure;
 use crate::routes::Scope;
@@ -32,6 +33,76 @@ fn quarantine_row(
             .map(|r| lang.say(&format!("web-quarantine-resolution-{r}")))
             .unwrap_or_default(),
     }
+}
+
+/// The outbox, newest first; `?status=failed` (or queued, sending, sent) shows one state.
+pub async fn outbox_list(
+    State(web): State<Web>,
+    signed: Signed,
+    RawQuery(query): RawQuery,
+) -> PageResult {
+    let fields = Fields::query(query);
+    let status = fields.get("status").unwrap_or("").to_string();
+    let state = match status.as_str() {
+        "" => None,
+        text => Some(app::OutboxState::parse(text).ok_or_else(|| {
+            Failure::bad_request(
+                format!("'{text}' is not an outbox state (queued, sending, sent, failed)"),
+                signed.lang,
+                Scope::Page,
+            )
+        })?),
+    };
+    let list = web
+        .app
+        .outbox_list(&signed.actor(), state, 500)
+        .await
+        .map_err(fail(&signed))?;
+    let lang = signed.lang;
+    let zone = signed.zone;
+    let rows = list
+        .iter()
+        .rev()
+        .map(|view| OutboxRow {
+            id: view.id,
+            state: view.state.as_str().to_string(),
+            state_label: lang.say(&format!("web-outbox-{}", view.state.as_str())),
+            purpose: lang.say(&format!("web-outbox-purpose-{}", view.purpose)),
+            case: view.case.clone(),
+            recipients: view.recipients.join(", "),
+            attempts: view.attempts,
+            queued: app::views::local_time(&view.created_at, zone),
+            sent: view
+                .sent_at
+                .as_deref()
+                .map(|at| app::views::local_time(at, zone))
+                .unwrap_or_default(),
+            error: match (&view.error, &view.failed_recipient) {
+                (Some(error), Some(recipient)) => format!("{recipient}: {error}"),
+                (Some(error), None) => error.clone(),
+                (None, _) => String::new(),
+            },
+        })
+        .collect();
+    Ok(OutboxPage {
+        c: Chrome::signed(&signed, lang.say("web-nav-outbox"), "outbox"),
+        rows,
+        status,
+    }
+    .into_response())
+}
+
+/// Sends a failed message again, with the same bytes and Message-ID.
+pub async fn outbox_retry(
+    State(web): State<Web>,
+    signed: Signed,
+    Path(id): Path<i64>,
+) -> PageResult {
+    web.app
+        .outbox_retry(&signed.actor(), id)
+        .await
+        .map_err(fail(&signed))?;
+    Ok(back("/outbox?status=failed", "saved"))
 }
 
 /// The quarantine.

@@ -558,6 +558,19 @@ async fn the_main_pages_pass_axe_at_desktop_and_phone_widths() {
     wait_for(&client, "dl.facts").await;
     shot(&client, "contact-375").await;
     check("contact page at 375", axe(&client).await);
+    // The outbox, in Chinese, on a phone.
+    client
+        .goto(&format!("{}/lang/zh-CN", site.base))
+        .await
+        .unwrap();
+    client.goto(&format!("{}/outbox", site.base)).await.unwrap();
+    wait_text(&client, "发件箱").await;
+    shot(&client, "outbox-zh-375").await;
+    check("outbox in Chinese at 375", axe(&client).await);
+    client
+        .goto(&format!("{}/lang/en", site.base))
+        .await
+        .unwrap();
     client.close().await.unwrap();
     let partner = session().await;
     sign_in(&partner, &site, "partner@acer.com").await;

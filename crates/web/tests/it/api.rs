@@ -731,7 +731,117 @@ fn the_openapi_document_matches_its_snapshot() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
 }
 
+async fn the_outbox_shows_what_failed_and_sends_it_again(db: TestDb) {
+    let w = world(db).await;
+    let base = &w.server.base;
+    let client = reqwest::Client::new();
+    let (admin, csrf) = sign_in(base, "admin@cmgos.com").await;
+    admin
+        .post(format!("{base}/admin/users/engineer%40cmgos.com/link"))
+        .form(&[("purpose", "reset"), ("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let list = |query: &'static str| {
+        let client = client.clone();
+        let url = format!("{base}/api/v1/outbox{query}");
+        let token = w.engineer_token.clone();
+        async move { client.get(url).bearer_auth(token).send().await.unwrap() }
+    };
+    let queued: Value = list("?status=queued").await.json().await.unwrap();
+    let message = queued["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["purpose"] == "reset")
+        .expect("the reset mail waits")
+        .clone();
+    assert_eq!(message["recipients"], json!(["engineer@cmgos.com"]));
+    let id = message["id"].as_i64().unwrap();
+    let bad = list("?status=lost").await;
+    assert_eq!(bad.status(), 400);
+    assert!(bad
+        .text()
+        .await
+        .unwrap()
+        .contains("queued, sending, sent, failed"));
+    // Only a failed message is sent again.
+    let early = client
+        .post(format!("{base}/api/v1/outbox/{id}/retry"))
+        .bearer_auth(&w.engineer_token)
+        .send()
+        .await
+        .unwrap();
+    assert!(early.status().is_client_error(), "{}", early.status());
+    assert!(early.text().await.unwrap().contains("outbox_not_failed"));
+    // A second instance with a mail server that refuses every recipient sends it: it fails.
+    let sink = testkit::mail::SmtpSink::start_with(&["-f", "RCPT"]);
+    let smtp = app::mailroom::SmtpConfig::parse(&sink.url()).unwrap();
+    let sender = crate::harness::open_app_at(
+        w.server.db.as_ref().unwrap().data_dir(),
+        w.server.db.as_ref().unwrap().database_url.clone(),
+    )
+    .await
+    .with_mail(app::mailroom::MailSettings {
+        smtp: Some(smtp),
+        ..app::mailroom::MailSettings::default()
+    });
+    let sender = std::sync::Arc::new(sender);
+    sender.run_jobs("sender", 10).await.unwrap();
+    let failed: Value = list("?status=failed").await.json().await.unwrap();
+    let failed = failed["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == id)
+        .expect("the refused message is failed")
+        .clone();
+    assert!(
+        failed["error"].as_str().unwrap().contains("5.3.0"),
+        "{failed}"
+    );
+    // The page shows it, in the reader's language, with a button that sends it again.
+    let (engineer, csrf) = sign_in(base, "engineer@cmgos.com").await;
+    let page = engineer
+        .get(format!("{base}/outbox?status=failed"))
+        .header("accept-language", "zh-CN")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("发件箱"), "{page}");
+    assert!(page.contains("engineer@cmgos.com"));
+    assert!(page.contains(&format!("action=\"/outbox/{id}/retry\"")));
+    let retried = engineer
+        .post(format!("{base}/outbox/{id}/retry"))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retried.status(), 303);
+    let again: Value = list("?status=queued").await.json().await.unwrap();
+    let again = again["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == id)
+        .expect("queued again")
+        .clone();
+    assert_eq!(again["attempts"], 0);
+    // A partner sees no outbox.
+    let partner = client
+        .get(format!("{base}/api/v1/outbox"))
+        .bearer_auth(&w.acer_token)
+        .send()
+        .await
+        .unwrap();
+    assert!(partner.status().is_client_error());
+}
+
 testkit::backend_tests!(
+    the_outbox_shows_what_failed_and_sends_it_again,
     sla_clocks_show_in_the_queue_the_case_page_and_the_dashboard,
     a_contact_page_lists_the_cases_they_take_part_in,
     a_forgotten_password_and_a_second_factor_over_http,
