@@ -621,6 +621,8 @@ pub struct SettingsPage {
     pub enrolment: Option<app::accounts::TotpEnrolment>,
     /// Recovery codes just made, shown this once.
     pub recovery_codes: Option<Vec<String>>,
+    /// The notifications by mail (staff only): kind, its name, whether it is on.
+    pub mail_notices: Vec<(String, String, bool)>,
 }
 
 /// The second step of a sign-in.

@@ -94,6 +94,7 @@ pub fn table() -> Vec<Route> {
         POST "/settings" SignedIn Page => pages::account::settings_save;
         POST "/settings/lang" SignedIn Page => pages::account::settings_lang;
         POST "/settings/password" SignedIn Page => pages::account::settings_password;
+        POST "/settings/notices" Staff Page => pages::account::settings_notices;
         POST "/settings/second-factor" Staff Page => pages::account::second_factor_begin;
         POST "/settings/second-factor/confirm" Staff Page => pages::account::second_factor_confirm;
         POST "/settings/second-factor/disable" Staff Page => pages::account::second_factor_disable;

@@ -316,6 +316,25 @@ async fn settings_view(
     } else {
         (None, None)
     };
+    let mail_notices = if staff {
+        let notices = web
+            .app
+            .user_notices(&p.login, &[], &[])
+            .await
+            .map_err(fail(signed))?;
+        app::mailroom::NOTICE_KINDS
+            .iter()
+            .map(|kind| {
+                (
+                    kind.to_string(),
+                    signed.lang.say(&format!("web-mailnotice-{kind}")),
+                    notices.on.iter().any(|on| on == kind),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -332,8 +351,23 @@ async fn settings_view(
         second_factor,
         enrolment,
         recovery_codes,
+        mail_notices,
     };
     Ok((status, page).into_response())
+}
+
+/// Turns the caller's notifications by mail on and off: a box for each kind, checked is on.
+pub async fn settings_notices(State(web): State<Web>, signed: Signed, body: Bytes) -> PageResult {
+    let fields = Fields::parse(&body);
+    let (on, off): (Vec<String>, Vec<String>) = app::mailroom::NOTICE_KINDS
+        .iter()
+        .map(|kind| kind.to_string())
+        .partition(|kind| fields.get(kind).is_some());
+    web.app
+        .user_notices(&signed.principal.login, &off, &on)
+        .await
+        .map_err(fail(&signed))?;
+    Ok(back("/settings#mail-notices", "saved"))
 }
 
 /// Starts setting up the second factor: the page shows the QR code and asks for the first code.

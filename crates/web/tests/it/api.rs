@@ -840,7 +840,60 @@ async fn the_outbox_shows_what_failed_and_sends_it_again(db: TestDb) {
     assert!(partner.status().is_client_error());
 }
 
+async fn an_engineer_turns_a_notification_off_in_settings(db: TestDb) {
+    let w = world(db).await;
+    let base = &w.server.base;
+    let (engineer, csrf) = sign_in(base, "engineer@cmgos.com").await;
+    let settings = || async {
+        engineer
+            .get(format!("{base}/settings"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    assert!(settings()
+        .await
+        .contains(r#"name="customer_mail" value="on" checked"#));
+    let saved = engineer
+        .post(format!("{base}/settings/notices"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("assignment", "on"),
+            ("upload", "on"),
+            ("sla", "on"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 303);
+    let notices = w
+        .server
+        .app
+        .user_notices("engineer@cmgos.com", &[], &[])
+        .await
+        .unwrap();
+    assert_eq!(notices.off, vec!["customer_mail".to_string()]);
+    let page = settings().await;
+    assert!(
+        page.contains(r#"name="customer_mail" value="on" >"#),
+        "{page}"
+    );
+    assert!(page.contains(r#"name="sla" value="on" checked"#));
+    // Without the form's token nothing changes.
+    let forged = engineer
+        .post(format!("{base}/settings/notices"))
+        .form(&[("sla", "on")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+}
+
 testkit::backend_tests!(
+    an_engineer_turns_a_notification_off_in_settings,
     the_outbox_shows_what_failed_and_sends_it_again,
     sla_clocks_show_in_the_queue_the_case_page_and_the_dashboard,
     a_contact_page_lists_the_cases_they_take_part_in,
