@@ -197,6 +197,14 @@ impl App {
         // Sends are tasks of their own that always run to their end: one cut off in the middle
         // of an SMTP dialogue would leave its pooled connection in an unknown state.
         let at_once = Arc::new(tokio::sync::Semaphore::new(SENDS_AT_ONCE));
+        // Closed when this batch stops early: sends that have not begun then never do.
+        struct CloseOnDrop(Arc<tokio::sync::Semaphore>);
+        impl Drop for CloseOnDrop {
+            fn drop(&mut self) {
+                self.0.close();
+            }
+        }
+        let _close = CloseOnDrop(at_once.clone());
         for sendable in batch {
             let id = sendable.record.id;
             let attempt = sendable.record.attempts;

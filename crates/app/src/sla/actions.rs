@@ -160,6 +160,18 @@ impl App {
         }
         let mut mails = Vec::new();
         for address in &recipients {
+            // A user who turned SLA notices off is not mailed (`casebook user notices`, Settings).
+            if let Some(user) = people.by_address(address) {
+                if self
+                    .store
+                    .mail_opt_outs(user.id)
+                    .await?
+                    .iter()
+                    .any(|kind| kind == "sla")
+                {
+                    continue;
+                }
+            }
             let lang = people
                 .by_address(address)
                 .and_then(|u| u.lang.as_deref())

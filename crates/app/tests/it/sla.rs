@@ -365,6 +365,10 @@ async fn the_sweep_fires_each_threshold_once_on_time(db: TestDb) {
         mail[0].1
     );
 
+    one.app
+        .user_notices("liqi@cmgos.com", &["sla".to_string()], &[])
+        .await
+        .unwrap();
     // A note is activity: the idle clock starts again, so its breach moves.
     one.app
         .case_note(&engineer, &number, "asked Acer for the logs")
@@ -376,6 +380,17 @@ async fn the_sweep_fires_each_threshold_once_on_time(db: TestDb) {
         fired(&report),
         vec![("idle".into(), "warning".into())],
         "a new episode warns again"
+    );
+    // The owner turned SLA notices off meanwhile: the second warning is on the timeline only.
+    let owner_mail = |mail: &[(Vec<String>, String)]| {
+        mail.iter()
+            .filter(|(to, _)| to == &vec!["liqi@cmgos.com".to_string()])
+            .count()
+    };
+    assert_eq!(
+        owner_mail(&sla_mail(&one.app).await),
+        1,
+        "no new mail to the owner"
     );
     one.clock.advance(TimeDelta::days(1));
     assert_eq!(

@@ -731,6 +731,17 @@ fn the_openapi_document_matches_its_snapshot() {
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
 }
 
+/// The message with this id in an outbox listing.
+async fn message_in(response: reqwest::Response, id: i64) -> Option<Value> {
+    let list: Value = response.json().await.unwrap();
+    list["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == id)
+        .cloned()
+}
+
 async fn the_outbox_shows_what_failed_and_sends_it_again(db: TestDb) {
     let w = world(db).await;
     let base = &w.server.base;
@@ -788,14 +799,9 @@ async fn the_outbox_shows_what_failed_and_sends_it_again(db: TestDb) {
     });
     let sender = std::sync::Arc::new(sender);
     sender.run_jobs("sender", 10).await.unwrap();
-    let failed: Value = list("?status=failed").await.json().await.unwrap();
-    let failed = failed["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["id"] == id)
-        .expect("the refused message is failed")
-        .clone();
+    let failed = message_in(list("?status=failed").await, id)
+        .await
+        .expect("the refused message is failed");
     assert!(
         failed["error"].as_str().unwrap().contains("5.3.0"),
         "{failed}"
@@ -821,14 +827,9 @@ async fn the_outbox_shows_what_failed_and_sends_it_again(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(retried.status(), 303);
-    let again: Value = list("?status=queued").await.json().await.unwrap();
-    let again = again["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["id"] == id)
-        .expect("queued again")
-        .clone();
+    let again = message_in(list("?status=queued").await, id)
+        .await
+        .expect("queued again");
     assert_eq!(again["attempts"], 0);
     // A partner sees no outbox.
     let partner = client
