@@ -38,7 +38,7 @@ impl App {
         let mut runner = jobs::Runner::new(self.store.clone(), holder).with_concurrency(8);
         // Without an SMTP server nothing is sent: mail waits in the outbox until one is configured.
         if let Some(smtp) = &self.mail_settings.smtp {
-            match outbound::Sender::new(smtp) {
+            match outbound::Sender::new(smtp, self.mail_settings.smtp_connections) {
                 Ok(sender) => runner.register(
                     crate::mailroom::outbox::OUTBOX_JOB,
                     crate::mailroom::outbox::outbox_handler(

@@ -249,6 +249,8 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
         }
     };
     let mail_defaults = app::mailroom::MailSettings::default();
+    let smtp_connections = positive("CASEBOOK_SMTP_CONNECTIONS", &mut problems)
+        .unwrap_or(mail_defaults.smtp_connections);
     let auto_mail_limit = positive("CASEBOOK_AUTO_MAIL_LIMIT", &mut problems)
         .unwrap_or(mail_defaults.auto_mail_limit);
     let reopen_days = positive("CASEBOOK_REOPEN_DAYS", &mut problems)
@@ -353,6 +355,7 @@ pub fn load(data_dir: PathBuf, lang: Option<&str>) -> Result<Config> {
     };
     let mail = app::mailroom::MailSettings {
         smtp,
+        smtp_connections,
         dkim,
         domain: mail_domain,
         auto_mail_limit,

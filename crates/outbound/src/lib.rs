@@ -101,15 +101,16 @@ pub struct Sender {
 }
 
 impl Sender {
-    /// A sender for this server. Nothing is connected until the first send.
-    pub fn new(config: &SmtpConfig) -> Result<Sender, ConfigError> {
+    /// A sender for this server that keeps up to `connections` connections open for reuse.
+    /// Nothing is connected until the first send.
+    pub fn new(config: &SmtpConfig, connections: u32) -> Result<Sender, ConfigError> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&config.url)
             .map_err(|error| ConfigError::Invalid {
                 url: config.display(),
                 detail: error.to_string(),
             })?
             .timeout(Some(Duration::from_secs(60)))
-            .pool_config(PoolConfig::new().max_size(8))
+            .pool_config(PoolConfig::new().max_size(connections.max(1)))
             .build();
         Ok(Sender {
             transport,
@@ -219,8 +220,11 @@ mod tests {
 
     #[tokio::test]
     async fn an_impossible_envelope_is_refused_for_good() {
-        let sender = Sender::new(&SmtpConfig::parse("smtp://127.0.0.1:9").expect("address"))
-            .expect("sender");
+        let sender = Sender::new(
+            &SmtpConfig::parse("smtp://127.0.0.1:9").expect("address"),
+            1,
+        )
+        .expect("sender");
         let error = sender
             .send(
                 Some("support@vendor.example"),

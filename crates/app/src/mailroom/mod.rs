@@ -17,6 +17,10 @@ pub use outbound::SmtpConfig;
 pub struct MailSettings {
     /// The SMTP server (`CASEBOOK_SMTP_URL`); without one, mail waits in the outbox.
     pub smtp: Option<outbound::SmtpConfig>,
+    /// Messages sent at once, each over a connection of its own (`CASEBOOK_SMTP_CONNECTIONS`):
+    /// each waits on the server's answers, so more at once send more, up to what the server
+    /// allows one client (Postfix: 50).
+    pub smtp_connections: u32,
     /// The DKIM key outgoing mail is signed with (`CASEBOOK_DKIM_KEY`), if any.
     pub dkim: Option<outbound::dkim::Dkim>,
     /// The domain of the Message-IDs Casebook writes (`CASEBOOK_MAIL_DOMAIN`); else the sender's.
@@ -31,6 +35,7 @@ impl Default for MailSettings {
     fn default() -> Self {
         MailSettings {
             smtp: None,
+            smtp_connections: 32,
             dkim: None,
             domain: None,
             auto_mail_limit: 10,

@@ -28,9 +28,6 @@ const BATCH: u32 = 256;
 /// Bytes taken per batch, at most (a larger message goes alone): a batch is held in memory.
 const BATCH_BYTES: u64 = 64 << 20;
 
-/// Sends at once: each holds one connection to the mail server, which limits its clients'.
-const SENDS_AT_ONCE: usize = 8;
-
 /// How long one run of the send job goes on taking batches.
 const DRAIN_FOR: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -196,7 +193,9 @@ impl App {
         let mut settled = Vec::new();
         // Sends are tasks of their own that always run to their end: one cut off in the middle
         // of an SMTP dialogue would leave its pooled connection in an unknown state.
-        let at_once = Arc::new(tokio::sync::Semaphore::new(SENDS_AT_ONCE));
+        let at_once = Arc::new(tokio::sync::Semaphore::new(
+            usize::try_from(self.mail_settings.smtp_connections.max(1)).unwrap_or(1),
+        ));
         // Closed when this batch stops early: sends that have not begun then never do.
         struct CloseOnDrop(Arc<tokio::sync::Semaphore>);
         impl Drop for CloseOnDrop {
