@@ -268,7 +268,59 @@ async fn outbox_batches_are_taken_once_and_a_sender_taken_over_records_nothing(d
         .is_some_and(|e| e.contains("given up after"))));
 }
 
+async fn senders_taking_batches_at_once_take_each_message_once(db: TestDb) {
+    let store = open(&db).await;
+    const COUNT: u32 = 200;
+    for n in 0..COUNT {
+        let mail = store::accounts::AccountMail {
+            raw: format!("Message-ID: <c{n}@cmgos.example>\r\nSubject: {n}\r\n\r\nbody\r\n")
+                .into_bytes(),
+            recipients: vec!["xuda@acer.example".into()],
+        };
+        assert!(store
+            .queue_mail(&mail, "notify", None, &format!("c:{n}"), 10)
+            .await
+            .expect("queue"));
+    }
+    // Four senders (as four instances would) take small batches side by side until none is left.
+    let mut senders = tokio::task::JoinSet::new();
+    for token in 1..=4i64 {
+        let store = store.clone();
+        senders.spawn(async move {
+            let mut taken = Vec::new();
+            loop {
+                let batch = store
+                    .outbox_take_due(100, 1_000_000, token, 7, 1 << 30, 10)
+                    .await
+                    .expect("take");
+                if batch.is_empty() {
+                    return taken;
+                }
+                taken.extend(batch.iter().map(|sendable| sendable.record.id));
+                tokio::task::yield_now().await;
+            }
+        });
+    }
+    let mut all = Vec::new();
+    let mut per_sender = Vec::new();
+    while let Some(taken) = senders.join_next().await {
+        let taken = taken.expect("a sender");
+        per_sender.push(taken.len());
+        all.extend(taken);
+    }
+    let count = all.len();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(count, all.len(), "no message taken twice: {per_sender:?}");
+    assert_eq!(
+        all.len(),
+        COUNT as usize,
+        "every message taken: {per_sender:?}"
+    );
+}
+
 testkit::backend_tests!(
+    senders_taking_batches_at_once_take_each_message_once,
     outbox_batches_are_taken_once_and_a_sender_taken_over_records_nothing,
     a_job_is_claimed_once_and_again_only_after_its_lease_expires,
     a_lease_has_one_holder_until_it_expires,
