@@ -281,6 +281,33 @@ pub(crate) async fn place(
         String::new()
     };
     let staff_domains = tx.staff_domains().await?;
+    // The takeover guard of the case the message names: the case it goes onto, or the case
+    // resolved long ago in whose name a reply opens a new one.
+    let guarded = match (&placement, &effect) {
+        (
+            Placement::Existing {
+                case, matched_by, ..
+            },
+            _,
+        ) => Some((*case, *matched_by)),
+        (_, LiveEffect::NewLinked(old)) => linked_by.map(|matched_by| (*old, matched_by)),
+        _ => None,
+    };
+    if let (Some((case, matched_by)), true) = (guarded, mode.apply_guard && !export) {
+        if let Some(refused) = guard_existing(
+            tx,
+            config,
+            case,
+            matched_by,
+            &authors,
+            &staff_domains,
+            &several,
+        )
+        .await?
+        {
+            return Ok(refused);
+        }
+    }
     let (case_id, matched_by, new_case) = match placement {
         Placement::Existing {
             case,
@@ -288,21 +315,6 @@ pub(crate) async fn place(
             new_number_alias,
             new_token_alias,
         } => {
-            if mode.apply_guard && !export {
-                if let Some(refused) = guard_existing(
-                    tx,
-                    config,
-                    case,
-                    matched_by,
-                    &authors,
-                    &staff_domains,
-                    &several,
-                )
-                .await?
-                {
-                    return Ok(refused);
-                }
-            }
             for alias in new_number_alias
                 .map(|n| n.to_string())
                 .into_iter()
@@ -321,25 +333,6 @@ pub(crate) async fn place(
             )
         }
         placement @ (Placement::Adopt { .. } | Placement::NewCase) => {
-            // A reply to a case resolved long ago opens a new one in its name: only those the
-            // old case's guard lets in may do that.
-            if let (LiveEffect::NewLinked(old), Some(matched_by), true) =
-                (&effect, linked_by, mode.apply_guard)
-            {
-                if let Some(refused) = guard_existing(
-                    tx,
-                    config,
-                    *old,
-                    matched_by,
-                    &authors,
-                    &staff_domains,
-                    &several,
-                )
-                .await?
-                {
-                    return Ok(refused);
-                }
-            }
             if mode.apply_guard && !export {
                 let refused = authors.iter().find_map(|(author, facts_of_author)| {
                     let standing = SenderStanding {

@@ -105,6 +105,24 @@ const CASE_JOINS: &str = "FROM cases c LEFT JOIN people o ON o.id = c.owner_pers
 LEFT JOIN cases s ON s.id = c.split_from LEFT JOIN cases m ON m.id = c.merged_into";
 
 impl Store {
+    /// The numbers of these cases, in one query (lists that name many cases).
+    pub async fn case_numbers(
+        &self,
+        case_ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, String>> {
+        let mut connection = self.pool.acquire().await?;
+        let rows = crate::ingest::select_in(
+            self.backend,
+            &mut connection,
+            "SELECT id, number FROM cases WHERE id",
+            case_ids,
+        )
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("id")?, row.try_get("number")?)))
+            .collect()
+    }
+
     /// Creates a case with a new (or adopted) number and token.
     pub async fn create_case(
         &self,

@@ -469,7 +469,7 @@ fn unknown_keys<K: Ord + Copy>(keys: impl Iterator<Item = K>, known: impl Fn(K) 
 }
 
 /// A key of an `IN (…)` lookup: text or an id.
-trait InKey: serde::Serialize + Sync {
+pub(crate) trait InKey: serde::Serialize + Sync {
     /// How PostgreSQL casts a JSON array element to the key's column type.
     const PG_CAST: &'static str;
 }
@@ -484,7 +484,7 @@ impl InKey for i64 {
 
 /// Runs `sql_before_in IN (…keys)` with the keys bound as one JSON array: one statement
 /// text whatever the number of keys, so it is prepared once and cached.
-async fn select_in<K: InKey>(
+pub(crate) async fn select_in<K: InKey>(
     backend: Backend,
     tx: &mut sqlx::AnyConnection,
     sql_before_in: &str,

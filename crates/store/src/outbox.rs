@@ -354,39 +354,40 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let mut recorded = 0;
         for settled in results {
-            let query = match &settled.outcome {
+            // (state, sent_at, response, last_error, next_attempt_at, message_id)
+            let (state, sent_at, response, error, next_attempt_at, message_id) = match &settled
+                .outcome
+            {
                 Outcome::Sent {
                     response,
                     message_id,
-                } => sqlx::query(
-                    "UPDATE outbox SET lease_until = NULL, lease_token = NULL, state = 'sent', sent_at = $3, \
-                     response = $4, last_error = NULL, message_id = COALESCE(message_id, $5) \
-                     WHERE id = $1 AND lease_token = $2 AND state = 'sending'",
-                )
-                .bind(settled.id)
-                .bind(token)
-                .bind(now)
-                .bind(response.clone())
-                .bind(message_id.clone()),
-                Outcome::Deferred { error, retry_at } => sqlx::query(
-                    "UPDATE outbox SET lease_until = NULL, lease_token = NULL, state = 'queued', \
-                     last_error = $3, next_attempt_at = $4 \
-                     WHERE id = $1 AND lease_token = $2 AND state = 'sending'",
-                )
-                .bind(settled.id)
-                .bind(token)
-                .bind(error.clone())
-                .bind(*retry_at),
-                Outcome::Failed { error } => sqlx::query(
-                    "UPDATE outbox SET lease_until = NULL, lease_token = NULL, state = 'failed', \
-                     last_error = $3, next_attempt_at = $4 \
-                     WHERE id = $1 AND lease_token = $2 AND state = 'sending'",
-                )
-                .bind(settled.id)
-                .bind(token)
-                .bind(error.clone())
-                .bind(now),
+                } => (
+                    "sent",
+                    Some(now),
+                    Some(response),
+                    None,
+                    None,
+                    message_id.as_ref(),
+                ),
+                Outcome::Deferred { error, retry_at } => {
+                    ("queued", None, None, Some(error), Some(*retry_at), None)
+                }
+                Outcome::Failed { error } => ("failed", None, None, Some(error), Some(now), None),
             };
+            let query = sqlx::query(
+                "UPDATE outbox SET lease_until = NULL, lease_token = NULL, state = $3, \
+                 sent_at = COALESCE($4, sent_at), response = COALESCE($5, response), last_error = $6, \
+                 next_attempt_at = COALESCE($7, next_attempt_at), message_id = COALESCE(message_id, $8) \
+                 WHERE id = $1 AND lease_token = $2 AND state = 'sending'",
+            )
+            .bind(settled.id)
+            .bind(token)
+            .bind(state)
+            .bind(sent_at)
+            .bind(response.cloned())
+            .bind(error.cloned())
+            .bind(next_attempt_at)
+            .bind(message_id.cloned());
             recorded += query.execute(&mut *tx).await?.rows_affected();
         }
         tx.commit().await?;

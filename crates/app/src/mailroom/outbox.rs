@@ -95,15 +95,17 @@ impl App {
     ) -> Result<Vec<OutboxView>, AppError> {
         self.permit(actor, Action::ViewMail)?;
         let records = self.store.outbox(state, limit).await?;
-        let mut views = Vec::with_capacity(records.len());
-        for record in records {
-            let case = match record.case_id {
-                Some(id) => Some(self.store.case_by_id(id).await?.number.to_string()),
-                None => None,
-            };
-            views.push(self.outbox_view(record, case));
-        }
-        Ok(views)
+        let mut case_ids: Vec<i64> = records.iter().filter_map(|r| r.case_id).collect();
+        case_ids.sort_unstable();
+        case_ids.dedup();
+        let numbers = self.store.case_numbers(&case_ids).await?;
+        Ok(records
+            .into_iter()
+            .map(|record| {
+                let case = record.case_id.and_then(|id| numbers.get(&id).cloned());
+                self.outbox_view(record, case)
+            })
+            .collect())
     }
 
     /// Queues a failed message again, at once, with the same bytes and Message-ID.
@@ -223,9 +225,17 @@ impl App {
                 });
                 continue;
             }
-            let (message_id, from) = outbound::headers_of(&sendable.raw);
-            let message_id = message_id.filter(|_| sendable.record.message_id.is_none());
-            let return_path = intake_return.clone().or(from);
+            // The bytes are read only for what the row does not say already.
+            let (message_id, return_path) = match (&sendable.record.message_id, &intake_return) {
+                (Some(_), Some(intake)) => (None, Some(intake.clone())),
+                (known, intake) => {
+                    let (message_id, from) = outbound::headers_of(&sendable.raw);
+                    (
+                        message_id.filter(|_| known.is_none()),
+                        intake.clone().or(from),
+                    )
+                }
+            };
             let sender = sender.clone();
             let results = results.clone();
             pending += 1;

@@ -275,7 +275,7 @@ async fn a_partner_mail_round_trip(db: TestDb) {
             .as_array()
             .unwrap()
             .iter()
-            .any(|m| m["id"] == outbox_id)
+            .any(|m| m["id"] == outbox_id && m["case"] == number.as_str())
     }));
 
     // The partner answers it as a mail client would: RE: the subject, In-Reply-To the reply.

@@ -521,6 +521,10 @@ async fn the_main_pages_pass_axe_at_desktop_and_phone_widths() {
         );
         shot(&client, &format!("sla-dashboard-{width}")).await;
         check(&format!("SLA dashboard at {width}"), axe(&client).await);
+        client.goto(&format!("{}/outbox", site.base)).await.unwrap();
+        wait_text(&client, "Outbox").await;
+        shot(&client, &format!("outbox-{width}")).await;
+        check(&format!("outbox at {width}"), axe(&client).await);
     }
     client
         .goto(&format!("{}/lang/zh-CN", site.base))
@@ -543,6 +547,14 @@ async fn the_main_pages_pass_axe_at_desktop_and_phone_widths() {
     wait_for(&client, "#totp-secret").await;
     shot(&client, "settings-second-factor-375").await;
     check("second factor set-up at 375", axe(&client).await);
+    client
+        .execute(
+            "document.getElementById('mail-notices').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    shot(&client, "settings-notices-375").await;
     client
         .goto(&format!("{}/contacts", site.base))
         .await
