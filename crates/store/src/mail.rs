@@ -128,7 +128,8 @@ impl Store {
     }
 
     /// Records an automatic message to an address, unless the address had `limit` of them in the
-    /// hour before `now`: then it is recorded as held and `false` comes back.
+    /// hour before `now`: then it is recorded as held, and how many are held for the address in
+    /// that hour (this one included) comes back.
     pub async fn note_auto_mail(
         &self,
         address: &str,
@@ -136,7 +137,7 @@ impl Store {
         case_id: Option<i64>,
         limit: u32,
         now: i64,
-    ) -> Result<bool> {
+    ) -> Result<Option<i64>> {
         let mut tx = self.write_tx().await?;
         let sent: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM auto_mail WHERE address = $1 AND at > $2 AND held = 0",
@@ -156,8 +157,21 @@ impl Store {
         .bind(i64::from(!allowed))
         .execute(&mut *tx)
         .await?;
+        let held = if allowed {
+            None
+        } else {
+            Some(
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM auto_mail WHERE address = $1 AND at > $2 AND held = 1",
+                )
+                .bind(address.to_lowercase())
+                .bind(now - 3_600_000_000)
+                .fetch_one(&mut *tx)
+                .await?,
+            )
+        };
         tx.commit().await?;
-        Ok(allowed)
+        Ok(held)
     }
 
     /// Automatic messages held back by the hourly limit since `since`: (address, how many).

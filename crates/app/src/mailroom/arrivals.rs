@@ -166,12 +166,17 @@ impl App {
             return Ok(());
         }
         let limit = self.mail_settings.auto_mail_limit;
-        if !self
+        if let Some(held) = self
             .store
             .note_auto_mail(address, purpose, Some(case_id), limit, now)
             .await?
         {
-            tracing::warn!(%address, purpose, limit, "automatic mail held: the address had the hour's limit");
+            // Once an hour per address in the log; `mail status` counts them all.
+            if held == 1 {
+                tracing::warn!(%address, purpose, limit, "automatic mail held: the address had the hour's limit (`casebook mail status` counts what is held)");
+            } else {
+                tracing::debug!(%address, purpose, held, "automatic mail held");
+            }
             return Ok(());
         }
         self.store
